@@ -1,0 +1,37 @@
+"""Blueprints, one module per resource, and what every view shares."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request
+
+from ..config import Settings
+from ..errors import invalid_request
+from ..model_catalog import ModelCatalog
+from ..schemas import ChatCompletionSchema
+from ..upstream import Upstream
+
+EXTENSION = "gemini_proxy"
+
+
+@dataclass(frozen=True)
+class Services:
+    """Per-app state, kept on app.extensions (never in module globals)."""
+    settings: Settings
+    upstream: Upstream
+    models: ModelCatalog
+    chat_schema: ChatCompletionSchema
+
+
+def services() -> Services:
+    return current_app.extensions[EXTENSION]
+
+
+def json_body():
+    """The request's JSON body, whatever its Content-Type (OpenAI accepts a missing one)."""
+    body = request.get_json(force=True, silent=True)
+    if body is None:
+        raise invalid_request(
+            "We could not parse the JSON body of your request. The body must be valid JSON "
+            "(sent with Content-Type: application/json).")
+    return body

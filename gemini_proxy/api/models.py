@@ -1,0 +1,20 @@
+"""GET /v1/models and /v1/models/{id} (also without /v1)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from . import services
+
+bp = Blueprint("models", __name__)
+
+
+@bp.get("/v1/models")
+@bp.get("/models")
+def list_models():
+    return {"object": "list", "data": services().models.list()}
+
+
+@bp.get("/v1/models/<path:model_id>")
+@bp.get("/models/<path:model_id>")
+def retrieve_model(model_id: str):
+    return services().models.get(model_id)

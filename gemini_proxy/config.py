@@ -1,0 +1,118 @@
+"""Settings: one immutable object built from a mapping (os.environ in production).
+
+Every value the google-genai SDK could silently take from the environment (key, base URL,
+timeout, api version) is resolved here and passed to it explicitly.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Mapping
+
+DEFAULT_ALIASES = (
+    "gpt-4o-mini=gemini-2.5-flash,gpt-4o=gemini-2.5-pro,gpt-3.5-turbo=gemini-2.5-flash-lite,"
+    "gemini-1.5-flash=gemini-2.5-flash,gemini-1.5-pro=gemini-2.5-pro"
+)
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; raised at start, never per request."""
+
+
+def _parse_aliases(text: str) -> dict[str, str]:
+    aliases = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        alias, sep, target = item.partition("=")
+        if not sep or not alias.strip() or not target.strip():
+            raise SettingsError(f"MODEL_ALIASES entry {item!r} is not alias=model")
+        aliases[alias.strip()] = target.strip()
+    return aliases
+
+
+def _optional(cast):
+    def convert(text: str):
+        return None if text.strip() == "" else cast(text)
+    return convert
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{text!r} is not a boolean")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Upstream. No key means the built-in emulator answers (see upstream_base_url).
+    gemini_api_key: str | None = field(default=None, repr=False, metadata={"env": "GEMINI_API_KEY", "cast": _optional(str)})
+    gemini_base_url: str | None = field(default=None, metadata={"env": "GEMINI_BASE_URL", "cast": _optional(str)})
+    gemini_api_version: str = field(default="v1beta", metadata={"env": "GEMINI_API_VERSION"})
+    upstream_timeout: float = field(default=600.0, metadata={"env": "UPSTREAM_TIMEOUT", "cast": float})
+    upstream_retries: int = field(default=2, metadata={"env": "UPSTREAM_RETRIES", "cast": int})
+    upstream_retry_delay: float = field(default=0.25, metadata={"env": "UPSTREAM_RETRY_DELAY", "cast": float})
+
+    # The built-in emulator, used when no GEMINI_API_KEY is set.
+    emulator_port: int = field(default=8089, metadata={"env": "EMULATOR_PORT", "cast": int})
+    emulator_ttft: float = field(default=0.2, metadata={"env": "EMULATOR_TTFT", "cast": float})
+    emulator_tokens_per_second: float = field(default=50.0, metadata={"env": "EMULATOR_TOKENS_PER_SECOND", "cast": float})
+
+    # Request defaults: applied when a request does not set the parameter.
+    default_model: str = field(default="gemini-2.5-flash", metadata={"env": "DEFAULT_MODEL"})
+    default_temperature: float | None = field(default=None, metadata={"env": "DEFAULT_TEMPERATURE", "cast": _optional(float)})
+    default_top_p: float | None = field(default=None, metadata={"env": "DEFAULT_TOP_P", "cast": _optional(float)})
+    default_top_k: int | None = field(default=None, metadata={"env": "DEFAULT_TOP_K", "cast": _optional(int)})
+    default_max_tokens: int | None = field(default=None, metadata={"env": "DEFAULT_MAX_TOKENS", "cast": _optional(int)})
+    model_aliases: Mapping[str, str] = field(
+        default_factory=lambda: _parse_aliases(DEFAULT_ALIASES),
+        metadata={"env": "MODEL_ALIASES", "cast": _parse_aliases},
+    )
+
+    # Limits.
+    max_body_bytes: int = field(default=20 * 1024 * 1024, metadata={"env": "MAX_BODY_BYTES", "cast": int})
+    max_messages: int = field(default=2048, metadata={"env": "MAX_MESSAGES", "cast": int})
+    models_cache_seconds: float = field(default=60.0, metadata={"env": "MODELS_CACHE_SECONDS", "cast": float})
+
+    log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL"})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Settings from a mapping of environment variables (os.environ when not given)."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            name = f.metadata["env"]
+            if name not in environ:
+                continue
+            cast = f.metadata.get("cast", str)
+            try:
+                values[f.name] = cast(environ[name])
+            except (TypeError, ValueError) as exc:
+                raise SettingsError(f"{name}={environ[name]!r}: {exc}") from exc
+        return cls(**values)
+
+    @property
+    def uses_emulator(self) -> bool:
+        return not self.gemini_api_key and not self.gemini_base_url
+
+    @property
+    def upstream_base_url(self) -> str | None:
+        """Where the SDK sends requests: None means Google's own endpoint."""
+        if self.gemini_base_url:
+            return self.gemini_base_url
+        if self.uses_emulator:
+            return f"http://127.0.0.1:{self.emulator_port}"
+        return None
+
+    @property
+    def upstream_api_key(self) -> str:
+        # The emulator accepts any key; the SDK refuses to start without one.
+        return self.gemini_api_key or "emulator"
+
+    def resolve_model(self, requested: str | None) -> str:
+        """The Gemini model id for the name a client asked for."""
+        name = requested or self.default_model
+        name = self.model_aliases.get(name, name)
+        return name.removeprefix("models/")

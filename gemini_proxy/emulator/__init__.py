@@ -1,0 +1,32 @@
+"""A local Gemini: an HTTP server speaking the real generativelanguage REST wire format.
+
+The real google-genai SDK (and the gateway) talk to it unchanged over real HTTP. Answers are
+deterministic English-ish text with consistent token usage; faults, pace and exact answers are
+injected per request with `[emulator key=value ...]` directives in the prompt (see
+gemini_proxy.emulator.directives for the full syntax).
+
+    from gemini_proxy.emulator import EmulatorConfig, EmulatorServer
+    with EmulatorServer(EmulatorConfig(ttft=0.2, tokens_per_second=50)) as server:
+        client = genai.Client(api_key="k", http_options=types.HttpOptions(
+            base_url=server.url, api_version="v1beta"))
+
+Depends only on the standard library and werkzeug; imports nothing else of gemini_proxy.
+Module map: app (routes, auth, views), server (socket + keep-alive handler), config,
+directives, validation, generation (answer plans), text (the word generator), tokens (the
+tokenizer), responses (response bodies and stream events), streaming (pace, faults,
+disconnects), embeddings, catalog (models), errors (Gemini's error vocabulary), wire (key
+normalisation, base64, SSE), state (counters and request log).
+"""
+
+from .app import EmulatorApp, create_emulator_app
+from .config import EmulatorConfig
+from .server import EmulatorServer
+from .tokens import count_tokens
+
+__all__ = [
+    "EmulatorApp",
+    "EmulatorConfig",
+    "EmulatorServer",
+    "count_tokens",
+    "create_emulator_app",
+]

@@ -1,0 +1,118 @@
+"""The models the emulator serves, shaped like real ListModels items (notes §5.3)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+CHAT_METHODS = ("generateContent", "countTokens", "createCachedContent", "batchGenerateContent")
+EMBED_METHODS = ("embedContent", "countTextTokens", "countTokens", "asyncBatchEmbedContent")
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class Model:
+    id: str
+    display_name: str
+    description: str
+    version: str
+    input_token_limit: int
+    output_token_limit: int
+    embedding_dimensions: int = 0
+    thinking: bool = False
+
+    @property
+    def is_embedding(self) -> bool:
+        return self.embedding_dimensions > 0
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return EMBED_METHODS if self.is_embedding else CHAT_METHODS
+
+    def resource(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "name": f"models/{self.id}",
+            "version": self.version,
+            "displayName": self.display_name,
+            "description": self.description,
+            "inputTokenLimit": self.input_token_limit,
+            "outputTokenLimit": self.output_token_limit,
+            "supportedGenerationMethods": list(self.methods),
+        }
+        if not self.is_embedding:
+            item.update({"temperature": 1, "topP": 0.95, "topK": 64, "maxTemperature": 2})
+        if self.thinking:
+            item["thinking"] = True
+        return item
+
+
+MODELS = (
+    Model(
+        "gemini-2.5-flash", "Gemini 2.5 Flash",
+        "Stable version of Gemini 2.5 Flash, our mid-size multimodal model that supports up to "
+        "1 million tokens, released in June of 2025.",
+        "001", 1048576, 65536, thinking=True,
+    ),
+    Model(
+        "gemini-2.5-pro", "Gemini 2.5 Pro", "Stable release (June 17th, 2025) of Gemini 2.5 Pro",
+        "2.5", 1048576, 65536, thinking=True,
+    ),
+    Model(
+        "gemini-2.5-flash-lite", "Gemini 2.5 Flash-Lite",
+        "Stable version of Gemini 2.5 Flash-Lite, released in July of 2025",
+        "001", 1048576, 65536, thinking=True,
+    ),
+    Model(
+        "gemini-2.0-flash", "Gemini 2.0 Flash", "Gemini 2.0 Flash",
+        "2.0", 1048576, 8192,
+    ),
+    Model(
+        "gemini-3-pro-preview", "Gemini 3 Pro Preview", "Gemini 3 Pro Preview",
+        "3-pro-preview-11-2025", 1048576, 65536, thinking=True,
+    ),
+    Model(
+        "gemini-embedding-001", "Gemini Embedding 001",
+        "Obtain a distributed representation of a text.",
+        "001", 2048, 1, embedding_dimensions=3072,
+    ),
+    Model(
+        "text-embedding-004", "Text Embedding 004",
+        "Obtain a distributed representation of a text.",
+        "004", 2048, 1, embedding_dimensions=768,
+    ),
+)
+
+
+def find_model(model_id: str) -> Model | None:
+    """The catalog entry for an id ("gemini-2.5-flash" or "models/gemini-2.5-flash")."""
+    bare = model_id.removeprefix("models/")
+    return next((model for model in MODELS if model.id == bare), None)
+
+
+def encode_page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+
+
+def decode_page_token(token: str) -> int:
+    """Offset encoded in a page token; ValueError if the token was not made by us."""
+    padded = token + "=" * (-len(token) % 4)
+    try:
+        prefix, _, offset = base64.urlsafe_b64decode(padded).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("bad page token") from None
+    if prefix != "offset" or not offset.isdigit():
+        raise ValueError("bad page token")
+    return int(offset)
+
+
+def list_page(page_size: int, page_token: str | None) -> dict[str, Any]:
+    """One ListModels page; nextPageToken is omitted on the last page (the SDK stops there)."""
+    size = DEFAULT_PAGE_SIZE if page_size <= 0 else min(page_size, MAX_PAGE_SIZE)
+    start = decode_page_token(page_token) if page_token else 0
+    page: dict[str, Any] = {"models": [model.resource() for model in MODELS[start : start + size]]}
+    if start + size < len(MODELS):
+        page["nextPageToken"] = encode_page_token(start + size)
+    return page

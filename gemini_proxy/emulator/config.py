@@ -1,0 +1,34 @@
+"""EmulatorConfig: the few knobs that shape every answer of one emulator instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Settings of one emulator app.
+
+    api_key: None accepts any non-empty key; a string must match exactly (otherwise the
+        real 400 API_KEY_INVALID answer).
+    ttft: seconds before the first chunk (and before a non-streamed answer).
+    tokens_per_second: generation pace after the first chunk; 0 means as fast as possible.
+    chunk_tokens: candidate tokens per stream chunk.
+    max_batch: most requests accepted in one batchEmbedContents call (Gemini allows 100).
+    """
+
+    api_key: str | None = None
+    ttft: float = 0.0
+    tokens_per_second: float = 0.0
+    chunk_tokens: int = 4
+    max_batch: int = 100
+
+    def __post_init__(self) -> None:
+        if self.ttft < 0 or self.tokens_per_second < 0:
+            raise ValueError("ttft and tokens_per_second must be >= 0")
+        if self.chunk_tokens < 1:
+            raise ValueError("chunk_tokens must be >= 1")
+        if self.max_batch < 1:
+            raise ValueError("max_batch must be >= 1")
+        if self.api_key is not None and not self.api_key:
+            raise ValueError("api_key must be None (accept any) or a non-empty string")

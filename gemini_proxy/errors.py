@@ -1,0 +1,152 @@
+"""The error vocabulary, the mapping of Gemini failures onto it, and the one renderer.
+
+Code anywhere raises ApiError (or lets Werkzeug raise an HTTPException); the handlers
+registered here turn every failure into OpenAI's envelope
+{"error": {"message", "type", "param", "code"}} with the right status.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """A failure with an OpenAI-shaped body."""
+
+    def __init__(self, status: int, message: str, type: str = "invalid_request_error",
+                 param: str | None = None, code: str | None = None,
+                 headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+
+    def body(self) -> dict:
+        return {"error": {"message": self.message, "type": self.type,
+                          "param": self.param, "code": self.code}}
+
+
+def invalid_request(message: str, param: str | None = None, code: str | None = None) -> ApiError:
+    return ApiError(400, message, "invalid_request_error", param, code)
+
+
+def unsupported(param: str, what: str) -> ApiError:
+    return invalid_request(f"{what} is not supported by this gateway yet.", param, "unsupported_parameter")
+
+
+def model_not_found(model: str) -> ApiError:
+    return ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
+                    "invalid_request_error", "model", "model_not_found")
+
+
+# Gemini's canonical status -> (HTTP status, OpenAI type, OpenAI code).
+_UPSTREAM_STATUS = {
+    "INVALID_ARGUMENT": (400, "invalid_request_error", "invalid_request"),
+    "FAILED_PRECONDITION": (400, "invalid_request_error", "failed_precondition"),
+    "OUT_OF_RANGE": (400, "invalid_request_error", "invalid_request"),
+    "UNAUTHENTICATED": (401, "authentication_error", "invalid_api_key"),
+    "PERMISSION_DENIED": (403, "permission_error", "permission_denied"),
+    "NOT_FOUND": (404, "invalid_request_error", "model_not_found"),
+    "RESOURCE_EXHAUSTED": (429, "rate_limit_error", "rate_limit_exceeded"),
+    "CANCELLED": (499, "invalid_request_error", "cancelled"),
+    "INTERNAL": (500, "server_error", "internal_error"),
+    "UNKNOWN": (500, "server_error", "internal_error"),
+    "UNAVAILABLE": (503, "service_unavailable_error", "overloaded"),
+    "DEADLINE_EXCEEDED": (504, "timeout_error", "timeout"),
+}
+# When Gemini's status string is missing or new: fall back on the HTTP status.
+_UPSTREAM_HTTP = {
+    400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 502: "UNAVAILABLE", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED",
+}
+_INVALID_KEY = (401, "authentication_error", "invalid_api_key")
+
+
+def _detail(details: list, type_suffix: str) -> dict:
+    for item in details:
+        if isinstance(item, dict) and str(item.get("@type", "")).endswith(type_suffix):
+            return item
+    return {}
+
+
+def _retry_after(details: list) -> str | None:
+    """Seconds to wait, from google.rpc.RetryInfo {"retryDelay": "34s"} (or "1.5s")."""
+    delay = _detail(details, "RetryInfo").get("retryDelay")
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)s\s*", str(delay or ""))
+    return str(max(1, math.ceil(float(match.group(1))))) if match else None
+
+
+def upstream_api_error(http_status: int, status: str | None, message: str, details: list) -> ApiError:
+    """Gemini's error (HTTP status, canonical status, message, rpc details) as an ApiError."""
+    status = status if status in _UPSTREAM_STATUS else _UPSTREAM_HTTP.get(http_status, "INTERNAL")
+    reason = _detail(details, "ErrorInfo").get("reason")
+    if reason == "API_KEY_INVALID" or "API key not valid" in message:
+        http, type_, code = _INVALID_KEY
+        message = "The Gemini API key configured for this gateway was rejected by Gemini."
+    else:
+        http, type_, code = _UPSTREAM_STATUS[status]
+    headers = {}
+    if http == 429 and (retry := _retry_after(details)):
+        headers["Retry-After"] = retry
+    param = "model" if code == "model_not_found" else None
+    return ApiError(http, message or f"Gemini answered {status}.", type_, param, code, headers)
+
+
+def upstream_timeout() -> ApiError:
+    return ApiError(504, "Gemini did not answer in time.", "timeout_error", None, "timeout")
+
+
+def upstream_unreachable(reason: str) -> ApiError:
+    return ApiError(502, f"Could not reach Gemini: {reason}", "api_connection_error", None, "upstream_unreachable")
+
+
+def upstream_bad_response() -> ApiError:
+    return ApiError(502, "Gemini sent a response this gateway could not read.", "server_error", None, "bad_upstream_response")
+
+
+_HTTP_EXCEPTION_CODES = {404: "unknown_url", 405: "method_not_allowed", 413: "request_too_large"}
+
+
+def _from_http_exception(exc: HTTPException) -> ApiError:
+    status = exc.code or 500
+    if status == 404:
+        message = f"Invalid URL ({request.method} {request.path})."
+    elif status == 405:
+        message = f"Method {request.method} is not allowed for {request.path}."
+    elif status == 413:
+        limit = request.max_content_length
+        message = f"Request body is too large (limit {limit} bytes)." if limit else "Request body is too large."
+    else:
+        message = exc.description or exc.name
+    type_ = "server_error" if status >= 500 else "invalid_request_error"
+    return ApiError(status, message, type_, None, _HTTP_EXCEPTION_CODES.get(status))
+
+
+def render(error: ApiError) -> Response:
+    response = Response(json.dumps(error.body()), status=error.status, mimetype="application/json")
+    response.headers.update(error.headers)
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError):
+        return render(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return render(_from_http_exception(exc))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return render(ApiError(500, "The server had an error while processing your request.", "server_error"))

@@ -1,0 +1,32 @@
+"""Gemini model resources -> OpenAI model objects."""
+from __future__ import annotations
+
+from typing import Mapping
+
+# What a model must support to be useful through this gateway (the SDK calls the field
+# supported_actions; Gemini's JSON calls it supportedGenerationMethods).
+USEFUL_ACTIONS = frozenset({"generateContent", "embedContent"})
+OWNER = "google"
+ALIAS_OWNER = "gemini-proxy"
+# Gemini does not say when a model was created; OpenAI's field is a required integer.
+UNKNOWN_CREATED = 0
+
+
+def model_object(model_id: str, owned_by: str = OWNER) -> dict:
+    return {"id": model_id, "object": "model", "created": UNKNOWN_CREATED, "owned_by": owned_by}
+
+
+def model_id_of(gemini_model: dict) -> str:
+    return gemini_model["name"].removeprefix("models/")
+
+
+def is_useful(gemini_model: dict) -> bool:
+    return bool(USEFUL_ACTIONS.intersection(gemini_model.get("supported_actions") or ()))
+
+
+def models_from_gemini(gemini_models: list[dict], aliases: Mapping[str, str]) -> list[dict]:
+    """Upstream models that can generate content or embeddings, then the configured aliases."""
+    models = [model_object(model_id_of(m)) for m in gemini_models if is_useful(m)]
+    known = {m["id"] for m in models}
+    models += [model_object(alias, ALIAS_OWNER) for alias in aliases if alias not in known]
+    return models

@@ -1,0 +1,110 @@
+"""The one boundary with Gemini: the only module that imports google-genai.
+
+Owns the SDK client (one per worker process, kept alive: Client.__del__ closes its pool),
+timeouts and retries, and turns every SDK or transport failure into an ApiError. Answers
+leave this module as plain dicts with the SDK's snake_case field names, so translate/ never
+sees an SDK object.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterator
+
+import httpx2
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from .config import Settings
+from .errors import (ApiError, upstream_api_error, upstream_bad_response, upstream_timeout,
+                     upstream_unreachable)
+
+log = logging.getLogger(__name__)
+
+# Retried before any byte reaches the client; 429 is not: the client gets it with Retry-After.
+_RETRY_STATUSES = [500, 502, 503, 504]
+
+# The proxy forwards declarations and continuation tokens verbatim: the SDK must not act on them.
+_FIXED_CONFIG = {
+    "automatic_function_calling": {"disable": True},
+    "automatic_continuation": False,
+}
+
+
+def _api_error_from(exc: Exception) -> ApiError:
+    if isinstance(exc, genai_errors.APIError):
+        body = exc.details if isinstance(exc.details, dict) else {}
+        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        details = error.get("details") if isinstance(error.get("details"), list) else []
+        return upstream_api_error(exc.code or 500, exc.status, exc.message or "", details)
+    if isinstance(exc, httpx2.TimeoutException):
+        return upstream_timeout()
+    if isinstance(exc, httpx2.TransportError):
+        return upstream_unreachable(type(exc).__name__)
+    return upstream_bad_response()
+
+
+_UPSTREAM_FAILURES = (genai_errors.APIError, genai_errors.UnknownApiResponseError, httpx2.HTTPError)
+
+
+def dump(response: Any) -> dict:
+    """An SDK response object as the plain dict translate/ reads."""
+    return response.model_dump(mode="json", exclude_none=True, exclude={"sdk_http_response"})
+
+
+def response_from_wire(body: dict) -> dict:
+    """Gemini's REST JSON (camelCase) as the dict translate/ reads; for replaying recordings."""
+    return dump(types.GenerateContentResponse.model_validate(body))
+
+
+class Upstream:
+    def __init__(self, settings: Settings):
+        self._client = genai.Client(
+            api_key=settings.upstream_api_key,
+            http_options=types.HttpOptions(
+                base_url=settings.upstream_base_url,
+                api_version=settings.gemini_api_version,
+                timeout=int(settings.upstream_timeout * 1000),
+                retry_options=types.HttpRetryOptions(
+                    attempts=settings.upstream_retries + 1,
+                    initial_delay=settings.upstream_retry_delay,
+                    max_delay=max(settings.upstream_retry_delay, 4.0),
+                    http_status_codes=_RETRY_STATUSES,
+                ),
+            ),
+        )
+
+    def generate(self, model: str, contents: list[dict], config: dict) -> dict:
+        try:
+            response = self._client.models.generate_content(
+                model=model, contents=contents, config={**config, **_FIXED_CONFIG})
+        except _UPSTREAM_FAILURES as exc:
+            raise _api_error_from(exc) from exc
+        return dump(response)
+
+    def stream(self, model: str, contents: list[dict], config: dict) -> Iterator[dict]:
+        """Chunks as they arrive. Closing the iterator closes the upstream connection."""
+        chunks = self._client.models.generate_content_stream(
+            model=model, contents=contents, config={**config, **_FIXED_CONFIG})
+        try:
+            for chunk in chunks:
+                yield dump(chunk)
+        except _UPSTREAM_FAILURES as exc:
+            raise _api_error_from(exc) from exc
+        finally:
+            chunks.close()
+
+    def list_models(self) -> list[dict]:
+        try:
+            return [dump(model) for model in self._client.models.list(config={"page_size": 1000})]
+        except _UPSTREAM_FAILURES as exc:
+            raise _api_error_from(exc) from exc
+
+    def get_model(self, model: str) -> dict:
+        try:
+            return dump(self._client.models.get(model=model))
+        except _UPSTREAM_FAILURES as exc:
+            raise _api_error_from(exc) from exc
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,38 @@
+"""Fixtures shared by the API and e2e layers: a real emulator behind the real SDK."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from gemini_proxy import create_app
+from gemini_proxy.config import Settings
+from gemini_proxy.emulator import EmulatorConfig, EmulatorServer
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    """An in-process emulator over a real socket (the SDK talks HTTP to it)."""
+    with EmulatorServer(EmulatorConfig(), host="127.0.0.1", port=0) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def emulator_requests(emulator):
+    """The request bodies the emulator received, newest last."""
+    def last(n: int = 1) -> list[dict]:
+        return requests.get(f"{emulator.url}/emulator/requests", params={"last": n}, timeout=5).json()
+    return last
+
+
+def gateway_settings(emulator, **overrides) -> Settings:
+    return Settings(**{"gemini_base_url": emulator.url, "upstream_retries": 0, **overrides})
+
+
+@pytest.fixture(scope="session")
+def app(emulator):
+    return create_app(gateway_settings(emulator))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,153 @@
+"""The gateway as users run it: gunicorn + gunicorn.conf.py, the emulator as its own process,
+the official openai SDK as the client."""
+import re
+import signal
+import time
+from pathlib import Path
+
+import openai
+import pytest
+import requests
+
+from tests.e2e.conftest import ROOT, free_port, start_gunicorn
+
+pytestmark = pytest.mark.e2e
+
+MODEL = "gemini-2.5-flash"
+
+
+def user(text):
+    return [{"role": "user", "content": text}]
+
+
+def readme_snippets() -> list[str]:
+    """The README's client snippets, as a user would copy them."""
+    readme = (ROOT / "README.md").read_text()
+    return [block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "base_url=" in block]
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["non-stream", "stream"])
+def test_readme_tutorial_snippets_run_unchanged(gateway, index, tmp_path, capsys):
+    snippet = readme_snippets()[index]
+    assert 'base_url="http://localhost:8000"' in snippet and '"gemini-1.5-flash"' in snippet
+    # Only the port differs: the test gateway listens on a free one.
+    code = snippet.replace("http://localhost:8000", gateway.url.replace("127.0.0.1", "localhost"))
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert len(printed.split()) >= 5
+
+
+def test_sdk_create_and_raw_response(sdk):
+    completion = sdk.chat.completions.create(model=MODEL, messages=user("Say hello"))
+    assert completion.choices[0].message.content and completion.choices[0].finish_reason == "stop"
+    assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens
+    raw = sdk.chat.completions.with_raw_response.create(model=MODEL, messages=user("Say hello"))
+    assert raw.status_code == 200 and raw.headers["content-type"].startswith("application/json")
+    assert raw.parse().choices[0].message.content == completion.choices[0].message.content
+
+
+def test_sdk_stream_with_usage(sdk):
+    chunks = list(sdk.chat.completions.create(model=MODEL, messages=user("Count"), stream=True,
+                                              stream_options={"include_usage": True}))
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens > 0
+    assert [c.choices[0].finish_reason for c in chunks[:-1] if c.choices[0].finish_reason] == ["stop"]
+
+
+def test_sdk_stream_helper_accumulates_the_answer(sdk):
+    with sdk.chat.completions.stream(model=MODEL, messages=user("Say hello")) as stream:
+        final = stream.get_final_completion()
+    plain = sdk.chat.completions.create(model=MODEL, messages=user("Say hello"))
+    assert final.choices[0].message.content == plain.choices[0].message.content
+
+
+def test_streaming_is_real(sdk):
+    """With a slow upstream the first words arrive long before the answer is complete."""
+    started = time.monotonic()
+    arrivals = []
+    stream = sdk.chat.completions.create(model=MODEL, stream=True,
+                                         messages=user("[emulator ttft=0.2 tps=20 tokens=60]"))
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            arrivals.append(time.monotonic() - started)
+    assert len(arrivals) >= 10
+    assert arrivals[0] < 1.0, f"first content after {arrivals[0]:.2f}s"
+    assert arrivals[-1] - arrivals[0] > 2.0, "content arrived all at once: the stream was buffered"
+
+
+def test_client_disconnect_stops_generation(gateway, emulator_stats):
+    before = emulator_stats()
+    body = {"model": MODEL, "stream": True, "messages": user("[emulator tps=20 tokens=400]")}
+    with requests.post(f"{gateway.url}/v1/chat/completions", json=body, stream=True, timeout=30) as response:
+        lines = response.iter_lines()
+        received = [next(lines) for _ in range(6)]
+        assert any(b'"content"' in line for line in received)
+    deadline = time.monotonic() + 10
+    while emulator_stats()["streams_aborted"] == before["streams_aborted"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    after = emulator_stats()
+    assert after["streams_aborted"] == before["streams_aborted"] + 1
+    generated = after["tokens_generated"] - before["tokens_generated"]
+    time.sleep(1.0)
+    assert emulator_stats()["tokens_generated"] - before["tokens_generated"] == generated, "still generating"
+    assert generated < 200
+
+
+FAULT_EXCEPTIONS = {
+    "400": openai.BadRequestError, "badkey": openai.AuthenticationError, "403": openai.PermissionDeniedError,
+    "404": openai.NotFoundError, "429": openai.RateLimitError, "500": openai.InternalServerError,
+    "503": openai.InternalServerError, "504": openai.InternalServerError,
+}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+@pytest.mark.parametrize("fault", FAULT_EXCEPTIONS)
+def test_sdk_raises_the_right_error_for_each_fault(sdk, fault, stream):
+    with pytest.raises(FAULT_EXCEPTIONS[fault]) as caught:
+        result = sdk.chat.completions.create(model=MODEL, messages=user(f"[emulator fault={fault}]"), stream=stream)
+        list(result) if stream else None
+    assert caught.value.body["message"] and caught.value.status_code in (400, 401, 403, 404, 429, 500, 503, 504)
+
+
+@pytest.mark.parametrize("fault", ["midstream", "drop"])
+def test_fault_mid_stream_reaches_the_sdk_after_content(sdk, fault):
+    received = []
+    with pytest.raises(openai.APIError):
+        for chunk in sdk.chat.completions.create(model=MODEL, stream=True,
+                                                 messages=user(f"[emulator fault={fault} after=2 tokens=40]")):
+            received.append(chunk)
+    assert any(c.choices and c.choices[0].delta.content for c in received)
+
+
+def test_models_through_the_sdk(sdk):
+    ids = [m.id for m in sdk.models.list()]
+    assert MODEL in ids and "gpt-4o-mini" in ids
+    assert sdk.models.retrieve("gpt-4o-mini").id == "gpt-4o-mini"
+    with pytest.raises(openai.NotFoundError):
+        sdk.models.retrieve("no-such-model")
+
+
+def test_sigterm_lets_a_running_stream_finish(emulator_process):
+    server = start_gunicorn(GEMINI_BASE_URL=emulator_process, UPSTREAM_RETRIES="0")
+    body = {"model": MODEL, "stream": True, "messages": user("[emulator tps=40 tokens=80]")}
+    with requests.post(f"{server.url}/v1/chat/completions", json=body, stream=True, timeout=30) as response:
+        lines = response.iter_lines()
+        assert next(lines).startswith(b"data: ")
+        server.process.send_signal(signal.SIGTERM)
+        rest = [line for line in lines if line]
+    assert rest[-1] == b"data: [DONE]"
+    assert server.stop() == 0
+
+
+def test_plain_gunicorn_without_a_key_starts_the_emulator(tmp_path):
+    emulator_port = free_port()
+    server = start_gunicorn(EMULATOR_PORT=str(emulator_port), EMULATOR_TTFT="0", EMULATOR_TOKENS_PER_SECOND="0")
+    try:
+        answer = requests.post(f"{server.url}/v1/chat/completions", timeout=30,
+                               json={"model": "gemini-1.5-flash", "messages": user("Say hello")})
+        assert answer.status_code == 200 and answer.json()["choices"][0]["message"]["content"]
+        assert requests.get(f"http://127.0.0.1:{emulator_port}/emulator/stats", timeout=5).ok
+    finally:
+        assert server.stop() == 0
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{emulator_port}/emulator/stats", timeout=2)

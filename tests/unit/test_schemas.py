@@ -1,0 +1,102 @@
+"""Request validation: what loads, and the param a bad request is blamed on."""
+import pytest
+
+from gemini_proxy.errors import ApiError
+from gemini_proxy.schemas import ChatCompletionSchema, load, param_name
+
+SCHEMA = ChatCompletionSchema(max_messages=4)
+USER = {"role": "user", "content": "hi"}
+
+
+def chat(**fields):
+    return {"model": "gemini-2.5-flash", "messages": [USER], **fields}
+
+
+def test_a_full_request_loads_and_unknown_fields_are_tolerated():
+    body = load(SCHEMA, chat(temperature=0, top_p=1, max_tokens=5, max_completion_tokens=7, stop="END", n=2,
+                             seed=3, presence_penalty=-2, frequency_penalty=2, stream=True,
+                             stream_options={"include_usage": True}, user="u1", metadata={"a": "b"},
+                             store=False, service_tier="auto"))
+    assert body["stop"] == ["END"]
+    assert body["temperature"] == 0 and body["stream_options"] == {"include_usage": True}
+    assert "metadata" not in body and "service_tier" not in body
+
+
+def test_content_parts_load_as_parts():
+    body = load(SCHEMA, chat(messages=[{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]))
+    assert body["messages"][0]["content"] == [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]
+
+
+@pytest.mark.parametrize("body, param", [
+    ({"model": "m"}, "messages"),
+    (chat(messages=[]), "messages"),
+    (chat(messages="hi"), "messages"),
+    (chat(messages=[USER] * 5), "messages"),
+    (chat(messages=[USER, {"role": "robot", "content": "x"}]), "messages[1].role"),
+    (chat(messages=[USER, USER, {"role": "user", "content": 5}]), "messages[2].content"),
+    (chat(messages=[{"role": "user"}]), "messages[0].content"),
+    (chat(messages=[{"role": "user", "content": None}]), "messages[0].content"),
+    (chat(messages=[{"role": "user", "content": [{"type": "text"}]}]), "messages[0].content[0].text"),
+    (chat(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:,"}}]}]),
+     "messages[0].content[0].type"),
+    (chat(messages=[{"role": "user", "content": [{"type": "video"}]}]), "messages[0].content[0].type"),
+    (chat(messages=[{"role": "user", "content": ["hi"]}]), "messages[0].content[0]"),
+    (chat(messages=[{"role": "tool", "content": "42", "tool_call_id": "c"}]), "messages[0].role"),
+    (chat(messages=[{"role": "assistant", "content": None, "tool_calls": [{"id": "c"}]}]), "messages[0].tool_calls"),
+    (chat(temperature="hot"), "temperature"),
+    (chat(temperature=True), "temperature"),
+    (chat(temperature=2.5), "temperature"),
+    (chat(top_p=1.5), "top_p"),
+    (chat(max_tokens=0), "max_tokens"),
+    (chat(max_completion_tokens=1.5), "max_completion_tokens"),
+    (chat(stop=["a", 1]), "stop"),
+    (chat(stop=["a"] * 6), "stop"),
+    (chat(n=9), "n"),
+    (chat(presence_penalty=3), "presence_penalty"),
+    (chat(frequency_penalty="x"), "frequency_penalty"),
+    (chat(stream="yes"), "stream"),
+    (chat(stream_options={"include_usage": "yes"}), "stream_options.include_usage"),
+    (chat(model=7), "model"),
+    (chat(tools=[{"type": "function", "function": {"name": "f"}}]), "tools"),
+    (chat(tool_choice="required"), "tool_choice"),
+    (chat(response_format={"type": "json_object"}), "response_format"),
+    (chat(reasoning_effort="low"), "reasoning_effort"),
+    (chat(logprobs=True), "logprobs"),
+    (chat(logit_bias={"50256": -100}), "logit_bias"),
+])
+def test_bad_requests_name_the_param(body, param):
+    with pytest.raises(ApiError) as caught:
+        load(SCHEMA, body)
+    error = caught.value
+    assert (error.status, error.type, error.param) == (400, "invalid_request_error", param)
+    assert param in error.message
+
+
+@pytest.mark.parametrize("harmless", [
+    {"tools": []}, {"tool_choice": "none"}, {"response_format": {"type": "text"}}, {"logprobs": False},
+    {"modalities": ["text"]}, {"reasoning_effort": None},
+])
+def test_unsupported_params_in_their_off_position_are_accepted(harmless):
+    assert load(SCHEMA, chat(**harmless))["messages"] == [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
+
+
+def test_a_body_that_is_not_an_object_is_refused():
+    with pytest.raises(ApiError) as caught:
+        load(SCHEMA, ["not", "an", "object"])
+    assert caught.value.status == 400 and caught.value.param is None
+
+
+def test_missing_required_parameter_has_openai_code():
+    with pytest.raises(ApiError) as caught:
+        load(SCHEMA, {"model": "m"})
+    assert caught.value.code == "missing_required_parameter"
+
+
+@pytest.mark.parametrize("path, name", [
+    (["messages", 2, "content"], "messages[2].content"),
+    (["messages", 0, "content", 1, "text"], "messages[0].content[1].text"),
+    (["temperature"], "temperature"),
+    ([], ""),
+])
+def test_param_names_follow_openai(path, name):
+    assert param_name(path) == name
