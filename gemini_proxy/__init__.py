@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask
 
+from . import request_ids
 from .config import Settings
 from .errors import register_error_handlers
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     for blueprint in (chat.bp, models.bp, health.bp):
         app.register_blueprint(blueprint)
+    request_ids.install(app)
     register_error_handlers(app)
 
     if settings.uses_emulator:

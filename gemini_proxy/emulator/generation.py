@@ -5,6 +5,10 @@ the conversation (directives stripped), the system instruction, the sampling par
 the candidate index. Length limits (maxOutputTokens, stop sequences, candidateCount) are not
 part of the seed, so a cut answer is a prefix of the uncut one, as with a real model.
 
+Memory: in a conversation with more than one user turn, each answer opens by quoting the first
+sentence of the first user turn ("You said: ..."), so a client can see that the whole history
+arrived, not just the last message.
+
 Thinking: models with thinking report thoughtsTokenCount (8-40, at most a positive
 thinkingBudget) unless thinkingBudget == 0. In this emulator thoughts never count against
 maxOutputTokens and never appear as parts.
@@ -13,6 +17,7 @@ maxOutputTokens and never appear as parts.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,8 +96,20 @@ def _cut(text: str, stop_sequences: tuple[str, ...]) -> str:
     return text[: min(positions)] if positions else text
 
 
+def recalled(contents: list[dict[str, Any]]) -> str | None:
+    """The memory line of a multi-turn conversation (see the module docstring)."""
+    user_texts = [
+        " ".join(part["text"] for part in content.get("parts", []) if isinstance(part.get("text"), str)).strip()
+        for content in contents if content.get("role", "user") == "user"
+    ]
+    user_texts = [text for text in user_texts if text]
+    if len(user_texts) < 2:
+        return None
+    return "You said: " + re.split(r"(?<=[.!?])\s", user_texts[0], maxsplit=1)[0]
+
+
 def plan_candidate(request: GenerateRequest, directives: Directives, seed: int, index: int,
-                   chunk_tokens: int) -> CandidatePlan:
+                   chunk_tokens: int, recall: str | None = None) -> CandidatePlan:
     """The text and finishReason of one candidate, after every limit has been applied."""
     if directives.say is not None:
         full = directives.say
@@ -101,7 +118,10 @@ def plan_candidate(request: GenerateRequest, directives: Directives, seed: int, 
         if directives.fault in ("midstream", "drop") and directives.tokens is None:
             # Long enough that the fault really happens mid-stream.
             length = max(length, ((directives.after or 1) + 2) * chunk_tokens)
-        full = compose(seed, length)
+        if recall:
+            full = truncate_tokens(f"{recall} {compose(seed, max(1, length - count_tokens(recall)))}", length)
+        else:
+            full = compose(seed, length)
     text = _cut(full, request.stop_sequences)
     end, reason = count_tokens(text), "STOP"
     if directives.finish:
@@ -131,7 +151,7 @@ def plan_answer(model: Model, request: GenerateRequest, directives: Directives,
     if directives.fault == "block":
         return AnswerPlan(model.id, response_id, prompt_tokens, details, None, (), blocked=True)
     candidates = tuple(
-        plan_candidate(request, directives, seed, index, chunk_tokens)
+        plan_candidate(request, directives, seed, index, chunk_tokens, recalled(contents))
         for index, seed in enumerate(seeds)
     )
     return AnswerPlan(model.id, response_id, prompt_tokens, details, thoughts, candidates)

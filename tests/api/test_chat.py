@@ -124,3 +124,20 @@ def test_blocked_prompt_is_a_content_filter_choice(client):
 def test_safety_stop_keeps_partial_text(client):
     body = client.post("/v1/chat/completions", json=ask("[emulator finish=SAFETY after=1 tokens=40]")).get_json()
     assert body["choices"][0]["finish_reason"] == "content_filter" and body["choices"][0]["message"]["content"]
+
+
+def test_multi_turn_answer_shows_the_history_arrived(client):
+    body = client.post("/v1/chat/completions", json={"model": "gemini-2.5-flash", "messages": [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "My favourite colour is blue. Remember it."},
+        {"role": "assistant", "content": "Noted."},
+        {"role": "user", "content": "What is my favourite colour?"},
+    ]}).get_json()
+    assert body["choices"][0]["message"]["content"].startswith("You said: My favourite colour is blue.")
+
+
+def test_request_id_is_echoed_or_generated(client):
+    assert client.post("/v1/chat/completions", json=ask(), headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    generated = client.post("/v1/chat/completions", json={}).headers["X-Request-ID"]
+    assert generated.startswith("req_") and len(generated) > 10
+    assert client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"}).headers["X-Request-ID"].startswith("req_")

@@ -31,10 +31,11 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None
     while time.monotonic() < deadline:
         assert process.poll() is None, f"process exited with {process.returncode}"
         try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
     raise TimeoutError(url)
 
 

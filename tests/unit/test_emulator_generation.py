@@ -422,3 +422,13 @@ def test_batch_embed_keeps_order_and_enforces_limits():
         assert caught.value.code == 400
     with pytest.raises(EmulatorError, match="at most 2 requests can be in one batch"):
         batch_embed({"requests": requests * 2}, model, max_batch=2)
+
+
+def test_multi_turn_answers_quote_the_first_user_sentence():
+    from gemini_proxy.emulator.generation import recalled
+    history = [{"role": "user", "parts": [{"text": "My colour is blue. Remember it."}]},
+               {"role": "model", "parts": [{"text": "Noted."}]},
+               {"role": "user", "parts": [{"text": "Which colour?"}]}]
+    assert recalled(history) == "You said: My colour is blue."
+    assert recalled(history[:1]) is None
+    assert recalled([{"role": "user", "parts": [{"text": "one part."}, {"text": "two parts."}]}]) is None
