@@ -51,6 +51,7 @@ class Settings:
     gemini_base_url: str | None = field(default=None, metadata={"env": "GEMINI_BASE_URL", "cast": _optional(str)})
     gemini_api_version: str = field(default="v1beta", metadata={"env": "GEMINI_API_VERSION"})
     upstream_timeout: float = field(default=600.0, metadata={"env": "UPSTREAM_TIMEOUT", "cast": float})
+    upstream_max_connections: int = field(default=1024, metadata={"env": "UPSTREAM_MAX_CONNECTIONS", "cast": int})
     upstream_retries: int = field(default=2, metadata={"env": "UPSTREAM_RETRIES", "cast": int})
     upstream_retry_delay: float = field(default=0.25, metadata={"env": "UPSTREAM_RETRY_DELAY", "cast": float})
 

@@ -65,10 +65,15 @@ class Upstream:
                 base_url=settings.upstream_base_url,
                 api_version=settings.gemini_api_version,
                 timeout=int(settings.upstream_timeout * 1000),
+                # httpx's default pool (100 connections) would queue streams beyond that.
+                client_args={"limits": httpx2.Limits(
+                    max_connections=settings.upstream_max_connections,
+                    max_keepalive_connections=min(settings.upstream_max_connections, 128))},
                 retry_options=types.HttpRetryOptions(
                     attempts=settings.upstream_retries + 1,
                     initial_delay=settings.upstream_retry_delay,
                     max_delay=max(settings.upstream_retry_delay, 4.0),
+                    jitter=settings.upstream_retry_delay,
                     http_status_codes=_RETRY_STATUSES,
                 ),
             ),

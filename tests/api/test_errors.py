@@ -130,3 +130,21 @@ def test_unexpected_exception_is_500_without_internals(emulator):
     response = app.test_client().get("/explode")
     error = error_of(response, 500)
     assert error["type"] == "server_error" and "secret" not in response.get_data(as_text=True)
+
+
+def _upstream_calls(emulator):
+    import requests
+    return requests.get(f"{emulator.url}/emulator/stats", timeout=5).json()["requests"]
+
+
+@pytest.mark.parametrize("prompt, stream, calls", [
+    ("[emulator fault=503]", False, 3),
+    ("[emulator fault=503]", True, 3),
+    ("[emulator fault=429]", False, 1),
+    ("[emulator fault=midstream after=1]", True, 1),
+])
+def test_retries_happen_only_before_anything_was_sent(emulator, prompt, stream, calls):
+    app = create_app(gateway_settings(emulator, upstream_retries=2, upstream_retry_delay=0.01))
+    before = _upstream_calls(emulator)
+    app.test_client().post("/v1/chat/completions", json=ask(prompt, stream=stream)).get_data()
+    assert _upstream_calls(emulator) - before == calls

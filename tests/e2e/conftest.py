@@ -39,12 +39,14 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None
     raise TimeoutError(url)
 
 
-def gunicorn_env(port: int, **env: str) -> dict[str, str]:
+def gunicorn_env(port: int, **env: str | None) -> dict[str, str]:
     """The environment of a gunicorn child: the parent's, minus anything that would point it
-    at a real Gemini (an empty GEMINI_API_KEY also keeps a developer's .env from doing so)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "EMULATOR_"))}
-    return {**base, "GEMINI_API_KEY": "", "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
-            "GUNICORN_THREADS": "16", "ACCESS_LOG": "", **env}
+    at a real Gemini (an empty GEMINI_API_KEY also keeps a developer's .env from doing so).
+    A value of None removes the variable, so gunicorn.conf.py's default applies."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "EMULATOR_", "GUNICORN_"))}
+    merged = {**base, "GEMINI_API_KEY": "", "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
+              "GUNICORN_THREADS": "16", "ACCESS_LOG": "", **env}
+    return {k: v for k, v in merged.items() if v is not None}
 
 
 @dataclass
@@ -58,7 +60,7 @@ class Gunicorn:
         return self.process.wait(timeout)
 
 
-def start_gunicorn(**env: str) -> Gunicorn:
+def start_gunicorn(**env: str | None) -> Gunicorn:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
                                cwd=ROOT, env=gunicorn_env(port, **env))

@@ -151,3 +151,27 @@ def test_plain_gunicorn_without_a_key_starts_the_emulator(tmp_path):
         assert server.stop() == 0
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{emulator_port}/emulator/stats", timeout=2)
+
+
+def test_default_configuration_holds_256_concurrent_streams(emulator_process):
+    """gunicorn.conf.py's defaults (2 workers x 128 threads) serve 256 streams at once."""
+    from concurrent.futures import ThreadPoolExecutor
+    server = start_gunicorn(GEMINI_BASE_URL=emulator_process, UPSTREAM_RETRIES="0",
+                            WEB_CONCURRENCY=None, GUNICORN_THREADS=None)
+    body = {"model": MODEL, "stream": True, "messages": user("[emulator ttft=3 tokens=8]")}
+
+    def one_stream(_):
+        with requests.post(f"{server.url}/v1/chat/completions", json=body, stream=True, timeout=60) as response:
+            return [line for line in response.iter_lines() if line][-1]
+
+    try:
+        started = time.monotonic()
+        with ThreadPoolExecutor(256) as pool:
+            endings = list(pool.map(one_stream, range(256)))
+        elapsed = time.monotonic() - started
+    finally:
+        assert server.stop() == 0
+    assert endings == [b"data: [DONE]"] * 256
+    # Each stream waits 3 s upstream: with fewer than 256 threads some would wait for a free
+    # thread and the whole batch would take two rounds (6 s or more).
+    assert elapsed < 5.5, f"256 streams took {elapsed:.1f}s"
