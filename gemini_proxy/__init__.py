@@ -18,9 +18,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     The app's modules are imported here, not at the top, so that importing the package (as
     `python -m gemini_proxy.emulator` does) stays free of the SDK and Flask machinery.
     """
-    from .api import EXTENSION, Services, chat, health, models
+    from .api import EXTENSION, Services, chat, completions, embeddings, health, models
     from .model_catalog import ModelCatalog
     from .schemas import ChatCompletionSchema
+    from .schemas.completions import CompletionSchema
+    from .schemas.embeddings import EmbeddingSchema
+    from .signatures import SignatureStore
     from .upstream import Upstream
 
     settings = settings or Settings.from_env()
@@ -35,8 +38,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         upstream=upstream,
         models=ModelCatalog(upstream, settings),
         chat_schema=ChatCompletionSchema(max_messages=settings.max_messages),
+        embedding_schema=EmbeddingSchema(max_inputs=settings.max_embedding_inputs),
+        completion_schema=CompletionSchema(max_prompts=settings.max_completion_prompts),
+        signatures=SignatureStore(settings.signature_db, settings.signature_cache_size, settings.signature_db_max_rows),
     )
-    for blueprint in (chat.bp, models.bp, health.bp):
+    for blueprint in (chat.bp, completions.bp, embeddings.bp, models.bp, health.bp):
         app.register_blueprint(blueprint)
     request_ids.install(app)
     register_error_handlers(app)

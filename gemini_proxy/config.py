@@ -13,6 +13,10 @@ DEFAULT_ALIASES = (
     "gpt-4o-mini=gemini-2.5-flash,gpt-4o=gemini-2.5-pro,gpt-3.5-turbo=gemini-2.5-flash-lite,"
     "gemini-1.5-flash=gemini-2.5-flash,gemini-1.5-pro=gemini-2.5-pro"
 )
+DEFAULT_EMBEDDING_ALIASES = (
+    "text-embedding-3-small=gemini-embedding-001,text-embedding-3-large=gemini-embedding-001,"
+    "text-embedding-ada-002=gemini-embedding-001"
+)
 
 
 class SettingsError(ValueError):
@@ -27,6 +31,16 @@ def _parse_aliases(text: str) -> dict[str, str]:
             raise SettingsError(f"MODEL_ALIASES entry {item!r} is not alias=model")
         aliases[alias.strip()] = target.strip()
     return aliases
+
+
+def _parse_safety(text: str) -> tuple[dict[str, str], ...]:
+    settings = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        category, sep, threshold = item.partition("=")
+        if not sep or not category.strip() or not threshold.strip():
+            raise SettingsError(f"SAFETY_SETTINGS entry {item!r} is not HARM_CATEGORY_...=THRESHOLD")
+        settings.append({"category": category.strip(), "threshold": threshold.strip()})
+    return tuple(settings)
 
 
 def _optional(cast):
@@ -70,6 +84,31 @@ class Settings:
         default_factory=lambda: _parse_aliases(DEFAULT_ALIASES),
         metadata={"env": "MODEL_ALIASES", "cast": _parse_aliases},
     )
+
+    # Embeddings and legacy completions. Gemini takes at most 100 texts per batchEmbedContents call.
+    default_embedding_model: str = field(default="gemini-embedding-001", metadata={"env": "DEFAULT_EMBEDDING_MODEL"})
+    embedding_model_aliases: Mapping[str, str] = field(
+        default_factory=lambda: _parse_aliases(DEFAULT_EMBEDDING_ALIASES),
+        metadata={"env": "EMBEDDING_MODEL_ALIASES", "cast": _parse_aliases},
+    )
+    embedding_batch_size: int = field(default=100, metadata={"env": "EMBEDDING_BATCH_SIZE", "cast": int})
+    max_embedding_inputs: int = field(default=2048, metadata={"env": "MAX_EMBEDDING_INPUTS", "cast": int})
+    max_completion_prompts: int = field(default=16, metadata={"env": "MAX_COMPLETION_PROMPTS", "cast": int})
+
+    # Safety settings sent with every request that brings none of its own.
+    safety_settings: tuple = field(default=(), metadata={"env": "SAFETY_SETTINGS", "cast": _parse_safety})
+
+    # Media in messages: data URLs are decoded, http(s) URLs fetched by the gateway.
+    max_media_bytes: int = field(default=20 * 1024 * 1024, metadata={"env": "MAX_MEDIA_BYTES", "cast": int})
+    media_fetch_timeout: float = field(default=10.0, metadata={"env": "MEDIA_FETCH_TIMEOUT", "cast": float})
+    media_fetch_max_redirects: int = field(default=3, metadata={"env": "MEDIA_FETCH_MAX_REDIRECTS", "cast": int})
+    # Off by default: a URL naming a private address would let clients probe your network.
+    media_allow_private_urls: bool = field(default=False, metadata={"env": "MEDIA_ALLOW_PRIVATE_URLS", "cast": _bool})
+
+    # Thought signatures Gemini returns with function calls, kept for the next turn.
+    signature_cache_size: int = field(default=10_000, metadata={"env": "SIGNATURE_CACHE_SIZE", "cast": int})
+    signature_db: str = field(default="var/thought-signatures.sqlite3", metadata={"env": "SIGNATURE_DB"})
+    signature_db_max_rows: int = field(default=1_000_000, metadata={"env": "SIGNATURE_DB_MAX_ROWS", "cast": int})
 
     # Limits.
     max_body_bytes: int = field(default=20 * 1024 * 1024, metadata={"env": "MAX_BODY_BYTES", "cast": int})
@@ -116,4 +155,10 @@ class Settings:
         """The Gemini model id for the name a client asked for."""
         name = requested or self.default_model
         name = self.model_aliases.get(name, name)
+        return name.removeprefix("models/")
+
+    def resolve_embedding_model(self, requested: str | None) -> str:
+        """The Gemini embedding model id for the name a client asked for."""
+        name = requested or self.default_embedding_model
+        name = self.embedding_model_aliases.get(name, name)
         return name.removeprefix("models/")

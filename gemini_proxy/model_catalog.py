@@ -14,7 +14,7 @@ from .upstream import Upstream
 class ModelCatalog:
     def __init__(self, upstream: Upstream, settings: Settings, clock: Callable[[], float] = time.monotonic):
         self._upstream = upstream
-        self._aliases = settings.model_aliases
+        self._aliases = {**settings.model_aliases, **settings.embedding_model_aliases}
         self._ttl = settings.models_cache_seconds
         self._clock = clock
         self._lock = threading.Lock()

@@ -48,6 +48,6 @@ def _frames(chunks: Iterable[dict]) -> Iterator[bytes]:
     yield DONE
 
 
-def stream_response(chunks: Iterable[dict]) -> Response:
+def stream_response(chunks: Iterable[dict], headers: dict[str, str] | None = None) -> Response:
     """A text/event-stream Response; WSGI's close() on disconnect closes `chunks` too."""
-    return Response(_frames(chunks), status=200, mimetype="text/event-stream", headers=HEADERS)
+    return Response(_frames(chunks), status=200, mimetype="text/event-stream", headers={**HEADERS, **(headers or {})})

@@ -11,12 +11,13 @@ import logging
 from typing import Any, Iterator
 
 import httpx2
+import pydantic
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
 from .config import Settings
-from .errors import (ApiError, upstream_api_error, upstream_bad_response, upstream_timeout,
+from .errors import (ApiError, invalid_request, upstream_api_error, upstream_bad_response, upstream_timeout,
                      upstream_unreachable)
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,11 @@ def _api_error_from(exc: Exception) -> ApiError:
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
         details = error.get("details") if isinstance(error.get("details"), list) else []
         return upstream_api_error(exc.code or 500, exc.status, exc.message or "", details)
+    if isinstance(exc, pydantic.ValidationError):
+        # Only options passed through verbatim (extra_body.google) can fail the SDK's checks.
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return invalid_request(f"Gemini's SDK refused an option: {where}: {first.get('msg', 'invalid')}.")
     if isinstance(exc, httpx2.TimeoutException):
         return upstream_timeout()
     if isinstance(exc, httpx2.TransportError):
@@ -44,7 +50,8 @@ def _api_error_from(exc: Exception) -> ApiError:
     return upstream_bad_response()
 
 
-_UPSTREAM_FAILURES = (genai_errors.APIError, genai_errors.UnknownApiResponseError, httpx2.HTTPError)
+_UPSTREAM_FAILURES = (genai_errors.APIError, genai_errors.UnknownApiResponseError, httpx2.HTTPError,
+                      pydantic.ValidationError)
 
 
 def dump(response: Any) -> dict:
@@ -98,6 +105,23 @@ class Upstream:
             raise _api_error_from(exc) from exc
         finally:
             chunks.close()
+
+    def embed(self, model: str, texts: list[str], config: dict) -> dict:
+        """One batchEmbedContents call: one embedding per text, in order. The SDK splits
+        nothing, so the caller keeps `texts` within Gemini's per-call limit."""
+        # One Content per text: for some models the SDK merges a list of plain strings into one.
+        contents = [{"parts": [{"text": text}]} for text in texts]
+        try:
+            return dump(self._client.models.embed_content(model=model, contents=contents, config=config))
+        except _UPSTREAM_FAILURES as exc:
+            raise _api_error_from(exc) from exc
+
+    def count_tokens(self, model: str, texts: list[str]) -> int:
+        contents = [{"role": "user", "parts": [{"text": text}]} for text in texts]
+        try:
+            return self._client.models.count_tokens(model=model, contents=contents).total_tokens or 0
+        except _UPSTREAM_FAILURES as exc:
+            raise _api_error_from(exc) from exc
 
     def list_models(self) -> list[dict]:
         try:

@@ -9,6 +9,9 @@ from ..config import Settings
 from ..errors import invalid_request
 from ..model_catalog import ModelCatalog
 from ..schemas import ChatCompletionSchema
+from ..schemas.completions import CompletionSchema
+from ..schemas.embeddings import EmbeddingSchema
+from ..signatures import SignatureStore
 from ..upstream import Upstream
 
 EXTENSION = "gemini_proxy"
@@ -21,6 +24,9 @@ class Services:
     upstream: Upstream
     models: ModelCatalog
     chat_schema: ChatCompletionSchema
+    embedding_schema: EmbeddingSchema
+    completion_schema: CompletionSchema
+    signatures: SignatureStore
 
 
 def services() -> Services:

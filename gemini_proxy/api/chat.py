@@ -7,14 +7,23 @@ from typing import Iterator
 
 from flask import Blueprint
 
+from .. import media, media_fetch
+from ..config import Settings
+from ..errors import invalid_request
 from ..schemas import load
+from ..signatures import SignatureStore
 from ..sse import stream_response
-from ..translate.chat import GeminiRequest, completion_from_response, gemini_request
+from ..translate.chat import AnswerContext, GeminiRequest, completion_from_response, gemini_request
+from ..translate.messages import http_media_urls
 from ..translate.stream import ChatStream
 from ..upstream import Upstream
 from . import json_body, services
 
 bp = Blueprint("chat", __name__)
+
+# Lists what the gateway removed or rewrote in a client's JSON Schemas for Gemini.
+DROPPED_HEADER = "X-Gemini-Proxy-Dropped-Schema-Keywords"
+_DROPPED_HEADER_MAX = 2000
 
 
 @bp.post("/v1/chat/completions")
@@ -22,28 +31,73 @@ bp = Blueprint("chat", __name__)
 def create_chat_completion():
     app = services()
     body = load(app.chat_schema, json_body())
-    gemini = gemini_request(body, app.settings)
-    answer = {"completion_id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()),
-              "model": body.get("model") or app.settings.default_model}
-    n = body.get("n") or 1
+    gemini = gemini_request(body, app.settings, fetched=fetch_media(body["messages"], app.settings),
+                            signatures=app.signatures.get_many(tool_call_ids(body["messages"])))
+    answer = AnswerContext(
+        completion_id=f"chatcmpl-{uuid.uuid4().hex}", created=int(time.time()),
+        model=body.get("model") or app.settings.default_model, n=body.get("n") or 1,
+        new_call_id=new_call_id, first_call_only=body.get("parallel_tool_calls") is False)
+    headers = dropped_header(gemini.dropped)
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        return stream_response(relay(app.upstream, gemini, ChatStream(**answer, n=n, include_usage=include_usage)))
-    return completion_from_response(app.upstream.generate(*gemini), **answer, n=n)
+        chunks = relay(app.upstream, gemini, ChatStream(answer, include_usage), app.signatures)
+        return stream_response(chunks, headers)
+    signatures: dict[str, str] = {}
+    completion = completion_from_response(app.upstream.generate(gemini.model, gemini.contents, gemini.config), answer, signatures)
+    app.signatures.put_many(signatures)
+    return completion, 200, headers
 
 
-def relay(upstream: Upstream, gemini: GeminiRequest, stream: ChatStream) -> Iterator[dict]:
+def new_call_id() -> str:
+    return f"call_{uuid.uuid4().hex[:24]}"
+
+
+def tool_call_ids(messages: list[dict]) -> list[str]:
+    return [call["id"] for message in messages for call in message.get("tool_calls") or ()]
+
+
+def fetch_media(messages: list[dict], settings: Settings) -> dict[str, tuple[str, bytes]]:
+    """The http(s) images of the request, fetched within the configured limits."""
+    limits = media.MediaLimits(max_bytes=settings.max_media_bytes, timeout=settings.media_fetch_timeout,
+                               max_redirects=settings.media_fetch_max_redirects,
+                               allow_private=settings.media_allow_private_urls)
+    fetched = {}
+    for url, param in http_media_urls(messages):
+        if url not in fetched:
+            try:
+                fetched[url] = media_fetch.fetch(url, limits)
+            except media.MediaError as error:
+                raise invalid_request(error.message, param) from None
+    return fetched
+
+
+def dropped_header(dropped: tuple[str, ...]) -> dict[str, str]:
+    if not dropped:
+        return {}
+    value = ", ".join(dropped)
+    if len(value) > _DROPPED_HEADER_MAX:
+        value = value[:_DROPPED_HEADER_MAX].rsplit(", ", 1)[0] + ", ..."
+    return {DROPPED_HEADER: value}
+
+
+def relay(upstream: Upstream, gemini: GeminiRequest, stream: ChatStream, store: SignatureStore) -> Iterator[dict]:
     """Opens the upstream stream and pulls its first chunk now, so that a failure to start
     (bad key, unknown model, quota) is a real HTTP error; the rest is relayed as it comes."""
-    chunks = upstream.stream(*gemini)
+    chunks = upstream.stream(gemini.model, gemini.contents, gemini.config)
     first = next(chunks, None)
+
+    def translated(chunk: dict) -> list[dict]:
+        out = stream.chunks_from(chunk)
+        # Stored before the client sees the call, so its next turn can never outrun it.
+        store.put_many(stream.take_signatures())
+        return out
 
     def relayed() -> Iterator[dict]:
         try:
             if first is not None:
-                yield from stream.chunks_from(first)
+                yield from translated(first)
             for chunk in chunks:
-                yield from stream.chunks_from(chunk)
+                yield from translated(chunk)
             yield from stream.close()
         finally:
             chunks.close()

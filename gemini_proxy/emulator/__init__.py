@@ -10,12 +10,21 @@ gemini_proxy.emulator.directives for the full syntax).
         client = genai.Client(api_key="k", http_options=types.HttpOptions(
             base_url=server.url, api_version="v1beta"))
 
+Beyond text it emulates function calling with thought signatures (enforced on gemini-3*
+models), thinking (per-model thinkingConfig rules, thoughts counted against
+maxOutputTokens, thought summaries), JSON / enum output, logprobs, media parts and safety
+settings; each module's docstring states its exact rules.
+
 Depends only on the standard library and werkzeug; imports nothing else of gemini_proxy.
 Module map: app (routes, auth, views), server (socket + keep-alive handler), config,
 directives, validation, generation (answer plans), text (the word generator), tokens (the
 tokenizer), responses (response bodies and stream events), streaming (pace, faults,
 disconnects), embeddings, catalog (models), errors (Gemini's error vocabulary), wire (key
-normalisation, base64, SSE), state (counters and request log).
+normalisation, base64, SSE), state (counters and request log), tools (function declarations
+and the calling rule), schema_values (values valid under a JSON/OpenAPI schema), signatures
+(thought signatures), thinking (per-model thinking rules, thoughts), output_format (JSON and
+enum answers), logprobs, media (inlineData/fileData checks and descriptions), safety
+(safetySettings enums, safety ratings).
 """
 
 from .app import EmulatorApp, create_emulator_app

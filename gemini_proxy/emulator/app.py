@@ -5,7 +5,8 @@ Routes (any path prefix before the version is tolerated, like the SDK's base_url
     GET  /{ver}/models/{id}
     POST /{ver}/models/{id}:{generateContent|streamGenerateContent|countTokens|
                              embedContent|batchEmbedContents}
-    GET  /emulator/stats           counters (see state.COUNTERS)
+    GET  /emulator/stats           counters (see state.COUNTERS), including the thought
+                                   signatures issued, verified and dummies received
     GET  /emulator/requests?last=N[&method=all|m1,m2]
                                    JSON list of the last N received requests, newest last:
                                    {model, method, version, body, headers}; generateContent and
@@ -33,8 +34,10 @@ from .embeddings import batch_embed, embed_request
 from .errors import EmulatorError, invalid_argument
 from .generation import plan_answer, prompt_usage
 from .responses import full_response, stream_events
+from .signatures import check_signatures
 from .state import RequestLog, Stats
 from .streaming import DroppedConnection, Pace, StreamFault, paced_stream, sleep
+from .thinking import check_thinking
 from .validation import parse_count_tokens, parse_generate
 from .wire import normalize_keys, to_json
 
@@ -175,11 +178,17 @@ class EmulatorApp:
     def _generate(self, body: dict[str, Any], model: Model, route: Route) -> Response:
         request = parse_generate(body)
         directives, contents = extract(request.contents)
+        # Model-specific refusals come before any fault directive, like other validation.
+        check_thinking(model, request.thinking)
+        signatures = check_signatures(model.id, contents)
+        self.stats.add("signatures_verified", signatures.verified)
+        self.stats.add("signatures_dummy", signatures.dummy)
         stream = route.method == "streamGenerateContent"
         sleep(directives.delay)
         self._raise_fault(directives, model, route, stream)
         plan = plan_answer(model, request, directives, contents, _new_response_id(),
                            self.config.chunk_tokens)
+        self.stats.add("signatures_issued", plan.signatures)
         pace = Pace(
             self.config.ttft if directives.ttft is None else directives.ttft,
             self.config.tokens_per_second if directives.tps is None else directives.tps,

@@ -30,7 +30,11 @@ Keys:
     delay=S          sleep S seconds before answering (for client timeout tests).
     ttft=S, tps=N    per-request time to first token and tokens per second.
     tokens=N         answer exactly N tokens (before maxOutputTokens/stop sequences apply).
-    say="text"       answer exactly this text (before maxOutputTokens/stop sequences apply).
+    say="text"       answer exactly this text (before maxOutputTokens/stop sequences apply;
+                     it also bypasses JSON / enum output formatting). tokens= and say= shape
+                     text answers only: an answer that calls functions ignores them.
+    thoughts=N       a request that thinks reports exactly N thinking tokens (0: none); no
+                     effect when thinking is off (model without thinking, thinkingBudget 0).
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class Directives:
     tps: float | None = None
     tokens: int | None = None
     say: str | None = None
+    thoughts: int | None = None
 
 
 def _non_negative_int(raw: str) -> int:
@@ -109,6 +114,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "tps": _non_negative_float,
     "tokens": _non_negative_int,
     "say": str,
+    "thoughts": _non_negative_int,
 }
 
 
@@ -159,6 +165,15 @@ def _directive_turn(contents: list[Any]) -> int | None:
         if any(isinstance(part, dict) and "text" in part for part in content.get("parts", [])):
             return index
     return None
+
+
+def last_user_text(contents: list[Any]) -> str:
+    """The text of the last user turn that has text ("" if none)."""
+    index = _directive_turn(contents)
+    if index is None:
+        return ""
+    return " ".join(part["text"] for part in contents[index].get("parts", [])
+                    if isinstance(part, dict) and isinstance(part.get("text"), str)).strip()
 
 
 def extract(contents: list[Any]) -> tuple[Directives, list[Any]]:

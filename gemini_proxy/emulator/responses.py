@@ -4,6 +4,18 @@ Non-streamed: one body with every candidate. Streamed: a list of events, each a 
 GenerateContentResponse carrying one candidate's next delta, with the running usage, the same
 responseId and modelVersion, and finishReason only on that candidate's last event. Candidates
 of a multi-candidate stream are interleaved chunk by chunk.
+
+Parts of a candidate, in order: the thought summary ({"text", "thought": true}, includeThoughts),
+then either the functionCall parts ({"functionCall": {"name", "args"}}, no id, the first with
+thoughtSignature) or the answer text. A candidate with nothing to show has content
+{"role": "model"} without parts. Usage omits candidatesTokenCount while it is 0 (proto3 drops
+zero values), e.g. when thoughts used the whole maxOutputTokens.
+
+Stream deltas of one candidate: the thought summary whole in the first chunk, then the text in
+chunk_tokens pieces (each with the logprobs of its own tokens), or all function calls in one
+chunk. On gemini-2.x the call chunk carries finishReason STOP, like the recording; on gemini-3
+models (AnswerPlan.split_stop) a separate final chunk follows with content {"role": "model",
+"parts": [{"text": ""}]} and finishReason STOP, as real Gemini 3 sends it.
 """
 
 from __future__ import annotations
@@ -12,29 +24,16 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from .generation import AnswerPlan, CandidatePlan
+from .logprobs import TokenLogprob, logprobs_fields, token_logprobs
+from .safety import safety_ratings
 from .tokens import chunk_text, count_tokens
 
-_HARM_CATEGORIES = (
-    "HARM_CATEGORY_SEXUALLY_EXPLICIT",
-    "HARM_CATEGORY_HATE_SPEECH",
-    "HARM_CATEGORY_HARASSMENT",
-    "HARM_CATEGORY_DANGEROUS_CONTENT",
-)
-
-
-def safety_ratings(blocked: bool) -> list[dict[str, Any]]:
-    """Ratings as the real API lists them; a block flags dangerous content as HIGH."""
-    ratings: list[dict[str, Any]] = [
-        {"category": category, "probability": "NEGLIGIBLE"} for category in _HARM_CATEGORIES
-    ]
-    if blocked:
-        ratings[-1] = {"category": _HARM_CATEGORIES[-1], "probability": "HIGH", "blocked": True}
-    return ratings
+CALLS_MESSAGE = "Model generated function call(s)."
 
 
 def usage_metadata(plan: AnswerPlan, candidate_tokens: int) -> dict[str, Any]:
     usage: dict[str, Any] = {"promptTokenCount": plan.prompt_tokens}
-    if not plan.blocked:
+    if candidate_tokens:
         usage["candidatesTokenCount"] = candidate_tokens
     thoughts = plan.thoughts_tokens or 0
     usage["totalTokenCount"] = plan.prompt_tokens + candidate_tokens + thoughts
@@ -46,18 +45,28 @@ def usage_metadata(plan: AnswerPlan, candidate_tokens: int) -> dict[str, Any]:
     return usage
 
 
-def _candidate(candidate: CandidatePlan, text: str, final: bool) -> dict[str, Any]:
-    # A candidate with no text at all (e.g. maxOutputTokens reached at once) has no parts,
-    # like a real answer whose budget went to thinking.
-    content: dict[str, Any] = {"parts": [{"text": text}], "role": "model"} if text else {
-        "role": "model"
-    }
+def _call_parts(candidate: CandidatePlan) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    for call in candidate.calls:
+        part: dict[str, Any] = {"functionCall": {"name": call.name, "args": call.args}}
+        if not parts and candidate.signature:
+            part["thoughtSignature"] = candidate.signature
+        parts.append(part)
+    return parts
+
+
+def _candidate(candidate: CandidatePlan, parts: list[dict[str, Any]], final: bool,
+               logprobs: dict[str, Any] | None = None) -> dict[str, Any]:
+    content: dict[str, Any] = {"parts": parts, "role": "model"} if parts else {"role": "model"}
     body: dict[str, Any] = {"content": content}
     if final:
         body["finishReason"] = candidate.finish_reason
     body["index"] = candidate.index
+    if final and candidate.calls:
+        body["finishMessage"] = CALLS_MESSAGE
     if final and candidate.finish_reason == "SAFETY":
         body["safetyRatings"] = safety_ratings(blocked=True)
+    body.update(logprobs or {})
     return body
 
 
@@ -73,9 +82,20 @@ def _envelope(plan: AnswerPlan, candidates: list[dict[str, Any]], tokens: int) -
     return body
 
 
+def _logprobs(plan: AnswerPlan, candidate: CandidatePlan) -> list[TokenLogprob]:
+    if plan.logprobs is None or not candidate.text:
+        return []
+    return token_logprobs(candidate.text, candidate.seed, plan.logprobs)
+
+
 def full_response(plan: AnswerPlan) -> dict[str, Any]:
     """The non-streamed answer."""
-    candidates = [_candidate(c, c.text, final=True) for c in plan.candidates]
+    candidates = []
+    for candidate in plan.candidates:
+        parts = [{"text": candidate.thought, "thought": True}] if candidate.thought else []
+        parts += _call_parts(candidate) or ([{"text": candidate.text}] if candidate.text else [])
+        logprobs = logprobs_fields(_logprobs(plan, candidate), plan.logprobs or 0)
+        candidates.append(_candidate(candidate, parts, final=True, logprobs=logprobs))
     return _envelope(plan, candidates, plan.candidate_tokens)
 
 
@@ -85,20 +105,49 @@ class StreamEvent:
     tokens: int  # candidate tokens this event adds
 
 
+@dataclass(frozen=True)
+class _Delta:
+    parts: list[dict[str, Any]]
+    tokens: int
+    final: bool = False
+    logprobs: dict[str, Any] | None = None
+
+
+def _deltas(plan: AnswerPlan, candidate: CandidatePlan, chunk_tokens: int) -> list[_Delta]:
+    """The stream deltas of one candidate (see the module docstring); the last one is final."""
+    deltas = [_Delta([{"text": candidate.thought, "thought": True}], 0)] if candidate.thought else []
+    thought_deltas = len(deltas)
+    if candidate.calls:
+        deltas.append(_Delta(_call_parts(candidate), candidate.tokens, not plan.split_stop))
+        if plan.split_stop:
+            deltas.append(_Delta([{"text": ""}], 0, True))
+        return deltas
+    entries = _logprobs(plan, candidate)
+    for piece in chunk_text(candidate.text, chunk_tokens):
+        tokens = count_tokens(piece)
+        mine, entries = entries[:tokens], entries[tokens:]
+        deltas.append(_Delta([{"text": piece}], tokens,
+                             logprobs=logprobs_fields(mine, plan.logprobs or 0)))
+    if len(deltas) == thought_deltas:
+        deltas.append(_Delta([], 0))  # nothing to say: one final event without parts
+    last = deltas[-1]
+    deltas[-1] = _Delta(last.parts, last.tokens, True, last.logprobs)
+    return deltas
+
+
 def stream_events(plan: AnswerPlan, chunk_tokens: int) -> Iterator[StreamEvent]:
     """The streamed answer, one event at a time."""
     if plan.blocked:
         yield StreamEvent(_envelope(plan, [], 0), 0)
         return
-    pieces = [chunk_text(c.text, chunk_tokens) or [""] for c in plan.candidates]
+    deltas = [_deltas(plan, candidate, chunk_tokens) for candidate in plan.candidates]
     emitted = 0
-    for round_index in range(max(len(p) for p in pieces)):
-        for candidate, candidate_pieces in zip(plan.candidates, pieces):
-            if round_index >= len(candidate_pieces):
+    for round_index in range(max(len(d) for d in deltas)):
+        for candidate, candidate_deltas in zip(plan.candidates, deltas):
+            if round_index >= len(candidate_deltas):
                 continue
-            delta = candidate_pieces[round_index]
-            final = round_index == len(candidate_pieces) - 1
-            tokens = count_tokens(delta)
-            emitted += tokens
-            body = _envelope(plan, [_candidate(candidate, delta, final)], emitted)
-            yield StreamEvent(body, tokens)
+            delta = candidate_deltas[round_index]
+            emitted += delta.tokens
+            body = _envelope(plan, [_candidate(candidate, delta.parts, delta.final,
+                                               delta.logprobs)], emitted)
+            yield StreamEvent(body, delta.tokens)

@@ -17,6 +17,9 @@ COUNTERS = (
     "streams_aborted",  # streams whose client went away: generation stopped there
     "streams_faulted",  # streams ended by a midstream/drop directive
     "tokens_generated",  # candidate tokens handed to the network, streamed or not
+    "signatures_issued",  # thoughtSignatures put on function calls (one per calling candidate)
+    "signatures_verified",  # emulator-issued signatures that came back valid (current turn)
+    "signatures_dummy",  # Gemini's documented dummy signature came back instead (current turn)
 )
 
 

@@ -111,6 +111,18 @@ def default_length(seed: int) -> int:
     return random.Random(seed ^ 0x5EED).randint(20, 60)
 
 
-def thoughts_length(seed: int) -> int:
-    """How many thinking tokens a thinking model reports: 8-40."""
-    return random.Random(seed ^ 0x7400).randint(8, 40)
+def thoughts_length(seed: int, low: int = 8, high: int = 40) -> int:
+    """How many thinking tokens a thinking model reports: 8-40 unless told otherwise."""
+    return random.Random(seed ^ 0x7400).randint(low, high)
+
+
+def words(seed: int, count: int = 2) -> str:
+    """`count` lower-case words (adjectives, then a noun): short string values."""
+    rng = random.Random(seed)
+    picked = [rng.choice(_WORDS["adj"]) for _ in range(count - 1)] + [rng.choice(_WORDS["noun"])]
+    return " ".join(picked[-count:]) if count > 0 else ""
+
+
+def vocabulary() -> tuple[str, ...]:
+    """Every word the generator can emit (alternative tokens of logprobs come from here)."""
+    return tuple(sorted({word for kind in _WORDS.values() for word in kind}))

@@ -1,8 +1,11 @@
 """Request validation with Gemini's rules and (approximately) its messages.
 
 Bodies arrive here already key-normalised (wire.normalize_keys). Anything the real API would
-reject becomes a 400 INVALID_ARGUMENT; fields the emulator does not act on (tools,
-safetySettings, toolConfig, cachedContent, ...) are accepted and ignored.
+reject becomes a 400 INVALID_ARGUMENT. The feature modules check their own fields: tools
+(tools, toolConfig), thinking (thinkingConfig; the per-model rules come later, in the app),
+output_format (responseMimeType and schemas), logprobs, media (inlineData, fileData), safety
+(safetySettings). Fields the emulator does not act on (cachedContent, labels, ...) are
+accepted and ignored.
 """
 
 from __future__ import annotations
@@ -11,6 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import invalid_argument
+from .logprobs import parse_logprobs
+from .media import check_media
+from .output_format import ResponseFormat, parse_response_format
+from .safety import check_safety_settings
+from .thinking import ThinkingConfig, parse_thinking
+from .tools import ToolSet, parse_tools
 from .wire import decode_base64
 
 ROLES = frozenset({"user", "model", "function", "tool", ""})
@@ -43,7 +52,10 @@ class GenerateRequest:
     candidate_count: int = 1
     max_output_tokens: int | None = None
     stop_sequences: tuple[str, ...] = ()
-    thinking_budget: int | None = None
+    thinking: ThinkingConfig = ThinkingConfig()
+    tools: ToolSet = ToolSet()
+    response_format: ResponseFormat = ResponseFormat()
+    logprobs: int | None = None  # top-N when responseLogprobs is on
 
 
 def _field_error(field: str, value: Any, why: str) -> Exception:
@@ -60,23 +72,23 @@ def _check_part(part: Any, where: str) -> None:
         )
     if "text" in part and not isinstance(part["text"], str):
         raise _field_error(f"{where}.text", part["text"], "TYPE_STRING expected")
-    inline = part.get("inlineData")
-    if inline is not None and not (
-        isinstance(inline, dict)
-        and isinstance(inline.get("data"), str)
-        and isinstance(inline.get("mimeType"), str)
-    ):
-        raise _field_error(f"{where}.inline_data", inline, "mimeType and data are required")
-    for path, data in (("inline_data.data", (inline or {}).get("data")),
-                       ("thought_signature", part.get("thoughtSignature"))):
-        if data is not None:
-            try:
-                decode_base64(data)
-            except ValueError:
-                raise _field_error(f"{where}.{path}", data, "Base64 decoding failed") from None
+    check_media(part, where)
+    signature = part.get("thoughtSignature")
+    if signature is not None:
+        try:
+            decode_base64(signature)
+        except ValueError:
+            raise invalid_argument(
+                f"Invalid value at '{where}.thought_signature' (TYPE_BYTES), Base64 decoding "
+                f"failed for \"{str(signature)[:40]}\"") from None
     for call in ("functionCall", "functionResponse"):
         if call in part and not (isinstance(part[call], dict) and part[call].get("name")):
             raise _field_error(f"{where}.{call}.name", part[call], "name is required")
+    for call, payload in (("functionCall", "args"), ("functionResponse", "response")):
+        if call in part and part[call].get(payload) is not None and not isinstance(
+                part[call][payload], dict):
+            raise _field_error(f"{where}.{call}.{payload}", part[call][payload],
+                               "a Struct (JSON object) is required")
 
 
 def check_content(content: Any, where: str, check_role: bool = True) -> dict[str, Any]:
@@ -132,18 +144,6 @@ def _stop_sequences(config: dict[str, Any]) -> tuple[str, ...]:
     return tuple(stops)
 
 
-def _thinking_budget(config: dict[str, Any]) -> int | None:
-    thinking = config.get("thinkingConfig") or {}
-    if not isinstance(thinking, dict):
-        raise _field_error("generation_config.thinking_config", thinking, "an object")
-    budget = thinking.get("thinkingBudget")
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
-                               or budget < -1):
-        raise _field_error("generation_config.thinking_config.thinking_budget", budget,
-                           "an integer >= -1")
-    return budget
-
-
 def parse_generate(body: dict[str, Any]) -> GenerateRequest:
     """A validated generateContent / streamGenerateContent request."""
     contents = check_contents(body)
@@ -156,6 +156,7 @@ def parse_generate(body: dict[str, Any]) -> GenerateRequest:
         raise _field_error("generation_config", config, "an object")
     for key in _NUMERIC_FIELDS:
         _check_number(config, key)
+    check_safety_settings(body)
     return GenerateRequest(
         contents=contents,
         system_instruction=system,
@@ -164,7 +165,10 @@ def parse_generate(body: dict[str, Any]) -> GenerateRequest:
         # proto3: 0 means "unset".
         max_output_tokens=config.get("maxOutputTokens") or None,
         stop_sequences=_stop_sequences(config),
-        thinking_budget=_thinking_budget(config),
+        thinking=parse_thinking(config),
+        tools=parse_tools(body),
+        response_format=parse_response_format(config),
+        logprobs=parse_logprobs(config),
     )
 
 

@@ -1,47 +1,79 @@
 """The request schema of POST /v1/chat/completions."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from .fields import (Present, StrictBoolean, StrictInteger, StrictNumber, StrictString, StringOrList)
+from .fields import Present, StrictBoolean, StrictInteger, StrictNumber, StrictString, StringOrList
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
-TEXT_ONLY_ROLES = ("system", "developer")
+TEXT_ONLY_ROLES = ("system", "developer", "tool")
 PART_TYPES = ("text", "image_url", "input_audio", "file", "refusal")
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high")
+# Gemini's rule for function names (stricter than OpenAI's: no leading digit).
+FUNCTION_NAME = validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$",
+                                error="must start with a letter or _ and use only letters, digits, _ . : - (at most 64)")
 
-# Modelled OpenAI parameters this gateway cannot honour yet: refused by name, never dropped.
+# Modelled OpenAI parameters this gateway cannot honour: refused by name, never dropped.
 # Each entry says which values are harmless (the parameter's "off" values).
 UNSUPPORTED = {
-    "tools": lambda v: v in (None, []),
-    "tool_choice": lambda v: v in (None, "none", "auto"),
     "functions": lambda v: v in (None, []),
     "function_call": lambda v: v in (None, "none", "auto"),
-    "response_format": lambda v: v is None or v == {"type": "text"},
-    "reasoning_effort": lambda v: v is None,
-    "logprobs": lambda v: v in (None, False),
-    "top_logprobs": lambda v: v in (None, 0),
     "modalities": lambda v: v in (None, ["text"]),
     "audio": lambda v: v is None,
     "logit_bias": lambda v: v in (None, {}),
     "prediction": lambda v: v is None,
     "web_search_options": lambda v: v is None,
 }
-UNSUPPORTED_MESSAGE_FIELDS = ("tool_calls", "function_call", "tool_call_id")
 
 
-class ContentPartSchema(Schema):
+class _Lenient(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    type = StrictString(required=True, validate=validate.OneOf(PART_TYPES))
-    text = StrictString()
+
+class ImageUrlSchema(_Lenient):
+    url = StrictString(required=True, validate=validate.Length(min=1))
+    detail = StrictString(validate=validate.OneOf(("auto", "low", "high")))
+
+
+class InputAudioSchema(_Lenient):
+    data = StrictString(required=True)
+    format = StrictString(required=True)
+
+
+class FileSchema(_Lenient):
+    file_data = StrictString()
+    filename = StrictString()
+    file_id = Present()
 
     @validates_schema
-    def _known_part(self, data, **kwargs):
-        if data["type"] == "text" and "text" not in data:
-            raise ValidationError("a text part needs `text`", "text")
-        if data["type"] != "text":
-            raise ValidationError(f"content parts of type `{data['type']}` are not supported yet", "type")
+    def _inline_only(self, data, **kwargs):
+        if data.get("file_id") is not None:
+            raise ValidationError("uploaded files are not supported: send the file inline as `file_data`", "file_id")
+        if "file_data" not in data:
+            raise ValidationError("is required", "file_data")
+
+
+class ContentPartSchema(_Lenient):
+    type = StrictString(required=True, validate=validate.OneOf(PART_TYPES))
+    text = StrictString()
+    refusal = StrictString()
+    image_url = fields.Nested(ImageUrlSchema)
+    input_audio = fields.Nested(InputAudioSchema)
+    file = fields.Nested(FileSchema)
+
+    @validates_schema
+    def _payload_present(self, data, **kwargs):
+        kind = data["type"]
+        if kind not in data:
+            raise ValidationError(f"a {kind} part needs `{kind}`", kind)
+
+    @post_load
+    def _refusal_as_text(self, data, **kwargs):
+        # A refusal the assistant gave earlier is, to Gemini, just what it said.
+        if data["type"] == "refusal":
+            return {"type": "text", "text": data["refusal"]}
+        return data
 
 
 class Content(fields.Field):
@@ -68,41 +100,104 @@ class Content(fields.Field):
         return parts
 
 
-class MessageSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
+class FunctionCallSchema(_Lenient):
+    name = StrictString(required=True, validate=FUNCTION_NAME)
+    arguments = StrictString(required=True)
 
+
+class ToolCallSchema(_Lenient):
+    id = StrictString(required=True, validate=validate.Length(min=1))
+    type = StrictString(validate=validate.OneOf(("function",)))
+    function = fields.Nested(FunctionCallSchema, required=True)
+    extra_content = fields.Dict()
+
+
+class MessageSchema(_Lenient):
     role = StrictString(required=True, validate=validate.OneOf(ROLES))
-    content = Content(required=True, allow_none=True)
+    content = Content(allow_none=True)
     name = StrictString()
-    tool_calls = Present()
+    tool_calls = fields.List(fields.Nested(ToolCallSchema), allow_none=True)
+    tool_call_id = StrictString()
     function_call = Present()
-    tool_call_id = Present()
 
     @validates_schema
-    def _supported(self, data, **kwargs):
-        if data["role"] in ("tool", "function"):
-            raise ValidationError(f"messages with role `{data['role']}` need tool support, which is not available yet", "role")
-        for name in UNSUPPORTED_MESSAGE_FIELDS:
-            if data.get(name) not in (None, []):
-                raise ValidationError("tool calls are not supported yet", name)
-        if data.get("content") is None:
-            raise ValidationError("must not be null", "content")
-        if data["role"] in TEXT_ONLY_ROLES and any(p["type"] != "text" for p in data["content"]):
-            raise ValidationError(f"{data['role']} messages may only contain text", "content")
+    def _shape_for_role(self, data, **kwargs):
+        role = data["role"]
+        if role == "function" or data.get("function_call") is not None:
+            raise ValidationError("legacy function messages are not supported: use tools and tool messages", "role")
+        if role == "tool" and not data.get("tool_call_id"):
+            raise ValidationError("is required for tool messages", "tool_call_id")
+        if data.get("tool_calls") and role != "assistant":
+            raise ValidationError("only assistant messages carry tool calls", "tool_calls")
+        if data.get("content") is None and not (role == "assistant" and data.get("tool_calls")):
+            raise ValidationError("is required" if "content" not in data else "must not be null", "content")
+        if role in TEXT_ONLY_ROLES and any(p["type"] != "text" for p in data.get("content") or ()):
+            raise ValidationError(f"{role} messages may only contain text", "content")
 
 
-class StreamOptionsSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
+class FunctionSchema(_Lenient):
+    name = StrictString(required=True, validate=FUNCTION_NAME)
+    description = StrictString()
+    parameters = fields.Dict()
+    strict = StrictBoolean(allow_none=True)
 
+
+class ToolSchema(_Lenient):
+    type = StrictString(required=True, validate=validate.OneOf(("function",), error="only function tools are supported"))
+    function = fields.Nested(FunctionSchema, required=True)
+
+
+class ToolChoice(fields.Field):
+    default_error_messages = {
+        "invalid": 'must be "none", "auto", "required" or {{"type": "function", "function": {{"name": ...}}}}'}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value in ("none", "auto", "required"):
+            return value
+        name = value.get("function", {}).get("name") if isinstance(value, dict) and isinstance(value.get("function"), dict) else None
+        if not isinstance(name, str) or value.get("type", "function") != "function":
+            raise self.make_error("invalid")
+        return {"type": "function", "function": {"name": name}}
+
+
+class JsonSchemaFormatSchema(_Lenient):
+    name = StrictString(required=True)
+    description = StrictString()
+    schema = fields.Dict()
+    strict = StrictBoolean(allow_none=True)
+
+
+class ResponseFormatSchema(_Lenient):
+    type = StrictString(required=True, validate=validate.OneOf(("text", "json_object", "json_schema")))
+    json_schema = fields.Nested(JsonSchemaFormatSchema)
+
+    @validates_schema
+    def _schema_given(self, data, **kwargs):
+        if data["type"] == "json_schema" and "json_schema" not in data:
+            raise ValidationError("is required when type is json_schema", "json_schema")
+
+
+class SafetySettingSchema(_Lenient):
+    category = StrictString(required=True)
+    threshold = StrictString(required=True)
+
+
+class GoogleSchema(_Lenient):
+    """Google's own options (extra_body={"google": {...}}), passed to Gemini as they are."""
+    thinking_config = fields.Dict(allow_none=True)
+    safety_settings = fields.List(fields.Nested(SafetySettingSchema), allow_none=True)
+    cached_content = StrictString(allow_none=True)
+
+
+class ExtraBodySchema(_Lenient):
+    google = fields.Nested(GoogleSchema, allow_none=True)
+
+
+class StreamOptionsSchema(_Lenient):
     include_usage = StrictBoolean()
 
 
-class ChatCompletionSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class ChatCompletionSchema(_Lenient):
     model = StrictString(validate=validate.Length(min=1))
     messages = fields.List(fields.Nested(MessageSchema), required=True,
                            validate=validate.Length(min=1, error="must be a non-empty array"))
@@ -119,15 +214,18 @@ class ChatCompletionSchema(Schema):
     stream = StrictBoolean(allow_none=True)
     stream_options = fields.Nested(StreamOptionsSchema, allow_none=True)
     user = StrictString(allow_none=True)
+    tools = fields.List(fields.Nested(ToolSchema), allow_none=True)
+    tool_choice = ToolChoice(allow_none=True)
+    parallel_tool_calls = StrictBoolean(allow_none=True)
+    response_format = fields.Nested(ResponseFormatSchema, allow_none=True)
+    reasoning_effort = StrictString(allow_none=True, validate=validate.OneOf(REASONING_EFFORTS))
+    logprobs = StrictBoolean(allow_none=True)
+    top_logprobs = StrictInteger(allow_none=True, validate=validate.Range(0, 20))
+    google = fields.Nested(GoogleSchema, allow_none=True)
+    extra_body = fields.Nested(ExtraBodySchema, allow_none=True)
 
-    tools = Present(allow_none=True)
-    tool_choice = Present(allow_none=True)
     functions = Present(allow_none=True)
     function_call = Present(allow_none=True)
-    response_format = Present(allow_none=True)
-    reasoning_effort = Present(allow_none=True)
-    logprobs = Present(allow_none=True)
-    top_logprobs = Present(allow_none=True)
     modalities = Present(allow_none=True)
     audio = Present(allow_none=True)
     logit_bias = Present(allow_none=True)
@@ -144,4 +242,12 @@ class ChatCompletionSchema(Schema):
             raise ValidationError(f"must have at most {self.max_messages} messages", "messages")
         for name, harmless in UNSUPPORTED.items():
             if name in data and not harmless(data[name]):
-                raise ValidationError(f"`{name}` is not supported by this gateway yet", name)
+                raise ValidationError(f"`{name}` is not supported by this gateway", name)
+
+    @validates_schema
+    def _tool_choice_names_a_tool(self, data, **kwargs):
+        choice, names = data.get("tool_choice"), {t["function"]["name"] for t in data.get("tools") or ()}
+        if isinstance(choice, dict) and choice["function"]["name"] not in names:
+            raise ValidationError(f"names no function in `tools`: {choice['function']['name']!r}", "tool_choice")
+        if choice == "required" and not names:
+            raise ValidationError('"required" needs `tools`', "tool_choice")

@@ -1,10 +1,15 @@
 """Chat completions: an OpenAI request -> a Gemini request; a Gemini answer -> chat.completion."""
 from __future__ import annotations
 
-from typing import NamedTuple
+import re
+from typing import Callable, Mapping, NamedTuple
 
 from ..config import Settings
-from .messages import contents_from_messages
+from ..errors import invalid_request
+from .families import Family, family_of
+from .messages import History, contents_from_messages
+from .schema import sanitize
+from .tools import function_declarations, tool_calls_from, tool_config
 
 # Gemini finishReason -> OpenAI finish_reason. Anything not listed (MALFORMED_FUNCTION_CALL,
 # FINISH_REASON_UNSPECIFIED, reasons newer than this table...) is "stop".
@@ -34,16 +39,51 @@ DEFAULTS = {
     "top_p": "default_top_p",
     "top_k": "default_top_k",
 }
+RESPONSE_MIME_TYPES = {"json_object": "application/json", "json_schema": "application/json"}
 
 
 class GeminiRequest(NamedTuple):
     model: str
     contents: list[dict]
     config: dict
+    # Schema keywords Gemini would have rejected, removed or rewritten (reported to the client).
+    dropped: tuple[str, ...] = ()
 
 
-def finish_reason_from(gemini_reason: str | None) -> str:
-    return FINISH_REASONS.get(gemini_reason or "STOP", "stop")
+def finish_reason_from(gemini_reason: str | None, tool_calls: bool = False) -> str:
+    reason = FINISH_REASONS.get(gemini_reason or "STOP", "stop")
+    # Gemini ends a function call with STOP; OpenAI clients wait for "tool_calls".
+    return "tool_calls" if tool_calls and reason == "stop" else reason
+
+
+def google_extras(request: dict) -> dict:
+    """Google's own options, sent as extra_body={"google": {...}} (or nested once more, as
+    Google's compatibility docs show)."""
+    return request.get("google") or (request.get("extra_body") or {}).get("google") or {}
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
+
+
+def thinking_config(request: dict, model: str, family: Family) -> dict | None:
+    effort = request.get("reasoning_effort")
+    passed = google_extras(request).get("thinking_config")
+    if passed is not None:
+        if effort is not None:
+            raise invalid_request("Set reasoning_effort or extra_body.google.thinking_config, not both.",
+                                  "reasoning_effort")
+        return {_snake(key): value for key, value in passed.items()}
+    if effort is None:
+        return None
+    if not family.thinks:
+        if effort == "none":
+            return None
+        raise invalid_request(f"reasoning_effort is not supported with the model {model}.",
+                              "reasoning_effort", "unsupported_parameter")
+    value = family.efforts[effort]
+    key = "thinking_level" if isinstance(value, str) else "thinking_budget"
+    return {key: value, "include_thoughts": effort != "none"}
 
 
 def generation_config(request: dict, settings: Settings) -> dict:
@@ -59,21 +99,61 @@ def generation_config(request: dict, settings: Settings) -> dict:
         config["max_output_tokens"] = max_tokens
     if (request.get("n") or 1) > 1:
         config["candidate_count"] = request["n"]
+    if request.get("logprobs"):
+        config["response_logprobs"] = True
+        if request.get("top_logprobs"):
+            config["logprobs"] = request["top_logprobs"]
+    elif request.get("top_logprobs"):
+        raise invalid_request("top_logprobs requires logprobs to be true.", "top_logprobs")
     return config
 
 
-def gemini_request(request: dict, settings: Settings) -> GeminiRequest:
-    system_instruction, contents = contents_from_messages(request["messages"])
-    config = generation_config(request, settings)
+def _output_config(request: dict, dropped: list[str]) -> dict:
+    response_format = request.get("response_format") or {"type": "text"}
+    config = {}
+    if response_format["type"] in RESPONSE_MIME_TYPES:
+        config["response_mime_type"] = RESPONSE_MIME_TYPES[response_format["type"]]
+    if response_format["type"] == "json_schema":
+        config["response_json_schema"] = sanitize(
+            response_format["json_schema"]["schema"], "response_format.json_schema.schema", dropped)
+    return config
+
+
+def _tools_config(request: dict, dropped: list[str]) -> dict:
+    config = {}
+    if request.get("tools"):
+        config["tools"] = [{"function_declarations": function_declarations(request["tools"], dropped)}]
+        if (choice := tool_config(request.get("tool_choice"))) is not None:
+            config["tool_config"] = choice
+    return config
+
+
+def gemini_request(request: dict, settings: Settings, *, signatures: Mapping[str, str] = {},
+                   fetched: Mapping[str, tuple[str, bytes]] = {}) -> GeminiRequest:
+    model = settings.resolve_model(request.get("model"))
+    family = family_of(model)
+    history = History(signatures=signatures, fetched=fetched, max_media_bytes=settings.max_media_bytes,
+                      needs_signatures=family.needs_signatures)
+    system_instruction, contents = contents_from_messages(request["messages"], history)
+    dropped: list[str] = []
+    config = {**generation_config(request, settings), **_output_config(request, dropped),
+              **_tools_config(request, dropped)}
     if system_instruction:
         config["system_instruction"] = system_instruction
-    return GeminiRequest(settings.resolve_model(request.get("model")), contents, config)
+    if (thinking := thinking_config(request, model, family)) is not None:
+        config["thinking_config"] = thinking
+    safety = google_extras(request).get("safety_settings") or settings.safety_settings
+    if safety:
+        config["safety_settings"] = list(safety)
+    if (cached := google_extras(request).get("cached_content")) is not None:
+        config["cached_content"] = cached
+    return GeminiRequest(model, contents, config, tuple(dropped))
 
 
-def text_of(content: dict | None) -> str:
-    """The visible text of a candidate's content (thought summaries are not the answer)."""
+def text_of(content: dict | None, thought: bool = False) -> str:
+    """The answer text (or, with thought=True, the thought summaries) of a candidate."""
     parts = (content or {}).get("parts") or ()
-    return "".join(part["text"] for part in parts if "text" in part and not part.get("thought"))
+    return "".join(part["text"] for part in parts if "text" in part and bool(part.get("thought")) == thought)
 
 
 def usage_from(metadata: dict | None) -> dict:
@@ -91,33 +171,61 @@ def usage_from(metadata: dict | None) -> dict:
     }
 
 
-def _choice(index: int, content: str, finish_reason: str) -> dict:
-    return {
-        "index": index,
-        "message": {"role": "assistant", "content": content, "refusal": None},
-        "logprobs": None,
-        "finish_reason": finish_reason,
-    }
+def _token_logprob(candidate: dict) -> dict:
+    token = candidate.get("token", "")
+    return {"token": token, "logprob": candidate.get("log_probability", 0.0), "bytes": list(token.encode())}
 
 
-def choices_from(response: dict, n: int) -> list[dict]:
+def logprobs_from(result: dict | None) -> dict | None:
+    """Gemini's logprobsResult -> OpenAI's choices[].logprobs."""
+    if not result:
+        return None
+    tops = result.get("top_candidates") or []
+    content = []
+    for position, chosen in enumerate(result.get("chosen_candidates") or ()):
+        top = tops[position].get("candidates") or [] if position < len(tops) else []
+        content.append({**_token_logprob(chosen), "top_logprobs": [_token_logprob(t) for t in top]})
+    return {"content": content, "refusal": None}
+
+
+class AnswerContext(NamedTuple):
+    """What a response translation needs besides the Gemini answer (ids come from outside)."""
+    completion_id: str
+    created: int
+    model: str
+    n: int = 1
+    new_call_id: Callable[[], str] = lambda: "call_0"
+    first_call_only: bool = False
+
+
+def _choice(position: int, candidate: dict, answer: AnswerContext, signatures: dict[str, str]) -> dict:
+    content = candidate.get("content") or {}
+    calls = tool_calls_from(content.get("parts") or [], answer.new_call_id,
+                            first_only=answer.first_call_only, signatures=signatures)
+    text = text_of(content)
+    message = {"role": "assistant", "content": text if text or not calls else None, "refusal": None}
+    if calls:
+        message["tool_calls"] = calls
+    if reasoning := text_of(content, thought=True):
+        message["reasoning_content"] = reasoning
+    return {"index": position, "message": message, "logprobs": logprobs_from(candidate.get("logprobs_result")),
+            "finish_reason": finish_reason_from(candidate.get("finish_reason"), bool(calls))}
+
+
+def completion_from_response(response: dict, answer: AnswerContext, signatures: dict[str, str]) -> dict:
+    """The chat.completion for a Gemini answer; thought signatures are collected in `signatures`."""
     candidates = sorted(response.get("candidates") or (), key=lambda c: c.get("index", 0))
-    if not candidates:
+    if candidates:
+        choices = [_choice(position, c, answer, signatures) for position, c in enumerate(candidates)]
+    else:
         # A blocked prompt has no candidates; clients still need a choice that says why.
-        return [_choice(index, "", BLOCKED_PROMPT) for index in range(n)]
-    return [
-        _choice(position, text_of(candidate.get("content")), finish_reason_from(candidate.get("finish_reason")))
-        for position, candidate in enumerate(candidates)
-    ]
-
-
-def completion_from_response(response: dict, *, completion_id: str, created: int, model: str,
-                             n: int = 1) -> dict:
+        choices = [{"index": index, "message": {"role": "assistant", "content": "", "refusal": None},
+                    "logprobs": None, "finish_reason": BLOCKED_PROMPT} for index in range(answer.n)]
     return {
-        "id": completion_id,
+        "id": answer.completion_id,
         "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": choices_from(response, n),
+        "created": answer.created,
+        "model": answer.model,
+        "choices": choices,
         "usage": usage_from(response.get("usage_metadata")),
     }

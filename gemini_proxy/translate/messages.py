@@ -1,36 +1,154 @@
 """OpenAI messages -> Gemini systemInstruction and contents."""
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .. import media
 from ..errors import invalid_request
 
 SYSTEM_ROLES = frozenset({"system", "developer"})
-ROLES = {"user": "user", "assistant": "model"}
+ROLES = {"user": "user", "assistant": "model", "tool": "user"}
+# Google's documented stand-in for a thought signature the gateway never saw (a history written
+# elsewhere); the bytes are those whose base64 on the wire reads as the marker itself.
+DUMMY_SIGNATURE = base64.urlsafe_b64decode("skip_thought_signature_validator")
 
 
-def parts_from_content(content: list[dict]) -> list[dict]:
-    # Gemini rejects empty text parts ("must have a text parameter"); they carry nothing anyway.
-    return [{"text": part["text"]} for part in content if part["type"] == "text" and part["text"]]
+@dataclass(frozen=True)
+class History:
+    """What the view looked up for this request's history."""
+    signatures: Mapping[str, str] = field(default_factory=dict)  # tool-call id -> base64 signature
+    fetched: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)  # http(s) URL -> (mime, bytes)
+    max_media_bytes: int = 20 * 1024 * 1024
+    needs_signatures: bool = False
 
 
-def contents_from_messages(messages: list[dict]) -> tuple[dict | None, list[dict]]:
+def signature_bytes(signature: str) -> bytes:
+    """Gemini's signatures are base64 (standard from Google, URL-safe from the SDK)."""
+    text = signature.strip().replace("-", "+").replace("_", "/")
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid_request("A thought signature is not valid base64.") from None
+
+
+def _media_part(part: dict, param: str, history: History) -> dict:
+    kind = part["type"]
+    try:
+        if kind == "image_url":
+            url = part["image_url"]["url"]
+            if url.startswith("data:"):
+                mime, data = media.parse_data_url(url, history.max_media_bytes)
+            else:
+                mime, data = history.fetched[url]
+        elif kind == "input_audio":
+            audio = part["input_audio"]
+            mime, data = media.audio_mime(audio["format"]), media.decode_base64(audio["data"], history.max_media_bytes)
+        else:
+            file = part["file"]
+            file_data = file["file_data"]
+            if file_data.startswith("data:"):
+                declared, data = media.parse_data_url(file_data, history.max_media_bytes)
+            else:
+                declared, data = None, media.decode_base64(file_data, history.max_media_bytes)
+            mime = media.file_mime(file.get("filename"), declared)
+    except media.MediaError as error:
+        raise invalid_request(error.message, param) from None
+    return {"inline_data": {"mime_type": mime, "data": data}}
+
+
+def parts_from_content(content: list[dict], param: str, history: History) -> list[dict]:
+    parts = []
+    for index, part in enumerate(content):
+        if part["type"] == "text":
+            # Gemini rejects empty text parts; they carry nothing anyway.
+            if part["text"]:
+                parts.append({"text": part["text"]})
+        else:
+            parts.append(_media_part(part, f"{param}[{index}]", history))
+    return parts
+
+
+def _call_part(call: dict, param: str, signature: str | None) -> dict:
+    try:
+        args = json.loads(call["function"]["arguments"] or "{}")
+    except ValueError:
+        raise invalid_request("Function call arguments must be a JSON string.", f"{param}.function.arguments") from None
+    if not isinstance(args, dict):
+        raise invalid_request("Function call arguments must encode a JSON object.", f"{param}.function.arguments")
+    part = {"function_call": {"name": call["function"]["name"], "args": args}}
+    if signature:
+        part["thought_signature"] = signature_bytes(signature)
+    return part
+
+
+def _assistant_parts(message: dict, param: str, history: History) -> list[dict]:
+    parts = parts_from_content(message.get("content") or [], f"{param}.content", history)
+    for index, call in enumerate(message.get("tool_calls") or ()):
+        google = (call.get("extra_content") or {}).get("google") or {}
+        signature = history.signatures.get(call["id"]) or google.get("thought_signature")
+        part = _call_part(call, f"{param}.tool_calls[{index}]", signature)
+        if index == 0 and "thought_signature" not in part and history.needs_signatures:
+            part["thought_signature"] = DUMMY_SIGNATURE
+        parts.append(part)
+    return parts
+
+
+def _tool_result_part(message: dict, param: str, names: Mapping[str, str]) -> dict:
+    call_id = message.get("tool_call_id")
+    if call_id not in names:
+        raise invalid_request(f"No assistant tool call with id {call_id!r} precedes this tool message.",
+                              f"{param}.tool_call_id")
+    text = "".join(part.get("text", "") for part in message.get("content") or ())
+    try:
+        result = json.loads(text)
+    except ValueError:
+        result = text
+    # Gemini's functionResponse.response is a JSON object.
+    response = result if isinstance(result, dict) else {"result": result}
+    return {"function_response": {"name": names[call_id], "response": response}}
+
+
+def contents_from_messages(messages: list[dict], history: History = History()) -> tuple[dict | None, list[dict]]:
     """(system_instruction, contents): system and developer messages, in order, become the
-    system instruction; consecutive turns of one role are merged, as Gemini expects turns to
-    alternate."""
+    system instruction; consecutive turns of one role are merged (tool results of one turn
+    become one user turn), as Gemini expects turns to alternate."""
     system_parts: list[dict] = []
     contents: list[dict] = []
-    for message in messages:
-        parts = parts_from_content(message["content"])
-        if message["role"] in SYSTEM_ROLES:
-            system_parts.extend(parts)
+    names: dict[str, str] = {}
+    for index, message in enumerate(messages):
+        role, param = message["role"], f"messages[{index}]"
+        if role in SYSTEM_ROLES:
+            system_parts.extend(parts_from_content(message["content"], f"{param}.content", history))
             continue
+        if role == "assistant":
+            names.update((call["id"], call["function"]["name"]) for call in message.get("tool_calls") or ())
+            parts = _assistant_parts(message, param, history)
+        elif role == "tool":
+            parts = [_tool_result_part(message, param, names)]
+        else:
+            parts = parts_from_content(message["content"], f"{param}.content", history)
         if not parts:
             continue
-        role = ROLES[message["role"]]
-        if contents and contents[-1]["role"] == role:
+        gemini_role = ROLES[role]
+        if contents and contents[-1]["role"] == gemini_role:
             contents[-1]["parts"].extend(parts)
         else:
-            contents.append({"role": role, "parts": parts})
+            contents.append({"role": gemini_role, "parts": parts})
     if not contents:
         raise invalid_request("messages must contain at least one user or assistant message with content.",
                               "messages")
     return ({"parts": system_parts} if system_parts else None), contents
+
+
+def http_media_urls(messages: list[dict]) -> list[tuple[str, str]]:
+    """(url, param) of every image_url the gateway must fetch itself."""
+    return [
+        (part["image_url"]["url"], f"messages[{i}].content[{j}].image_url.url")
+        for i, message in enumerate(messages)
+        for j, part in enumerate(message.get("content") or ())
+        if part["type"] == "image_url" and not part["image_url"]["url"].startswith("data:")
+    ]

@@ -105,8 +105,8 @@ def test_validation_error_names_param(client):
 
 
 def test_unsupported_feature_is_refused_by_name(client):
-    error = error_of(client.post("/v1/chat/completions", json=ask(tools=[{"type": "function", "function": {"name": "f"}}])), 400)
-    assert error["param"] == "tools"
+    error = error_of(client.post("/v1/chat/completions", json=ask(logit_bias={"50256": -100})), 400)
+    assert error["param"] == "logit_bias"
 
 
 def test_unknown_route_and_wrong_method(client):

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ import requests
 from gemini_proxy.emulator.process import start_process, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
+# One file for every gunicorn of the run, as on a machine whose workers share it.
+SIGNATURE_DB = Path(tempfile.gettempdir()) / f"gemini-proxy-tests-{os.getpid()}" / "signatures.sqlite3"
 
 
 def free_port() -> int:
@@ -45,7 +48,7 @@ def gunicorn_env(port: int, **env: str | None) -> dict[str, str]:
     A value of None removes the variable, so gunicorn.conf.py's default applies."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "EMULATOR_", "GUNICORN_"))}
     merged = {**base, "GEMINI_API_KEY": "", "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
-              "GUNICORN_THREADS": "16", "ACCESS_LOG": "", **env}
+              "GUNICORN_THREADS": "16", "ACCESS_LOG": "", "SIGNATURE_DB": str(SIGNATURE_DB), **env}
     return {k: v for k, v in merged.items() if v is not None}
 
 

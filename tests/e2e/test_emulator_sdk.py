@@ -96,10 +96,11 @@ def test_candidate_count_in_both_modes(client):
 
 def test_max_output_tokens_and_stop_sequences(client):
     cut = client.models.generate_content(
-        model=FLASH, contents="[emulator tokens=50]",
-        config=types.GenerateContentConfig(max_output_tokens=5))
+        model=FLASH, contents="[emulator tokens=50 thoughts=2]",
+        config=types.GenerateContentConfig(max_output_tokens=7))
     assert cut.candidates[0].finish_reason == types.FinishReason.MAX_TOKENS
     assert cut.usage_metadata.candidates_token_count == count_tokens(cut.text) == 5
+    assert cut.usage_metadata.thoughts_token_count == 2
     stopped = stream(client, '[emulator say="one two three four"]', stop_sequences=["three"])
     assert "".join(c.text for c in stopped) == "one two "
     assert stopped[-1].candidates[0].finish_reason == types.FinishReason.STOP

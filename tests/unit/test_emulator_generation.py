@@ -105,12 +105,14 @@ def test_sampling_parameters_change_the_answer_but_limits_do_not():
     assert answer(stopSequences=["zzz"], candidateCount=2).candidates[0].text == base
 
 
-def test_max_output_tokens_cuts_a_prefix_and_reports_max_tokens():
-    full = answer("[emulator tokens=30]").candidates[0]
-    cut = answer("[emulator tokens=30]", maxOutputTokens=7).candidates[0]
+def test_max_output_tokens_minus_thoughts_cuts_a_prefix_and_reports_max_tokens():
+    full = answer("[emulator tokens=30 thoughts=3]").candidates[0]
+    cut = answer("[emulator tokens=30 thoughts=3]", maxOutputTokens=10).candidates[0]
     assert (full.finish_reason, cut.finish_reason) == ("STOP", "MAX_TOKENS")
-    assert count_tokens(cut.text) == 7
+    assert count_tokens(cut.text) == 7  # 10 - 3 thinking tokens
     assert full.text.startswith(cut.text)
+    without_thinking = answer("[emulator tokens=30]", model=NO_THINKING, maxOutputTokens=10)
+    assert count_tokens(without_thinking.candidates[0].text) == 10
 
 
 def test_stop_sequence_cuts_before_the_first_match_with_stop():
@@ -120,7 +122,7 @@ def test_stop_sequence_cuts_before_the_first_match_with_stop():
 
 
 def test_stop_sequence_before_the_token_limit_wins_over_max_tokens():
-    plan = answer('[emulator say="a b c d e f"]', stopSequences=["c"], maxOutputTokens=4)
+    plan = answer('[emulator say="a b c d e f" thoughts=0]', stopSequences=["c"], maxOutputTokens=4)
     assert (plan.candidates[0].text, plan.candidates[0].finish_reason) == ("a b ", "STOP")
 
 
@@ -216,7 +218,8 @@ def test_closing_a_stream_stops_generation_and_counts_an_abort():
     stream.close()  # what the server does when a write to the client fails
     assert stats.snapshot() | {"requests": 0} == {
         "requests": 0, "streams_started": 1, "streams_completed": 0, "streams_aborted": 1,
-        "streams_faulted": 0, "tokens_generated": CHUNK}
+        "streams_faulted": 0, "tokens_generated": CHUNK, "signatures_issued": 0,
+        "signatures_verified": 0, "signatures_dummy": 0}
 
 
 def test_stream_faults_interrupt_after_k_events():

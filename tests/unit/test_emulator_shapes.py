@@ -5,6 +5,7 @@ app and werkzeug's test client: no socket.
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -144,3 +145,86 @@ def test_embed_content_and_count_tokens_shapes(client):
                           json={"contents": [content]})
     assert counted.get_json() == {"totalTokens": 2,
                                   "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 2}]}
+
+
+# --- recorded tool and media traffic -------------------------------------------------------
+
+
+def post_recorded(client: Client, name: str, model: str, stream: bool = False, **extra: Any):
+    body = {**json.loads((RECORDINGS / name).read_text()), **extra}
+    method = "streamGenerateContent?alt=sse" if stream else "generateContent"
+    return client.post(f"/v1beta/models/{model}:{method}", headers=KEY, json=body)
+
+
+def without_args(value: Any) -> Any:
+    """The shape of a body whose functionCall args (user data) are set aside."""
+    if isinstance(value, dict):
+        return {k: "args" if k == "args" else without_args(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_args(item) for item in value]
+    return value
+
+
+def test_function_call_stream_chunk_has_the_recorded_shape(client):
+    (recorded,) = load_chunks(RECORDINGS / "streaming_function_calling" / "response_0.json")
+    response = post_recorded(client, "streaming_function_calling/request_0.json", "gemini-2.5-flash",
+                             stream=True, toolConfig={"functionCallingConfig": {"mode": "ANY"}})
+    (ours,) = [json.loads(m) for m in EVENT.findall(response.get_data())]
+    assert shape(without_args(ours)) == shape(without_args(recorded))
+    args = ours["candidates"][0]["content"]["parts"][0]["functionCall"]["args"]
+    assert args["unit"] in ("celsius", "fahrenheit") and isinstance(args["location"], str)
+
+
+def test_the_recorded_follow_up_with_a_tool_role_is_accepted_and_quotes_the_result(client):
+    response = post_recorded(client, "streaming_function_calling/request_1.json",
+                             "gemini-2.5-flash", stream=True)
+    assert response.status_code == 200
+    chunks = [json.loads(m) for m in EVENT.findall(response.get_data())]
+    text = "".join(c["candidates"][0]["content"]["parts"][0]["text"] for c in chunks)
+    assert text.startswith('getWeather returned {"location": "Tokyo", "unit": "celsius", '
+                           '"temperature": 22, "condition": "Cloudy"}. ')
+    assert chunks[-1]["candidates"][0]["finishReason"] == "STOP"
+    # The same history on a model that needs thought signatures is refused.
+    refused = post_recorded(client, "streaming_function_calling/request_1.json",
+                            "gemini-3-pro-preview", stream=True)
+    assert refused.status_code == 400
+    assert "function call `default_api:getWeather` , position 2" in (
+        refused.get_json()["error"]["message"])
+
+
+def test_the_recorded_function_calling_request_calls_search_by_name(client):
+    body = post_recorded(client, "function_calling/request.json", "gemini-2.5-flash").get_json()
+    recorded = json.loads((RECORDINGS / "function_calling" / "response.json").read_text())
+    (part,) = body["candidates"][0]["content"]["parts"]
+    assert part["functionCall"]["name"] == recorded["candidates"][0]["content"]["parts"][0][
+        "functionCall"]["name"] == "search"
+    assert isinstance(part["functionCall"]["args"]["query"], str)
+
+
+@pytest.mark.parametrize(("name", "mime"), [("vision", "image/jpeg"), ("audio", "audio/wav")])
+def test_recorded_media_requests_are_described(client, name, mime):
+    request = json.loads((RECORDINGS / name / "request.json").read_text())
+    size = len(base64.b64decode(request["contents"][0]["parts"][1]["inlineData"]["data"]))
+    body = post_recorded(client, f"{name}/request.json", "gemini-2.5-flash").get_json()
+    text = body["candidates"][0]["content"]["parts"][0]["text"]
+    assert text.startswith(f"I received an {mime} of {size} bytes. ")
+    modality = {"vision": "IMAGE", "audio": "AUDIO"}[name]
+    assert {d["modality"] for d in body["usageMetadata"]["promptTokensDetails"]} == {"TEXT", modality}
+
+
+def test_signature_counters_in_stats(client):
+    tools = [{"functionDeclarations": [{"name": "lookup"}]}]
+    first = client.post("/v1beta/models/gemini-3-pro-preview:generateContent", headers=KEY,
+                        json={"contents": [{"parts": [{"text": "lookup"}]}], "tools": tools})
+    call = first.get_json()["candidates"][0]["content"]
+    reply = {"role": "user", "parts": [{"functionResponse": {"name": "lookup", "response": {}}}]}
+    dummy = {"role": "model", "parts": [{"functionCall": {"name": "lookup", "args": {}},
+                                         "thoughtSignature": "skip_thought_signature_validator"}]}
+    for model_turn in (call, dummy, dummy):
+        again = client.post("/v1beta/models/gemini-3-pro-preview:generateContent", headers=KEY,
+                            json={"contents": [{"parts": [{"text": "lookup"}]}, model_turn, reply],
+                                  "tools": tools})
+        assert again.status_code == 200
+    stats = client.get("/emulator/stats").get_json()
+    assert (stats["signatures_issued"], stats["signatures_verified"], stats["signatures_dummy"]) == (
+        1, 1, 2)

@@ -37,12 +37,23 @@ def test_content_parts_load_as_parts():
     (chat(messages=[{"role": "user"}]), "messages[0].content"),
     (chat(messages=[{"role": "user", "content": None}]), "messages[0].content"),
     (chat(messages=[{"role": "user", "content": [{"type": "text"}]}]), "messages[0].content[0].text"),
-    (chat(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:,"}}]}]),
-     "messages[0].content[0].type"),
+    (chat(messages=[{"role": "user", "content": [{"type": "image_url"}]}]), "messages[0].content[0].image_url"),
+    (chat(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x", "detail": "max"}}]}]),
+     "messages[0].content[0].image_url.detail"),
+    (chat(messages=[{"role": "user", "content": [{"type": "file", "file": {"file_id": "file-1"}}]}]),
+     "messages[0].content[0].file.file_id"),
+    (chat(messages=[{"role": "system", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]),
+     "messages[0].content"),
     (chat(messages=[{"role": "user", "content": [{"type": "video"}]}]), "messages[0].content[0].type"),
     (chat(messages=[{"role": "user", "content": ["hi"]}]), "messages[0].content[0]"),
-    (chat(messages=[{"role": "tool", "content": "42", "tool_call_id": "c"}]), "messages[0].role"),
-    (chat(messages=[{"role": "assistant", "content": None, "tool_calls": [{"id": "c"}]}]), "messages[0].tool_calls"),
+    (chat(messages=[{"role": "tool", "content": "42"}]), "messages[0].tool_call_id"),
+    (chat(messages=[{"role": "function", "content": "42", "name": "f"}]), "messages[0].role"),
+    (chat(messages=[{"role": "assistant", "content": None, "tool_calls": [{"id": "c"}]}]), "messages[0].tool_calls[0].function"),
+    (chat(messages=[{"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c", "type": "function", "function": {"name": "f", "arguments": {}}}]}]), "messages[0].tool_calls[0].function.arguments"),
+    (chat(messages=[{"role": "assistant", "content": None}]), "messages[0].content"),
+    (chat(messages=[{"role": "user", "content": "x", "tool_calls": [
+        {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]), "messages[0].tool_calls"),
     (chat(temperature="hot"), "temperature"),
     (chat(temperature=True), "temperature"),
     (chat(temperature=2.5), "temperature"),
@@ -57,11 +68,24 @@ def test_content_parts_load_as_parts():
     (chat(stream="yes"), "stream"),
     (chat(stream_options={"include_usage": "yes"}), "stream_options.include_usage"),
     (chat(model=7), "model"),
-    (chat(tools=[{"type": "function", "function": {"name": "f"}}]), "tools"),
+    (chat(tools=[{"type": "function"}]), "tools[0].function"),
+    (chat(tools=[{"type": "web_search", "function": {"name": "f"}}]), "tools[0].type"),
+    (chat(tools=[{"type": "function", "function": {"name": "9lives"}}]), "tools[0].function.name"),
+    (chat(tools=[{"type": "function", "function": {"name": "f", "parameters": "x"}}]), "tools[0].function.parameters"),
     (chat(tool_choice="required"), "tool_choice"),
-    (chat(response_format={"type": "json_object"}), "response_format"),
-    (chat(reasoning_effort="low"), "reasoning_effort"),
-    (chat(logprobs=True), "logprobs"),
+    (chat(tool_choice="always"), "tool_choice"),
+    (chat(tools=[{"type": "function", "function": {"name": "f"}}], tool_choice={"type": "function", "function": {"name": "g"}}),
+     "tool_choice"),
+    (chat(parallel_tool_calls="no"), "parallel_tool_calls"),
+    (chat(response_format={"type": "xml"}), "response_format.type"),
+    (chat(response_format={"type": "json_schema"}), "response_format.json_schema"),
+    (chat(response_format={"type": "json_schema", "json_schema": {"schema": {}}}), "response_format.json_schema.name"),
+    (chat(reasoning_effort="extreme"), "reasoning_effort"),
+    (chat(logprobs="yes"), "logprobs"),
+    (chat(top_logprobs=21), "top_logprobs"),
+    (chat(extra_body={"google": {"safety_settings": [{"category": "X"}]}}), "extra_body.google.safety_settings[0].threshold"),
+    (chat(functions=[{"name": "f"}]), "functions"),
+    (chat(modalities=["text", "audio"]), "modalities"),
     (chat(logit_bias={"50256": -100}), "logit_bias"),
 ])
 def test_bad_requests_name_the_param(body, param):
@@ -73,8 +97,7 @@ def test_bad_requests_name_the_param(body, param):
 
 
 @pytest.mark.parametrize("harmless", [
-    {"tools": []}, {"tool_choice": "none"}, {"response_format": {"type": "text"}}, {"logprobs": False},
-    {"modalities": ["text"]}, {"reasoning_effort": None},
+    {"functions": []}, {"function_call": "none"}, {"logit_bias": {}}, {"modalities": ["text"]}, {"audio": None},
 ])
 def test_unsupported_params_in_their_off_position_are_accepted(harmless):
     assert load(SCHEMA, chat(**harmless))["messages"] == [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]

@@ -5,14 +5,15 @@ import pytest
 
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError
-from gemini_proxy.translate.chat import (FINISH_REASONS, completion_from_response, finish_reason_from,
-                                         gemini_request, generation_config, usage_from)
+from gemini_proxy.translate.chat import (FINISH_REASONS, AnswerContext, completion_from_response,
+                                         finish_reason_from, gemini_request, generation_config, usage_from)
 from gemini_proxy.translate.messages import contents_from_messages
 from gemini_proxy.upstream import response_from_wire
 from tests.support import DATA, assert_openai, recorded_gemini
 
 SETTINGS = Settings()
-ANSWER = {"completion_id": "chatcmpl-test", "created": 1700000000, "model": "gpt-4o-mini"}
+ANSWER = AnswerContext(completion_id="chatcmpl-test", created=1700000000, model="gpt-4o-mini")
+ANSWER_2 = ANSWER._replace(n=2)
 
 
 def text(role, content):
@@ -110,7 +111,7 @@ def test_usage_counts_thinking_as_completion_tokens():
 
 def test_blocked_prompt_still_gives_a_choice_per_n():
     body = completion_from_response(
-        {"prompt_feedback": {"block_reason": "SAFETY"}, "usage_metadata": {"prompt_token_count": 4}}, **ANSWER, n=2)
+        {"prompt_feedback": {"block_reason": "SAFETY"}, "usage_metadata": {"prompt_token_count": 4}}, ANSWER_2, {})
     assert [(c["index"], c["finish_reason"], c["message"]["content"]) for c in body["choices"]] == [
         (0, "content_filter", ""), (1, "content_filter", "")]
     assert_openai("CreateChatCompletionResponse", body)
@@ -118,7 +119,7 @@ def test_blocked_prompt_still_gives_a_choice_per_n():
 
 def test_candidate_with_finish_reason_but_no_parts_is_kept():
     body = completion_from_response(
-        {"candidates": [{"content": {"role": "model"}, "finish_reason": "MAX_TOKENS", "index": 0}]}, **ANSWER)
+        {"candidates": [{"content": {"role": "model"}, "finish_reason": "MAX_TOKENS", "index": 0}]}, ANSWER, {})
     assert body["choices"][0]["finish_reason"] == "length" and body["choices"][0]["message"]["content"] == ""
 
 
@@ -127,7 +128,7 @@ def test_candidates_become_choices_in_index_order_and_thoughts_are_not_content()
         {"content": {"parts": [{"text": "second"}]}, "finish_reason": "STOP", "index": 1},
         {"content": {"parts": [{"text": "thinking...", "thought": True}, {"text": "first"}]},
          "finish_reason": "MAX_TOKENS", "index": 0},
-    ]}, **ANSWER, n=2)
+    ]}, ANSWER_2, {})
     assert [(c["index"], c["message"]["content"], c["finish_reason"]) for c in body["choices"]] == [
         (0, "first", "length"), (1, "second", "stop")]
 
@@ -138,7 +139,7 @@ def test_candidates_become_choices_in_index_order_and_thoughts_are_not_content()
 ])
 def test_recorded_gemini_answers_translate_to_the_golden_completion(recording, golden):
     (response,) = recorded_gemini(recording)
-    body = completion_from_response(response_from_wire(response), **ANSWER)
+    body = completion_from_response(response_from_wire(response), ANSWER, {})
     assert body == json.loads((DATA / "golden" / golden).read_text())
     assert_openai("CreateChatCompletionResponse", body)
 
@@ -146,7 +147,7 @@ def test_recorded_gemini_answers_translate_to_the_golden_completion(recording, g
 def test_completion_has_the_fields_of_the_recorded_openai_answer():
     recorded = json.loads((DATA / "recordings/openai/text/response.json").read_text())
     (response,) = recorded_gemini("text/response.json")
-    body = completion_from_response(response_from_wire(response), **ANSWER)
+    body = completion_from_response(response_from_wire(response), ANSWER, {})
     assert set(recorded) <= set(body)
     assert set(recorded["choices"][0]) <= set(body["choices"][0])
     assert set(recorded["choices"][0]["message"]) <= set(body["choices"][0]["message"])

@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from gemini_proxy.translate.chat import AnswerContext
 from gemini_proxy.translate.stream import ChatStream
 from gemini_proxy.upstream import response_from_wire
 from tests.support import DATA, assert_openai, recorded_gemini
@@ -10,8 +11,8 @@ from tests.support import DATA, assert_openai, recorded_gemini
 HEAD = {"completion_id": "chatcmpl-test", "created": 1700000000, "model": "gemini-2.5-flash"}
 
 
-def translate(responses, **options):
-    stream = ChatStream(**HEAD, **options)
+def translate(responses, n=1, include_usage=False, **answer):
+    stream = ChatStream(AnswerContext(**HEAD, n=n, **answer), include_usage=include_usage)
     per_upstream_chunk = [stream.chunks_from(r) for r in responses]
     return per_upstream_chunk, stream.close()
 

@@ -1,0 +1,29 @@
+"""POST /v1/embeddings (and /embeddings)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from ..schemas import load
+from ..translate.embeddings import batches, embed_config, embedding_list, prompt_tokens_from, vectors_from
+from . import json_body, services
+
+bp = Blueprint("embeddings", __name__)
+
+
+@bp.post("/v1/embeddings")
+@bp.post("/embeddings")
+def create_embeddings():
+    app = services()
+    body = load(app.embedding_schema, json_body())
+    model = app.settings.resolve_embedding_model(body.get("model"))
+    texts, config = body["input"], embed_config(body)
+    responses = [app.upstream.embed(model, batch, config)
+                 for batch in batches(texts, app.settings.embedding_batch_size)]
+    vectors = vectors_from(responses, len(texts))
+    tokens = prompt_tokens_from(responses)
+    if tokens is None:
+        # Gemini's API reports no token counts for embeddings: one countTokens call does.
+        tokens = app.upstream.count_tokens(model, texts)
+    return embedding_list(vectors, body.get("model") or app.settings.default_embedding_model,
+                          body.get("encoding_format"), renormalise=body.get("dimensions") is not None,
+                          prompt_tokens=tokens)

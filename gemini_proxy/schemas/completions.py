@@ -1,0 +1,65 @@
+"""The request schema of POST /v1/completions (OpenAI's legacy text API)."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from .chat import REASONING_EFFORTS, ExtraBodySchema, GoogleSchema, StreamOptionsSchema
+from .embeddings import TextInput
+from .fields import Present, StrictBoolean, StrictInteger, StrictNumber, StrictString, StringOrList
+
+# Modelled legacy parameters this gateway cannot honour, with their harmless values.
+UNSUPPORTED = {
+    "suffix": lambda v, request: v in (None, ""),
+    "logit_bias": lambda v, request: v in (None, {}),
+    # best_of > n means "generate more, return the best n": Gemini has no scoring of candidates.
+    "best_of": lambda v, request: v is None or v == (request.get("n") or 1),
+}
+
+
+class _Lenient(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class CompletionSchema(_Lenient):
+    model = StrictString(validate=validate.Length(min=1))
+    prompt = TextInput(required=True, error_messages={
+        "tokens": "token arrays are not supported: Gemini takes text, so send the prompt as strings"})
+    max_tokens = StrictInteger(allow_none=True, validate=validate.Range(min=1))
+    temperature = StrictNumber(allow_none=True, validate=validate.Range(0, 2))
+    top_p = StrictNumber(allow_none=True, validate=validate.Range(0, 1))
+    top_k = StrictInteger(allow_none=True, validate=validate.Range(min=1))
+    stop = StringOrList(max_items=5, allow_none=True)
+    n = StrictInteger(allow_none=True, validate=validate.Range(1, 8))
+    seed = StrictInteger(allow_none=True)
+    presence_penalty = StrictNumber(allow_none=True, validate=validate.Range(-2, 2))
+    frequency_penalty = StrictNumber(allow_none=True, validate=validate.Range(-2, 2))
+    stream = StrictBoolean(allow_none=True)
+    stream_options = fields.Nested(StreamOptionsSchema, allow_none=True)
+    echo = StrictBoolean(allow_none=True)
+    logprobs = StrictInteger(allow_none=True, validate=validate.Range(0, 20))
+    user = StrictString(allow_none=True)
+    reasoning_effort = StrictString(allow_none=True, validate=validate.OneOf(REASONING_EFFORTS))
+    google = fields.Nested(GoogleSchema, allow_none=True)
+    extra_body = fields.Nested(ExtraBodySchema, allow_none=True)
+
+    suffix = Present(allow_none=True)
+    logit_bias = Present(allow_none=True)
+    best_of = Present(allow_none=True)
+
+    def __init__(self, max_prompts: int, **kwargs):
+        super().__init__(**kwargs)
+        self.max_prompts = max_prompts
+
+    @validates_schema
+    def _limits_and_unsupported(self, data, **kwargs):
+        if len(data["prompt"]) > self.max_prompts:
+            raise ValidationError(f"must have at most {self.max_prompts} prompts", "prompt")
+        for name, harmless in UNSUPPORTED.items():
+            if name in data and not harmless(data[name], data):
+                raise ValidationError(f"`{name}` is not supported by this gateway", name)
+        if data.get("echo") and data.get("logprobs") is not None:
+            # The usual reason to ask for both is scoring the prompt, and Gemini gives no
+            # log probabilities for prompt tokens: refused rather than half answered.
+            raise ValidationError("echo with logprobs is not supported: Gemini gives no log probabilities "
+                                  "for the prompt", "echo")

@@ -1,0 +1,44 @@
+"""What differs between Gemini model families, in one table.
+
+Matched by model-id prefix, most specific first. Thinking is configured by a token budget on
+2.5 models and by a level on 3.x models, and each family accepts different values (Gemini
+rejects the others with a 400), so reasoning_effort is mapped per family. Gemini 3 models
+also refuse a function-call history that lost its thought signatures.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    # OpenAI reasoning_effort -> thinking_budget (int) or thinking_level (str); empty: no thinking.
+    efforts: Mapping[str, int | str]
+    needs_signatures: bool = False
+
+    @property
+    def thinks(self) -> bool:
+        return bool(self.efforts)
+
+
+_BUDGETS = {"none": 0, "minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
+
+FAMILIES = (
+    # 3 Pro knows only LOW and HIGH, and cannot stop thinking.
+    ("gemini-3-pro", Family("gemini-3-pro", {"none": "LOW", "minimal": "LOW", "low": "LOW",
+                                             "medium": "HIGH", "high": "HIGH"}, needs_signatures=True)),
+    ("gemini-3", Family("gemini-3", {"none": "MINIMAL", "minimal": "MINIMAL", "low": "LOW",
+                                     "medium": "MEDIUM", "high": "HIGH"}, needs_signatures=True)),
+    # 2.5 Pro cannot stop thinking: its smallest budget is 128.
+    ("gemini-2.5-pro", Family("gemini-2.5-pro", {"none": 128, "minimal": 128, "low": 1024,
+                                                 "medium": 8192, "high": 32768})),
+    ("gemini-2.5-flash-lite", Family("gemini-2.5-flash-lite", _BUDGETS)),
+    ("gemini-2.5", Family("gemini-2.5", _BUDGETS)),
+)
+NON_THINKING = Family("non-thinking", {})
+
+
+def family_of(model: str) -> Family:
+    return next((family for prefix, family in FAMILIES if model.startswith(prefix)), NON_THINKING)
