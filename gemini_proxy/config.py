@@ -49,6 +49,13 @@ def _optional(cast):
     return convert
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
+
+
 def _bool(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -65,12 +72,12 @@ class Settings:
     gemini_base_url: str | None = field(default=None, metadata={"env": "GEMINI_BASE_URL", "cast": _optional(str)})
     gemini_api_version: str = field(default="v1beta", metadata={"env": "GEMINI_API_VERSION"})
     upstream_timeout: float = field(default=600.0, metadata={"env": "UPSTREAM_TIMEOUT", "cast": float})
-    upstream_max_connections: int = field(default=1024, metadata={"env": "UPSTREAM_MAX_CONNECTIONS", "cast": int})
+    upstream_max_connections: int = field(default=1024, metadata={"env": "UPSTREAM_MAX_CONNECTIONS", "cast": _positive})
     upstream_retries: int = field(default=2, metadata={"env": "UPSTREAM_RETRIES", "cast": int})
     upstream_retry_delay: float = field(default=0.25, metadata={"env": "UPSTREAM_RETRY_DELAY", "cast": float})
 
     # The built-in emulator, used when no GEMINI_API_KEY is set.
-    emulator_port: int = field(default=8089, metadata={"env": "EMULATOR_PORT", "cast": int})
+    emulator_port: int = field(default=8089, metadata={"env": "EMULATOR_PORT", "cast": _positive})
     emulator_ttft: float = field(default=0.2, metadata={"env": "EMULATOR_TTFT", "cast": float})
     emulator_tokens_per_second: float = field(default=50.0, metadata={"env": "EMULATOR_TOKENS_PER_SECOND", "cast": float})
 
@@ -91,28 +98,28 @@ class Settings:
         default_factory=lambda: _parse_aliases(DEFAULT_EMBEDDING_ALIASES),
         metadata={"env": "EMBEDDING_MODEL_ALIASES", "cast": _parse_aliases},
     )
-    embedding_batch_size: int = field(default=100, metadata={"env": "EMBEDDING_BATCH_SIZE", "cast": int})
-    max_embedding_inputs: int = field(default=2048, metadata={"env": "MAX_EMBEDDING_INPUTS", "cast": int})
-    max_completion_prompts: int = field(default=16, metadata={"env": "MAX_COMPLETION_PROMPTS", "cast": int})
+    embedding_batch_size: int = field(default=100, metadata={"env": "EMBEDDING_BATCH_SIZE", "cast": _positive})
+    max_embedding_inputs: int = field(default=2048, metadata={"env": "MAX_EMBEDDING_INPUTS", "cast": _positive})
+    max_completion_prompts: int = field(default=16, metadata={"env": "MAX_COMPLETION_PROMPTS", "cast": _positive})
 
     # Safety settings sent with every request that brings none of its own.
     safety_settings: tuple = field(default=(), metadata={"env": "SAFETY_SETTINGS", "cast": _parse_safety})
 
     # Media in messages: data URLs are decoded, http(s) URLs fetched by the gateway.
-    max_media_bytes: int = field(default=20 * 1024 * 1024, metadata={"env": "MAX_MEDIA_BYTES", "cast": int})
+    max_media_bytes: int = field(default=20 * 1024 * 1024, metadata={"env": "MAX_MEDIA_BYTES", "cast": _positive})
     media_fetch_timeout: float = field(default=10.0, metadata={"env": "MEDIA_FETCH_TIMEOUT", "cast": float})
     media_fetch_max_redirects: int = field(default=3, metadata={"env": "MEDIA_FETCH_MAX_REDIRECTS", "cast": int})
     # Off by default: a URL naming a private address would let clients probe your network.
     media_allow_private_urls: bool = field(default=False, metadata={"env": "MEDIA_ALLOW_PRIVATE_URLS", "cast": _bool})
 
     # Thought signatures Gemini returns with function calls, kept for the next turn.
-    signature_cache_size: int = field(default=10_000, metadata={"env": "SIGNATURE_CACHE_SIZE", "cast": int})
+    signature_cache_size: int = field(default=10_000, metadata={"env": "SIGNATURE_CACHE_SIZE", "cast": _positive})
     signature_db: str = field(default="var/thought-signatures.sqlite3", metadata={"env": "SIGNATURE_DB"})
-    signature_db_max_rows: int = field(default=1_000_000, metadata={"env": "SIGNATURE_DB_MAX_ROWS", "cast": int})
+    signature_db_max_rows: int = field(default=1_000_000, metadata={"env": "SIGNATURE_DB_MAX_ROWS", "cast": _positive})
 
     # Limits.
-    max_body_bytes: int = field(default=20 * 1024 * 1024, metadata={"env": "MAX_BODY_BYTES", "cast": int})
-    max_messages: int = field(default=2048, metadata={"env": "MAX_MESSAGES", "cast": int})
+    max_body_bytes: int = field(default=20 * 1024 * 1024, metadata={"env": "MAX_BODY_BYTES", "cast": _positive})
+    max_messages: int = field(default=2048, metadata={"env": "MAX_MESSAGES", "cast": _positive})
     models_cache_seconds: float = field(default=60.0, metadata={"env": "MODELS_CACHE_SECONDS", "cast": float})
 
     log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL"})

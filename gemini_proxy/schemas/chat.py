@@ -1,9 +1,9 @@
 """The request schema of POST /v1/chat/completions."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from .fields import Present, StrictBoolean, StrictInteger, StrictNumber, StrictString, StringOrList
+from .fields import Lenient, Present, StrictBoolean, StrictInteger, StrictNumber, StrictString, StringOrList
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 TEXT_ONLY_ROLES = ("system", "developer", "tool")
@@ -26,22 +26,17 @@ UNSUPPORTED = {
 }
 
 
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class ImageUrlSchema(_Lenient):
+class ImageUrlSchema(Lenient):
     url = StrictString(required=True, validate=validate.Length(min=1))
     detail = StrictString(validate=validate.OneOf(("auto", "low", "high")))
 
 
-class InputAudioSchema(_Lenient):
+class InputAudioSchema(Lenient):
     data = StrictString(required=True)
     format = StrictString(required=True)
 
 
-class FileSchema(_Lenient):
+class FileSchema(Lenient):
     file_data = StrictString()
     filename = StrictString()
     file_id = Present()
@@ -54,7 +49,7 @@ class FileSchema(_Lenient):
             raise ValidationError("is required", "file_data")
 
 
-class ContentPartSchema(_Lenient):
+class ContentPartSchema(Lenient):
     type = StrictString(required=True, validate=validate.OneOf(PART_TYPES))
     text = StrictString()
     refusal = StrictString()
@@ -100,19 +95,19 @@ class Content(fields.Field):
         return parts
 
 
-class FunctionCallSchema(_Lenient):
+class FunctionCallSchema(Lenient):
     name = StrictString(required=True, validate=FUNCTION_NAME)
     arguments = StrictString(required=True)
 
 
-class ToolCallSchema(_Lenient):
+class ToolCallSchema(Lenient):
     id = StrictString(required=True, validate=validate.Length(min=1))
     type = StrictString(validate=validate.OneOf(("function",)))
     function = fields.Nested(FunctionCallSchema, required=True)
     extra_content = fields.Dict()
 
 
-class MessageSchema(_Lenient):
+class MessageSchema(Lenient):
     role = StrictString(required=True, validate=validate.OneOf(ROLES))
     content = Content(allow_none=True)
     name = StrictString()
@@ -135,14 +130,14 @@ class MessageSchema(_Lenient):
             raise ValidationError(f"{role} messages may only contain text", "content")
 
 
-class FunctionSchema(_Lenient):
+class FunctionSchema(Lenient):
     name = StrictString(required=True, validate=FUNCTION_NAME)
     description = StrictString()
     parameters = fields.Dict()
     strict = StrictBoolean(allow_none=True)
 
 
-class ToolSchema(_Lenient):
+class ToolSchema(Lenient):
     type = StrictString(required=True, validate=validate.OneOf(("function",), error="only function tools are supported"))
     function = fields.Nested(FunctionSchema, required=True)
 
@@ -160,14 +155,14 @@ class ToolChoice(fields.Field):
         return {"type": "function", "function": {"name": name}}
 
 
-class JsonSchemaFormatSchema(_Lenient):
+class JsonSchemaFormatSchema(Lenient):
     name = StrictString(required=True)
     description = StrictString()
     schema = fields.Dict()
     strict = StrictBoolean(allow_none=True)
 
 
-class ResponseFormatSchema(_Lenient):
+class ResponseFormatSchema(Lenient):
     type = StrictString(required=True, validate=validate.OneOf(("text", "json_object", "json_schema")))
     json_schema = fields.Nested(JsonSchemaFormatSchema)
 
@@ -177,35 +172,33 @@ class ResponseFormatSchema(_Lenient):
             raise ValidationError("is required when type is json_schema", "json_schema")
 
 
-class SafetySettingSchema(_Lenient):
+class SafetySettingSchema(Lenient):
     category = StrictString(required=True)
     threshold = StrictString(required=True)
 
 
-class GoogleSchema(_Lenient):
+class GoogleSchema(Lenient):
     """Google's own options (extra_body={"google": {...}}), passed to Gemini as they are."""
     thinking_config = fields.Dict(allow_none=True)
     safety_settings = fields.List(fields.Nested(SafetySettingSchema), allow_none=True)
     cached_content = StrictString(allow_none=True)
 
 
-class ExtraBodySchema(_Lenient):
+class ExtraBodySchema(Lenient):
     google = fields.Nested(GoogleSchema, allow_none=True)
 
 
-class StreamOptionsSchema(_Lenient):
+class StreamOptionsSchema(Lenient):
     include_usage = StrictBoolean()
 
 
-class ChatCompletionSchema(_Lenient):
+class SamplingSchema(Lenient):
+    """The parameters chat and legacy completions share (both map onto one generation config)."""
     model = StrictString(validate=validate.Length(min=1))
-    messages = fields.List(fields.Nested(MessageSchema), required=True,
-                           validate=validate.Length(min=1, error="must be a non-empty array"))
     temperature = StrictNumber(allow_none=True, validate=validate.Range(0, 2))
     top_p = StrictNumber(allow_none=True, validate=validate.Range(0, 1))
     top_k = StrictInteger(allow_none=True, validate=validate.Range(min=1))
     max_tokens = StrictInteger(allow_none=True, validate=validate.Range(min=1))
-    max_completion_tokens = StrictInteger(allow_none=True, validate=validate.Range(min=1))
     stop = StringOrList(max_items=5, allow_none=True)
     n = StrictInteger(allow_none=True, validate=validate.Range(1, 8))
     seed = StrictInteger(allow_none=True)
@@ -214,15 +207,21 @@ class ChatCompletionSchema(_Lenient):
     stream = StrictBoolean(allow_none=True)
     stream_options = fields.Nested(StreamOptionsSchema, allow_none=True)
     user = StrictString(allow_none=True)
+    reasoning_effort = StrictString(allow_none=True, validate=validate.OneOf(REASONING_EFFORTS))
+    google = fields.Nested(GoogleSchema, allow_none=True)
+    extra_body = fields.Nested(ExtraBodySchema, allow_none=True)
+
+
+class ChatCompletionSchema(SamplingSchema):
+    messages = fields.List(fields.Nested(MessageSchema), required=True,
+                           validate=validate.Length(min=1, error="must be a non-empty array"))
+    max_completion_tokens = StrictInteger(allow_none=True, validate=validate.Range(min=1))
     tools = fields.List(fields.Nested(ToolSchema), allow_none=True)
     tool_choice = ToolChoice(allow_none=True)
     parallel_tool_calls = StrictBoolean(allow_none=True)
     response_format = fields.Nested(ResponseFormatSchema, allow_none=True)
-    reasoning_effort = StrictString(allow_none=True, validate=validate.OneOf(REASONING_EFFORTS))
     logprobs = StrictBoolean(allow_none=True)
     top_logprobs = StrictInteger(allow_none=True, validate=validate.Range(0, 20))
-    google = fields.Nested(GoogleSchema, allow_none=True)
-    extra_body = fields.Nested(ExtraBodySchema, allow_none=True)
 
     functions = Present(allow_none=True)
     function_call = Present(allow_none=True)

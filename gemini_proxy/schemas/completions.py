@@ -1,11 +1,10 @@
 """The request schema of POST /v1/completions (OpenAI's legacy text API)."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, validate, validates_schema
 
-from .chat import REASONING_EFFORTS, ExtraBodySchema, GoogleSchema, StreamOptionsSchema
-from .embeddings import TextInput
-from .fields import Present, StrictBoolean, StrictInteger, StrictNumber, StrictString, StringOrList
+from .chat import SamplingSchema
+from .fields import Present, StrictBoolean, StrictInteger, TextInput
 
 # Modelled legacy parameters this gateway cannot honour, with their harmless values.
 UNSUPPORTED = {
@@ -16,32 +15,11 @@ UNSUPPORTED = {
 }
 
 
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class CompletionSchema(_Lenient):
-    model = StrictString(validate=validate.Length(min=1))
+class CompletionSchema(SamplingSchema):
     prompt = TextInput(required=True, error_messages={
         "tokens": "token arrays are not supported: Gemini takes text, so send the prompt as strings"})
-    max_tokens = StrictInteger(allow_none=True, validate=validate.Range(min=1))
-    temperature = StrictNumber(allow_none=True, validate=validate.Range(0, 2))
-    top_p = StrictNumber(allow_none=True, validate=validate.Range(0, 1))
-    top_k = StrictInteger(allow_none=True, validate=validate.Range(min=1))
-    stop = StringOrList(max_items=5, allow_none=True)
-    n = StrictInteger(allow_none=True, validate=validate.Range(1, 8))
-    seed = StrictInteger(allow_none=True)
-    presence_penalty = StrictNumber(allow_none=True, validate=validate.Range(-2, 2))
-    frequency_penalty = StrictNumber(allow_none=True, validate=validate.Range(-2, 2))
-    stream = StrictBoolean(allow_none=True)
-    stream_options = fields.Nested(StreamOptionsSchema, allow_none=True)
     echo = StrictBoolean(allow_none=True)
     logprobs = StrictInteger(allow_none=True, validate=validate.Range(0, 20))
-    user = StrictString(allow_none=True)
-    reasoning_effort = StrictString(allow_none=True, validate=validate.OneOf(REASONING_EFFORTS))
-    google = fields.Nested(GoogleSchema, allow_none=True)
-    extra_body = fields.Nested(ExtraBodySchema, allow_none=True)
 
     suffix = Present(allow_none=True)
     logit_bias = Present(allow_none=True)

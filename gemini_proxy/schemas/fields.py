@@ -2,7 +2,14 @@
 booleans) and the unions OpenAI uses (string-or-list)."""
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import EXCLUDE, Schema, fields
+
+
+class Lenient(Schema):
+    """OpenAI clients send fields this gateway does not model: they are tolerated."""
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 class StrictNumber(fields.Float):
@@ -66,3 +73,37 @@ class Present(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         return value
 
+def _is_token_array(value) -> bool:
+    """OpenAI also takes pre-tokenised input: a list of token ids, or a list of such lists."""
+    def ids(item):
+        return isinstance(item, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in item)
+    return isinstance(value, list) and bool(value) and (ids(value) or all(ids(item) for item in value))
+
+
+class TextInput(fields.Field):
+    """A string or a non-empty list of strings, always loaded as a list. Every text must have
+    something to embed (Gemini refuses blank content); errors name the field, not an index."""
+
+    default_error_messages = {
+        "invalid": "must be a string or an array of strings",
+        "tokens": "token arrays are not supported: Gemini embeds text, so send the input as strings",
+        "empty_list": "must be a non-empty array",
+        "blank": "must not be an empty string",
+        "blank_item": "item {index} is an empty string",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if _is_token_array(value):
+            raise self.make_error("tokens")
+        if isinstance(value, str):
+            if not value.strip():
+                raise self.make_error("blank")
+            return [value]
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.make_error("invalid")
+        if not value:
+            raise self.make_error("empty_list")
+        for index, item in enumerate(value):
+            if not item.strip():
+                raise self.make_error("blank_item", index=index)
+        return value

@@ -3,7 +3,6 @@ the official openai SDK as the client."""
 import re
 import signal
 import time
-from pathlib import Path
 
 import openai
 import pytest

@@ -29,7 +29,8 @@ def test_values_are_parsed():
     assert settings.model_aliases == {"a": "b", "c": "d"} and settings.default_temperature == 0.0
 
 
-@pytest.mark.parametrize("env", [{"UPSTREAM_TIMEOUT": "soon"}, {"MODEL_ALIASES": "nope"}, {"EMULATOR_PORT": "x"}])
+@pytest.mark.parametrize("env", [{"UPSTREAM_TIMEOUT": "soon"}, {"MODEL_ALIASES": "nope"}, {"EMULATOR_PORT": "x"},
+                                 {"EMBEDDING_BATCH_SIZE": "0"}, {"MAX_BODY_BYTES": "-1"}, {"MEDIA_ALLOW_PRIVATE_URLS": "maybe"}])
 def test_bad_values_fail_at_start_naming_the_variable(env):
     with pytest.raises(SettingsError, match=next(iter(env))):
         Settings.from_env(env)
