@@ -5,8 +5,14 @@ value can be overridden by the environment variable named beside it.
 
 With no GEMINI_API_KEY (and no GEMINI_BASE_URL) the built-in Gemini emulator is started
 beside the server and stopped with it, so this one command serves a working gateway.
+
+Logs: one JSON object per line on stderr, gunicorn's own included. The app writes a request
+log line per request (request id, key name, model, tokens, duration), so gunicorn's access log
+is off unless ACCESS_LOG names a file ("-": stdout).
 """
 import os
+import shutil
+import tempfile
 
 from dotenv import load_dotenv
 
@@ -14,6 +20,12 @@ load_dotenv()
 
 from gemini_proxy.config import Settings  # noqa: E402  (after .env is loaded)
 from gemini_proxy.emulator.process import start_process, stop_process  # noqa: E402
+
+# Workers write their metrics here and /metrics adds them up. Set before any worker imports
+# prometheus_client (it reads the variable at import time).
+_own_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gemini-proxy-metrics-")
 
 bind = os.environ.get("BIND", "127.0.0.1:8000").split(",")
 worker_class = "gthread"
@@ -35,14 +47,29 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # machine would fight over it. Opt in by naming a path.
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
-accesslog = os.environ.get("ACCESS_LOG", "-") or None
+accesslog = os.environ.get("ACCESS_LOG") or None
+access_log_format = os.environ.get(
+    "ACCESS_LOG_FORMAT", '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s')
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "gemini_proxy.logs.JsonFormatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stderr"], "level": loglevel.upper(), "propagate": False},
+        "gunicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}
 
 _emulator = {}
 
 
 def on_starting(server):
+    if _own_metrics_dir:
+        _empty(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     settings = Settings.from_env()
     if settings.uses_emulator:
         server.log.warning("No GEMINI_API_KEY: starting the built-in Gemini emulator on 127.0.0.1:%s; "
@@ -51,6 +78,19 @@ def on_starting(server):
                                              tokens_per_second=settings.emulator_tokens_per_second)
 
 
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def on_exit(server):
     if "process" in _emulator:
         stop_process(_emulator.pop("process"))
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+def _empty(directory):
+    for name in os.listdir(directory):
+        os.unlink(os.path.join(directory, name))

@@ -18,15 +18,23 @@ def create_app(settings: Settings | None = None) -> Flask:
     The app's modules are imported here, not at the top, so that importing the package (as
     `python -m gemini_proxy.emulator` does) stays free of the SDK and Flask machinery.
     """
-    from .api import EXTENSION, Services, chat, completions, embeddings, health, models
+    from flask_cors import CORS
+
+    from . import logs, middleware
+    from .api import EXTENSION, Services, chat, completions, docs, embeddings, health, models
+    from .auth import KeyRing
     from .model_catalog import ModelCatalog
+    from .ratelimit import RateLimits
+    from .readiness import Readiness
     from .schemas import ChatCompletionSchema
     from .schemas.completions import CompletionSchema
     from .schemas.embeddings import EmbeddingSchema
     from .signatures import SignatureStore
+    from .telemetry import Metrics, Telemetry
     from .upstream import Upstream
 
     settings = settings or Settings.from_env()
+    logs.configure(settings.log_level)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
@@ -41,11 +49,25 @@ def create_app(settings: Settings | None = None) -> Flask:
         embedding_schema=EmbeddingSchema(max_inputs=settings.max_embedding_inputs),
         completion_schema=CompletionSchema(max_prompts=settings.max_completion_prompts),
         signatures=SignatureStore(settings.signature_db, settings.signature_cache_size, settings.signature_db_max_rows),
+        keys=KeyRing(settings),
+        limits=RateLimits(settings),
+        telemetry=Telemetry(Metrics(settings.metrics_dir)),
+        readiness=Readiness(upstream, settings),
     )
-    for blueprint in (chat.bp, completions.bp, embeddings.bp, models.bp, health.bp):
+    services = app.extensions[EXTENSION]
+    for blueprint in (chat.bp, completions.bp, embeddings.bp, models.bp, health.bp, docs.bp):
         app.register_blueprint(blueprint)
     request_ids.install(app)
+    middleware.install(app, settings, services.keys, services.limits, services.telemetry)
     register_error_handlers(app)
+    if settings.cors_origins:
+        CORS(app, origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
+             expose_headers=["X-Request-ID", "Retry-After", "X-Gemini-Proxy-Dropped-Schema-Keywords",
+                             *(f"x-ratelimit-{what}-{kind}" for what in ("limit", "remaining", "reset")
+                               for kind in ("requests", "tokens"))])
+
+    if services.keys.open:
+        log.warning("No GATEWAY_API_KEYS: the gateway is open to anyone who can reach it.")
 
     if settings.uses_emulator:
         log.warning("No GEMINI_API_KEY is set: answers come from the built-in Gemini emulator at %s, "

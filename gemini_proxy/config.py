@@ -122,7 +122,26 @@ class Settings:
     max_messages: int = field(default=2048, metadata={"env": "MAX_MESSAGES", "cast": _positive})
     models_cache_seconds: float = field(default=60.0, metadata={"env": "MODELS_CACHE_SECONDS", "cast": float})
 
+    # Client keys. Unset: the gateway is open (and says so at start).
+    gateway_api_keys: str = field(default="", repr=False, metadata={"env": "GATEWAY_API_KEYS"})
+    gateway_api_keys_file: str | None = field(default=None, metadata={"env": "GATEWAY_API_KEYS_FILE", "cast": _optional(str)})
+    # The client's bearer token is used as the Gemini key (clients bring their own).
+    pass_through_keys: bool = field(default=False, metadata={"env": "GATEWAY_PASS_THROUGH_KEYS", "cast": _bool})
+
+    # Rate limits per client key (0: no limit); keys may set their own in the keys file.
+    rate_limit_rpm: int = field(default=0, metadata={"env": "RATE_LIMIT_RPM", "cast": int})
+    rate_limit_tpm: int = field(default=0, metadata={"env": "RATE_LIMIT_TPM", "cast": int})
+    # Shared counters for several workers and machines; unset: in memory, per worker process.
+    redis_url: str | None = field(default=None, repr=False, metadata={"env": "REDIS_URL", "cast": _optional(str)})
+
+    # Operations.
+    ready_cache_seconds: float = field(default=5.0, metadata={"env": "READY_CACHE_SECONDS", "cast": float})
+    cors_origins: str = field(default="", metadata={"env": "CORS_ORIGINS"})
     log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL"})
+    # Debug only: puts request bodies (prompts) into the request log.
+    log_prompts: bool = field(default=False, metadata={"env": "LOG_PROMPTS", "cast": _bool})
+    # Set by gunicorn.conf.py so that /metrics adds up every worker.
+    metrics_dir: str | None = field(default=None, metadata={"env": "PROMETHEUS_MULTIPROC_DIR", "cast": _optional(str)})
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

@@ -10,7 +10,7 @@ import logging
 import math
 import re
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ class ApiError(Exception):
 
     def __init__(self, status: int, message: str, type: str = "invalid_request_error",
                  param: str | None = None, code: str | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, upstream: str | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
@@ -29,6 +29,8 @@ class ApiError(Exception):
         self.param = param
         self.code = code
         self.headers = headers or {}
+        # Gemini's status (or how the call failed) when the failure came from upstream.
+        self.upstream = upstream
 
     def body(self) -> dict:
         return {"error": {"message": self.message, "type": self.type,
@@ -98,19 +100,21 @@ def upstream_api_error(http_status: int, status: str | None, message: str, detai
     if http == 429 and (retry := _retry_after(details)):
         headers["Retry-After"] = retry
     param = "model" if code == "model_not_found" else None
-    return ApiError(http, message or f"Gemini answered {status}.", type_, param, code, headers)
+    return ApiError(http, message or f"Gemini answered {status}.", type_, param, code, headers, upstream=status)
 
 
 def upstream_timeout() -> ApiError:
-    return ApiError(504, "Gemini did not answer in time.", "timeout_error", None, "timeout")
+    return ApiError(504, "Gemini did not answer in time.", "timeout_error", None, "timeout", upstream="TIMEOUT")
 
 
 def upstream_unreachable(reason: str) -> ApiError:
-    return ApiError(502, f"Could not reach Gemini: {reason}", "api_connection_error", None, "upstream_unreachable")
+    return ApiError(502, f"Could not reach Gemini: {reason}", "api_connection_error", None, "upstream_unreachable",
+                    upstream="UNREACHABLE")
 
 
 def upstream_bad_response() -> ApiError:
-    return ApiError(502, "Gemini sent a response this gateway could not read.", "server_error", None, "bad_upstream_response")
+    return ApiError(502, "Gemini sent a response this gateway could not read.", "server_error", None,
+                    "bad_upstream_response", upstream="BAD_RESPONSE")
 
 
 _HTTP_EXCEPTION_CODES = {404: "unknown_url", 405: "method_not_allowed", 413: "request_too_large"}
@@ -140,6 +144,8 @@ def render(error: ApiError) -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError):
+        if error.upstream:
+            g.upstream_error = error.upstream  # for the request log and metrics
         return render(error)
 
     @app.errorhandler(HTTPException)

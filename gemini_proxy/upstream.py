@@ -8,6 +8,7 @@ sees an SDK object.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from typing import Any, Iterator
 
 import httpx2
@@ -54,6 +55,23 @@ _UPSTREAM_FAILURES = (genai_errors.APIError, genai_errors.UnknownApiResponseErro
                       pydantic.ValidationError)
 
 
+@contextmanager
+def _mapped_errors():
+    try:
+        yield
+    except _UPSTREAM_FAILURES as exc:
+        raise _api_error_from(exc) from exc
+
+
+def _request_config(config: dict, api_key: str | None, fixed: dict | None = None) -> dict:
+    """The SDK config of one call; a client's own Gemini key (pass-through mode) replaces the
+    gateway's for this call only."""
+    config = {**config, **(fixed or {})}
+    if api_key:
+        config["http_options"] = {"headers": {"x-goog-api-key": api_key}}
+    return config
+
+
 def dump(response: Any) -> dict:
     """An SDK response object as the plain dict translate/ reads."""
     return response.model_dump(mode="json", exclude_none=True, exclude={"sdk_http_response"})
@@ -86,54 +104,44 @@ class Upstream:
             ),
         )
 
-    def generate(self, model: str, contents: list[dict], config: dict) -> dict:
-        try:
-            response = self._client.models.generate_content(
-                model=model, contents=contents, config={**config, **_FIXED_CONFIG})
-        except _UPSTREAM_FAILURES as exc:
-            raise _api_error_from(exc) from exc
-        return dump(response)
+    def generate(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> dict:
+        with _mapped_errors():
+            return dump(self._client.models.generate_content(
+                model=model, contents=contents, config=_request_config(config, api_key, _FIXED_CONFIG)))
 
-    def stream(self, model: str, contents: list[dict], config: dict) -> Iterator[dict]:
+    def stream(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> Iterator[dict]:
         """Chunks as they arrive. Closing the iterator closes the upstream connection."""
         chunks = self._client.models.generate_content_stream(
-            model=model, contents=contents, config={**config, **_FIXED_CONFIG})
+            model=model, contents=contents, config=_request_config(config, api_key, _FIXED_CONFIG))
         try:
-            for chunk in chunks:
-                yield dump(chunk)
-        except _UPSTREAM_FAILURES as exc:
-            raise _api_error_from(exc) from exc
+            with _mapped_errors():
+                for chunk in chunks:
+                    yield dump(chunk)
         finally:
             chunks.close()
 
-    def embed(self, model: str, texts: list[str], config: dict) -> dict:
+    def embed(self, model: str, texts: list[str], config: dict, api_key: str | None = None) -> dict:
         """One batchEmbedContents call: one embedding per text, in order. The SDK splits
         nothing, so the caller keeps `texts` within Gemini's per-call limit."""
         # One Content per text: for some models the SDK merges a list of plain strings into one.
         contents = [{"parts": [{"text": text}]} for text in texts]
-        try:
-            return dump(self._client.models.embed_content(model=model, contents=contents, config=config))
-        except _UPSTREAM_FAILURES as exc:
-            raise _api_error_from(exc) from exc
+        with _mapped_errors():
+            return dump(self._client.models.embed_content(
+                model=model, contents=contents, config=_request_config(config, api_key)))
 
-    def count_tokens(self, model: str, texts: list[str]) -> int:
+    def count_tokens(self, model: str, texts: list[str], api_key: str | None = None) -> int:
         contents = [{"role": "user", "parts": [{"text": text}]} for text in texts]
-        try:
-            return self._client.models.count_tokens(model=model, contents=contents).total_tokens or 0
-        except _UPSTREAM_FAILURES as exc:
-            raise _api_error_from(exc) from exc
+        with _mapped_errors():
+            return self._client.models.count_tokens(
+                model=model, contents=contents, config=_request_config({}, api_key)).total_tokens or 0
 
     def list_models(self) -> list[dict]:
-        try:
+        with _mapped_errors():
             return [dump(model) for model in self._client.models.list(config={"page_size": 1000})]
-        except _UPSTREAM_FAILURES as exc:
-            raise _api_error_from(exc) from exc
 
     def get_model(self, model: str) -> dict:
-        try:
+        with _mapped_errors():
             return dump(self._client.models.get(model=model))
-        except _UPSTREAM_FAILURES as exc:
-            raise _api_error_from(exc) from exc
 
     def close(self) -> None:
         self._client.close()

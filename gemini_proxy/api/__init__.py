@@ -5,13 +5,17 @@ from dataclasses import dataclass
 
 from flask import current_app, request
 
+from ..auth import KeyRing
 from ..config import Settings
 from ..errors import invalid_request
 from ..model_catalog import ModelCatalog
 from ..schemas import ChatCompletionSchema
 from ..schemas.completions import CompletionSchema
 from ..schemas.embeddings import EmbeddingSchema
+from ..ratelimit import RateLimits
+from ..readiness import Readiness
 from ..signatures import SignatureStore
+from ..telemetry import Telemetry
 from ..upstream import Upstream
 
 EXTENSION = "gemini_proxy"
@@ -27,6 +31,10 @@ class Services:
     embedding_schema: EmbeddingSchema
     completion_schema: CompletionSchema
     signatures: SignatureStore
+    keys: KeyRing
+    limits: RateLimits
+    telemetry: Telemetry
+    readiness: Readiness
 
 
 def services() -> Services:

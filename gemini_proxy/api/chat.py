@@ -9,15 +9,15 @@ from flask import Blueprint
 
 from .. import media, media_fetch
 from ..config import Settings
-from ..errors import invalid_request
+from ..errors import ApiError, invalid_request
+from ..middleware import record
 from ..schemas import load
-from ..signatures import SignatureStore
 from ..sse import stream_response
 from ..translate.chat import AnswerContext, GeminiRequest, completion_from_response, gemini_request
 from ..translate.messages import http_media_urls
 from ..translate.stream import ChatStream
-from ..upstream import Upstream
-from . import json_body, services
+from ..telemetry import RequestRecord
+from . import Services, json_body, services
 
 bp = Blueprint("chat", __name__)
 
@@ -37,14 +37,18 @@ def create_chat_completion():
         completion_id=f"chatcmpl-{uuid.uuid4().hex}", created=int(time.time()),
         model=body.get("model") or app.settings.default_model, n=body.get("n") or 1,
         new_call_id=new_call_id, first_call_only=body.get("parallel_tool_calls") is False)
-    headers = dropped_header(gemini.dropped)
+    headers, current = dropped_header(gemini.dropped), record()
+    current.model = answer.model
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        chunks = relay(app.upstream, gemini, ChatStream(answer, include_usage), app.signatures)
+        chunks = relay(app, gemini, ChatStream(answer, include_usage), current)
+        app.telemetry.stream_opened(current)
         return stream_response(chunks, headers)
     signatures: dict[str, str] = {}
-    completion = completion_from_response(app.upstream.generate(gemini.model, gemini.contents, gemini.config), answer, signatures)
+    response = app.upstream.generate(gemini.model, gemini.contents, gemini.config, current.client.gemini_key)
+    completion = completion_from_response(response, answer, signatures)
     app.signatures.put_many(signatures)
+    current.add_usage(completion["usage"])
     return completion, 200, headers
 
 
@@ -80,16 +84,17 @@ def dropped_header(dropped: tuple[str, ...]) -> dict[str, str]:
     return {DROPPED_HEADER: value}
 
 
-def relay(upstream: Upstream, gemini: GeminiRequest, stream: ChatStream, store: SignatureStore) -> Iterator[dict]:
+def relay(app: Services, gemini: GeminiRequest, stream: ChatStream, current: RequestRecord) -> Iterator[dict]:
     """Opens the upstream stream and pulls its first chunk now, so that a failure to start
     (bad key, unknown model, quota) is a real HTTP error; the rest is relayed as it comes."""
-    chunks = upstream.stream(gemini.model, gemini.contents, gemini.config)
+    chunks = app.upstream.stream(gemini.model, gemini.contents, gemini.config, current.client.gemini_key)
     first = next(chunks, None)
 
     def translated(chunk: dict) -> list[dict]:
         out = stream.chunks_from(chunk)
+        current.mark_first_token()
         # Stored before the client sees the call, so its next turn can never outrun it.
-        store.put_many(stream.take_signatures())
+        app.signatures.put_many(stream.take_signatures())
         return out
 
     def relayed() -> Iterator[dict]:
@@ -99,7 +104,11 @@ def relay(upstream: Upstream, gemini: GeminiRequest, stream: ChatStream, store: 
             for chunk in chunks:
                 yield from translated(chunk)
             yield from stream.close()
+        except ApiError as error:
+            current.upstream_error = error.upstream
+            raise
         finally:
+            current.add_usage(stream.usage())
             chunks.close()
 
     return relayed()

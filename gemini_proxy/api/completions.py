@@ -13,6 +13,8 @@ from ..sse import stream_response
 from ..translate.chat import AnswerContext, GeminiRequest, completion_from_response, gemini_request
 from ..translate.completions import CompletionContext, TextCompletionStream, chat_request_from, text_completion_from
 from ..translate.stream import ChatStream
+from ..middleware import record
+from ..telemetry import RequestRecord
 from . import Services, json_body, services
 from .chat import relay
 
@@ -30,21 +32,27 @@ def create_completion():
         model=body.get("model") or app.settings.default_model, prompts=tuple(body["prompt"]),
         n=body.get("n") or 1, echo=bool(body.get("echo")))
     answer = AnswerContext(context.completion_id, context.created, context.model, context.n)
+    current = record()
+    current.model = context.model
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        return stream_response(relay_prompts(app, geminis, answer, TextCompletionStream(context, include_usage)))
-    completions = [completion_from_response(app.upstream.generate(g.model, g.contents, g.config), answer, {})
-                   for g in geminis]
+        chunks = relay_prompts(app, geminis, answer, TextCompletionStream(context, include_usage), current)
+        app.telemetry.stream_opened(current)
+        return stream_response(chunks)
+    completions = [completion_from_response(
+        app.upstream.generate(g.model, g.contents, g.config, current.client.gemini_key), answer, {}) for g in geminis]
+    for completion in completions:
+        current.add_usage(completion["usage"])
     return text_completion_from(completions, context)
 
 
 def relay_prompts(app: Services, geminis: list[GeminiRequest], answer: AnswerContext,
-                  stream: TextCompletionStream) -> Iterator[dict]:
+                  stream: TextCompletionStream, current: RequestRecord) -> Iterator[dict]:
     """The prompts' upstream streams one after the other, multiplexed by choice index. The
     first is opened now (a failure to start is a real HTTP error); later ones when their
     turn comes (a failure then is an error event, like any failure after the start)."""
     def opened(gemini: GeminiRequest) -> Iterator[dict]:
-        return relay(app.upstream, gemini, ChatStream(answer, include_usage=True), app.signatures)
+        return relay(app, gemini, ChatStream(answer, include_usage=True), current)
 
     first = opened(geminis[0])
 

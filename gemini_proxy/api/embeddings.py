@@ -5,6 +5,7 @@ from flask import Blueprint
 
 from ..schemas import load
 from ..translate.embeddings import batches, embed_config, embedding_list, prompt_tokens_from, vectors_from
+from ..middleware import record
 from . import json_body, services
 
 bp = Blueprint("embeddings", __name__)
@@ -13,17 +14,19 @@ bp = Blueprint("embeddings", __name__)
 @bp.post("/v1/embeddings")
 @bp.post("/embeddings")
 def create_embeddings():
-    app = services()
+    app, current = services(), record()
     body = load(app.embedding_schema, json_body())
     model = app.settings.resolve_embedding_model(body.get("model"))
-    texts, config = body["input"], embed_config(body)
-    responses = [app.upstream.embed(model, batch, config)
+    current.model = body.get("model") or app.settings.default_embedding_model
+    texts, config, key = body["input"], embed_config(body), current.client.gemini_key
+    responses = [app.upstream.embed(model, batch, config, key)
                  for batch in batches(texts, app.settings.embedding_batch_size)]
     vectors = vectors_from(responses, len(texts))
     tokens = prompt_tokens_from(responses)
     if tokens is None:
         # Gemini's API reports no token counts for embeddings: one countTokens call does.
-        tokens = app.upstream.count_tokens(model, texts)
-    return embedding_list(vectors, body.get("model") or app.settings.default_embedding_model,
-                          body.get("encoding_format"), renormalise=body.get("dimensions") is not None,
-                          prompt_tokens=tokens)
+        tokens = app.upstream.count_tokens(model, texts, key)
+    answer = embedding_list(vectors, current.model, body.get("encoding_format"),
+                            renormalise=body.get("dimensions") is not None, prompt_tokens=tokens)
+    current.add_usage(answer["usage"])
+    return answer

@@ -68,6 +68,10 @@ class ChatStream:
         if candidate.get("finish_reason"):
             self._finish(index, finish_reason_from(candidate["finish_reason"], index in self._calls), out)
 
+    def usage(self) -> dict | None:
+        """The usage so far (None until Gemini reported any)."""
+        return usage_from(self._usage_metadata) if self._usage_metadata else None
+
     def take_signatures(self) -> dict[str, str]:
         """The thought signatures seen since the last call (for the signature store)."""
         taken, self._signatures = self._signatures, {}

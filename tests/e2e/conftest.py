@@ -3,12 +3,14 @@ with the project's own gunicorn.conf.py, driven by the official openai SDK."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,10 +65,10 @@ class Gunicorn:
         return self.process.wait(timeout)
 
 
-def start_gunicorn(**env: str | None) -> Gunicorn:
+def start_gunicorn(stderr=None, **env: str | None) -> Gunicorn:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                               cwd=ROOT, env=gunicorn_env(port, **env))
+                               cwd=ROOT, env=gunicorn_env(port, **env), stderr=stderr)
     server = Gunicorn(process, f"http://127.0.0.1:{port}")
     try:
         wait_for(f"{server.url}/healthz", process)
@@ -102,3 +104,71 @@ def emulator_stats(emulator_process):
     def stats() -> dict:
         return requests.get(f"{emulator_process}/emulator/stats", timeout=5).json()
     return stats
+
+
+def installed(binary: str, package: str) -> str:
+    """The path of a system binary, or a skip that says how to get it (in CI a skip fails)."""
+    path = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/usr/local/sbin")
+    if not path:
+        pytest.skip(f"{binary} is not installed: `apt-get install {package}` (.ci/run does)")
+    return path
+
+
+def nginx_config(upstream: str, port: int, workdir: Path, **replace: str) -> Path:
+    """deploy/nginx.conf as shipped, pointed at the test gunicorn and port, inside a minimal
+    main configuration that keeps every file under `workdir`."""
+    site = (ROOT / "deploy" / "nginx.conf").read_text()
+    site = site.replace("server 127.0.0.1:8000;", f"server {upstream};").replace("listen 80;", f"listen 127.0.0.1:{port};")
+    for old, new in replace.items():
+        assert old in site, old
+        site = site.replace(old, new)
+    (workdir / "site.conf").write_text(site)
+    main = workdir / "nginx.conf"
+    main.write_text(f"""
+daemon off;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log warn;
+worker_processes 1;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {workdir}/body;
+    proxy_temp_path {workdir}/proxy;
+    fastcgi_temp_path {workdir}/fastcgi;
+    uwsgi_temp_path {workdir}/uwsgi;
+    scgi_temp_path {workdir}/scgi;
+    include {workdir}/site.conf;
+}}
+""")
+    return main
+
+
+@contextmanager
+def running_nginx(upstream: str, workdir: Path, **replace: str):
+    binary = installed("nginx", "nginx")
+    port = free_port()
+    config = nginx_config(upstream, port, workdir, **replace)
+    process = subprocess.Popen([binary, "-p", str(workdir), "-c", str(config)])
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    binary = installed("redis-server", "redis-server")
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", str(tmp_path_factory.mktemp("redis"))], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(10)

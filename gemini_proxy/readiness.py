@@ -1,0 +1,33 @@
+"""Is Gemini reachable with the configured key? Asked at most once per READY_CACHE_SECONDS."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+from .config import Settings
+from .errors import ApiError
+from .upstream import Upstream
+
+
+class Readiness:
+    def __init__(self, upstream: Upstream, settings: Settings, clock: Callable[[], float] = time.monotonic):
+        self._upstream = upstream
+        self._model = settings.resolve_model(None)
+        self._ttl = settings.ready_cache_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._answer: tuple[bool, str] = (False, "not checked yet")
+        self._expires = float("-inf")
+
+    def check(self) -> tuple[bool, str]:
+        """(ready, reason): the default model must be retrievable, which needs the key accepted."""
+        with self._lock:
+            if self._clock() >= self._expires:
+                try:
+                    self._upstream.get_model(self._model)
+                    self._answer = (True, f"{self._model} reachable")
+                except ApiError as error:
+                    self._answer = (False, f"Gemini answered {error.status}: {error.message}")
+                self._expires = self._clock() + self._ttl
+            return self._answer

@@ -1,0 +1,167 @@
+"""GET /openapi.json and /docs: the document validates, lists every route of the app, is
+generated from the request schemas, and its response schemas describe what the gateway
+really answers (checked against real answers from the emulator)."""
+import json
+import re
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from gemini_proxy.api.docs import EXTENSION
+from gemini_proxy.openapi import UNDOCUMENTED_ENDPOINTS, openapi_path
+from gemini_proxy.schemas import ChatCompletionSchema
+from gemini_proxy.schemas.completions import CompletionSchema
+from gemini_proxy.schemas.embeddings import EmbeddingSchema
+from tests.support import sse_events
+
+DOC_URI = "urn:gemini-proxy-openapi"
+# Flask's own static route (none while the package has no static folder) and what /docs
+# loads (Swagger UI's files) are not API operations; everything else must be documented.
+NOT_OPERATIONS = {"static", *UNDOCUMENTED_ENDPOINTS}
+
+
+@pytest.fixture(scope="module")
+def document(app):
+    response = app.test_client().get("/openapi.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    return response.get_json()
+
+
+def conforms(document, component, body):
+    registry = Registry().with_resource(DOC_URI, Resource.from_contents(document, default_specification=DRAFT202012))
+    validator = Draft202012Validator({"$ref": f"{DOC_URI}#/components/schemas/{component}"}, registry=registry)
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in validator.iter_errors(body)]
+    assert not errors, f"{component}: {errors[:5]}"
+
+
+def test_the_document_is_valid_openapi_3_1(document):
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+
+
+def test_every_route_of_the_app_is_in_the_document(app, document):
+    routes = {(openapi_path(rule.rule), method.lower())
+              for rule in app.url_map.iter_rules() if rule.endpoint not in NOT_OPERATIONS
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    documented = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert routes - documented == set(), "routes missing from /openapi.json (add them to openapi.OPERATIONS)"
+    assert documented - routes == set(), "documented paths the app does not serve"
+    assert {"/v1/chat/completions", "/chat/completions", "/v1/models/{model_id}", "/openapi.json", "/docs"} <= {
+        path for path, _ in routes}
+
+
+def test_operation_ids_are_unique_and_aliases_say_so(document):
+    operations = [op for item in document["paths"].values() for op in item.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids))
+    assert document["paths"]["/v1/chat/completions"]["post"]["operationId"] == "createChatCompletion"
+    assert document["paths"]["/chat/completions"]["post"]["summary"].endswith("(alias)")
+
+
+@pytest.mark.parametrize("component, schema", [
+    ("CreateChatCompletionRequest", ChatCompletionSchema(max_messages=1)),
+    ("CreateCompletionRequest", CompletionSchema(max_prompts=1)),
+    ("CreateEmbeddingRequest", EmbeddingSchema(max_inputs=1)),
+])
+def test_request_bodies_are_generated_from_the_marshmallow_schemas(document, component, schema):
+    generated = document["components"]["schemas"][component]
+    assert set(generated["properties"]) == set(schema.fields)
+    assert set(generated["required"]) == {name for name, f in schema.fields.items() if f.required}
+
+
+def test_custom_fields_have_their_json_types(app, document):
+    schemas = document["components"]["schemas"]
+    chat = schemas["CreateChatCompletionRequest"]["properties"]
+    assert chat["temperature"] == {"type": ["number", "null"], "minimum": 0, "maximum": 2}
+    assert chat["n"]["type"] == ["integer", "null"] and chat["stream"] == {"type": ["boolean", "null"]}
+    assert [branch.get("type") for branch in chat["stop"]["oneOf"]] == ["string", "array", "null"]
+    assert chat["stop"]["oneOf"][1]["maxItems"] == 5
+    assert chat["tool_choice"]["oneOf"][0]["enum"] == ["none", "auto", "required"]
+    assert chat["messages"]["maxItems"] == app.extensions["gemini_proxy"].settings.max_messages
+    assert "Not supported" in chat["logit_bias"]["description"]
+    content = schemas["Message"]["properties"]["content"]["oneOf"]
+    assert content[0] == {"type": "string"} and content[1]["items"] == {"$ref": "#/components/schemas/ContentPart"}
+    prompt = schemas["CreateCompletionRequest"]["properties"]["prompt"]["oneOf"]
+    assert prompt[0]["type"] == "string" and prompt[1]["minItems"] == 1
+
+
+def test_streaming_and_errors_are_documented(document):
+    chat = document["paths"]["/v1/chat/completions"]["post"]
+    ok = chat["responses"]["200"]["content"]
+    assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/ChatCompletion"}
+    assert ok["text/event-stream"]["x-sse-data"] == {"$ref": "#/components/schemas/ChatCompletionChunk"}
+    assert "data: [DONE]" in ok["text/event-stream"]["schema"]["description"]
+    assert chat["responses"]["400"] == {"$ref": "#/components/responses/InvalidRequest"}
+    too_many = document["components"]["responses"]["RateLimited"]
+    assert "Retry-After" in too_many["headers"]
+    assert too_many["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_the_document_is_built_once_per_app(app, client):
+    first = client.get("/openapi.json").get_json()
+    cached = app.extensions[EXTENSION]
+    assert cached.get(app) is cached.get(app)
+    assert client.get("/openapi.json").get_json() == first
+
+
+def ask(**fields):
+    return {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "Say hello"}], **fields}
+
+
+def test_response_schemas_describe_real_answers(client, document):
+    checks = [
+        ("ChatCompletion", client.post("/v1/chat/completions", json=ask(logprobs=True, top_logprobs=2))),
+        ("ChatCompletion", client.post("/v1/chat/completions", json=ask(
+            messages=[{"role": "user", "content": "Call get_weather for Paris"}],
+            tools=[{"type": "function", "function": {"name": "get_weather", "parameters": {
+                "type": "object", "properties": {"city": {"type": "string"}}}}}]))),
+        ("TextCompletion", client.post("/v1/completions", json={"model": "gemini-2.5-flash", "prompt": ["a", "b"],
+                                                                 "logprobs": 1})),
+        ("EmbeddingList", client.post("/v1/embeddings", json={"input": ["one", "two"]})),
+        ("EmbeddingList", client.post("/v1/embeddings", json={"input": "one", "encoding_format": "base64"})),
+        ("ModelList", client.get("/v1/models")),
+        ("Model", client.get("/v1/models/gpt-4o-mini")),
+        ("Health", client.get("/healthz")),
+        ("Error", client.post("/v1/chat/completions", json={"model": "gemini-2.5-flash"})),
+        ("Error", client.get("/v1/models/no-such-model")),
+    ]
+    for component, response in checks:
+        conforms(document, component, response.get_json())
+    assert checks[1][1].get_json()["choices"][0]["message"]["tool_calls"], "the tool case made no call"
+
+
+@pytest.mark.parametrize("path, body, component", [
+    ("/v1/chat/completions", ask(stream=True, stream_options={"include_usage": True}, n=2), "ChatCompletionChunk"),
+    ("/v1/completions", {"prompt": "Say hello", "stream": True, "echo": True}, "TextCompletion"),
+])
+def test_stream_events_match_their_documented_schema(client, document, path, body, component):
+    response = client.post(path, json=body)
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    events = sse_events(response.get_data())
+    assert events[-1] == "[DONE]" and len(events) > 2
+    for data in events[:-1]:
+        conforms(document, component, json.loads(data))
+
+
+def test_docs_page_is_swagger_ui_served_by_the_app(client):
+    response = client.get("/docs")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "SwaggerUIBundle(" in page and '"url": "/openapi.json"' in page
+    assert '"validatorUrl": null' in page
+    # Offline: no other host, no protocol-relative URL, nothing but the app's own files.
+    assert not re.search(r"(?i)\b(?:https?:)?//", page), "the page names another host"
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert {"/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css"} <= set(assets)
+    for asset in assets:
+        served = client.get(asset)
+        assert served.status_code == 200 and len(served.get_data()) > 100, asset
+        served.close()
+
+
+def test_docs_assets_do_not_escape_their_folder(client):
+    assert client.get("/docs/../__init__.py").status_code == 404
+    assert client.get("/docs/no-such-file.js").status_code == 404

@@ -1,0 +1,58 @@
+"""Operations through the Flask app: readiness, metrics, request logs, CORS."""
+import json
+import logging
+
+import requests
+
+from gemini_proxy import create_app
+from tests.conftest import gateway_settings
+
+CHAT = {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "a secret prompt"}]}
+
+
+def test_readiness_is_cached(emulator):
+    app = create_app(gateway_settings(emulator, ready_cache_seconds=60)).test_client()
+    before = requests.get(f"{emulator.url}/emulator/stats", timeout=5).json()["requests"]
+    assert [app.get("/readyz").status_code for _ in range(3)] == [200, 200, 200]
+    assert requests.get(f"{emulator.url}/emulator/stats", timeout=5).json()["requests"] - before == 1
+
+
+def test_request_log_line(emulator, caplog):
+    client = create_app(gateway_settings(emulator)).test_client()
+    logging.getLogger("gemini_proxy").addHandler(caplog.handler)
+    try:
+        client.post("/v1/chat/completions", json=CHAT, headers={"X-Request-ID": "rid-9"}).close()
+    finally:
+        logging.getLogger("gemini_proxy").removeHandler(caplog.handler)
+    (line,) = [r.fields for r in caplog.records if getattr(r, "fields", {}).get("request_id") == "rid-9"]
+    assert line["status"] == 200 and line["model"] == "gemini-2.5-flash" and line["completion_tokens"] > 0
+    assert "request_body" not in line and "secret" not in json.dumps(line)
+
+
+def test_prompts_are_logged_only_when_asked(emulator, caplog):
+    client = create_app(gateway_settings(emulator, log_prompts=True)).test_client()
+    logging.getLogger("gemini_proxy").addHandler(caplog.handler)
+    try:
+        client.post("/v1/chat/completions", json=CHAT).close()
+    finally:
+        logging.getLogger("gemini_proxy").removeHandler(caplog.handler)
+    assert any("a secret prompt" in json.dumps(getattr(r, "fields", {})) for r in caplog.records)
+
+
+def test_metrics_in_one_process(emulator):
+    client = create_app(gateway_settings(emulator)).test_client()
+    client.post("/v1/chat/completions", json=CHAT).close()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'gemini_proxy_requests_total{key="anonymous",model="gemini-2.5-flash",route="/v1/chat/completions",status="200"} 1.0' in text
+
+
+def test_cors_is_off_by_default_and_on_for_named_origins(emulator):
+    closed = create_app(gateway_settings(emulator)).test_client()
+    assert "Access-Control-Allow-Origin" not in closed.get("/v1/models", headers={"Origin": "https://app.example"}).headers
+    open_ = create_app(gateway_settings(emulator, cors_origins="https://app.example", gateway_api_keys="sk-1")).test_client()
+    preflight = open_.options("/v1/chat/completions", headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    other = open_.get("/v1/models", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers

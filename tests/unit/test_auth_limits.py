@@ -1,0 +1,60 @@
+"""Client key entries, key lookup, and rate-limit arithmetic."""
+import pytest
+
+from gemini_proxy.auth import ANONYMOUS, KeyRing, parse_entry, presented_key
+from gemini_proxy.config import Settings, SettingsError
+from gemini_proxy.errors import ApiError
+from gemini_proxy.ratelimit import RateLimits, reset_text
+
+
+def test_entries_name_keys_and_set_limits():
+    _, named = parse_entry("sk-1 team-a rpm=10 tpm=5000")
+    assert (named.name, named.rpm, named.tpm) == ("team-a", 10, 5000)
+    _, unnamed = parse_entry("sk-2")
+    assert unnamed.name.startswith("key-") and "sk-2" not in unnamed.name and unnamed.rpm is None
+
+
+@pytest.mark.parametrize("entry", ["sk a b", "sk team rpm=x", "sk team burst=3"])
+def test_bad_entries_fail_at_start(entry):
+    with pytest.raises(SettingsError):
+        parse_entry(entry)
+
+
+@pytest.mark.parametrize("headers, key", [
+    ({"Authorization": "Bearer sk-1"}, "sk-1"), ({"Authorization": "bearer  sk-1 "}, "sk-1"),
+    ({"api-key": "sk-2"}, "sk-2"), ({"x-api-key": "sk-3"}, "sk-3"), ({"Authorization": "Basic x"}, None), ({}, None),
+])
+def test_presented_key(headers, key):
+    assert presented_key(headers) == key
+
+
+def test_key_ring():
+    ring = KeyRing(Settings(gateway_api_keys="sk-1 team-a, sk-2"))
+    assert not ring.open and ring.client_for({"Authorization": "Bearer sk-1"}).name == "team-a"
+    for headers in ({}, {"Authorization": "Bearer sk-3"}):
+        with pytest.raises(ApiError) as caught:
+            ring.client_for(headers)
+        assert (caught.value.status, caught.value.code) == (401, "invalid_api_key")
+    assert KeyRing(Settings()).client_for({}) is ANONYMOUS
+    passing = KeyRing(Settings(pass_through_keys=True)).client_for({"Authorization": "Bearer AIza-own"})
+    assert passing.gemini_key == "AIza-own" and "AIza" not in passing.name
+
+
+@pytest.mark.parametrize("seconds, text", [(0.02, "20ms"), (12.1, "13s"), (60, "1m0s"), (75.5, "1m16s")])
+def test_reset_times_are_written_like_openai(seconds, text):
+    assert reset_text(seconds) == text
+
+
+def test_tokens_are_charged_after_the_answer_and_then_refuse():
+    limits = RateLimits(Settings(rate_limit_tpm=100))
+    client = parse_entry("sk-9 team-9")[1]
+    limits.admit(client)
+    limits.charge(client, 150)
+    assert limits.headers(client)["x-ratelimit-remaining-tokens"] == "0"
+    with pytest.raises(ApiError) as caught:
+        limits.admit(client)
+    assert (caught.value.status, caught.value.type) == (429, "tokens") and "Retry-After" in caught.value.headers
+
+
+def test_no_limits_no_headers():
+    assert RateLimits(Settings()).headers(ANONYMOUS) == {}
