@@ -8,7 +8,7 @@ beside the server and stopped with it, so this one command serves a working gate
 
 Logs: one JSON object per line on stderr, gunicorn's own included. The app writes a request
 log line per request (request id, key name, model, tokens, duration), so gunicorn's access log
-is off unless ACCESS_LOG names a file ("-": stdout).
+is off unless ACCESS_LOG is set (to any value, e.g. "-").
 """
 import os
 import shutil
@@ -60,7 +60,10 @@ logconfig_dict = {
     "root": {"handlers": ["stderr"], "level": "WARNING"},
     "loggers": {
         "gunicorn.error": {"handlers": ["stderr"], "level": loglevel.upper(), "propagate": False},
-        "gunicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        # With a logging config gunicorn always emits access lines: they are dropped here
+        # unless ACCESS_LOG asks for them (the app's request log says more).
+        "gunicorn.access": {"handlers": ["stderr"] if accesslog else [],
+                            "level": "INFO" if accesslog else "CRITICAL", "propagate": False},
     },
 }
 

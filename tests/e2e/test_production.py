@@ -163,6 +163,7 @@ def test_logs_are_json_lines_with_request_ids_and_never_keys(emulator_process, t
     assert any(line.get("status") == 401 for line in lines)
     assert "sk-secret-key" not in text and "sk-nope" not in text and "hi" not in [line.get("message") for line in lines]
     assert not any("request_body" in line for line in lines)
+    assert not any(line["logger"] == "gunicorn.access" for line in lines), "gunicorn's access log is off by default"
 
 
 def test_sigterm_finishes_streams_and_refuses_new_connections(server):
