@@ -4,9 +4,15 @@ Owns the SDK client (one per worker process, kept alive: Client.__del__ closes i
 timeouts and retries, and turns every SDK or transport failure into an ApiError. Answers
 leave this module as plain dicts with the SDK's snake_case field names, so translate/ never
 sees an SDK object.
+
+generateContent, the hot path, goes through the SDK's own HTTP client (its retries, timeouts,
+headers, SSE parsing and error mapping) with Gemini's REST JSON built by translate.wire: the
+SDK's pydantic round trips cost more per request than everything else the gateway does.
+The other calls use the SDK's typed methods.
 """
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -20,18 +26,12 @@ from google.genai import types
 from .config import Settings
 from .errors import (ApiError, invalid_request, upstream_api_error, upstream_bad_response, upstream_timeout,
                      upstream_unreachable)
+from .translate.wire import rest_request, sdk_names
 
 log = logging.getLogger(__name__)
 
 # Retried before any byte reaches the client; 429 is not: the client gets it with Retry-After.
 _RETRY_STATUSES = [500, 502, 503, 504]
-
-# The proxy forwards declarations and continuation tokens verbatim: the SDK must not act on them.
-_FIXED_CONFIG = {
-    "automatic_function_calling": {"disable": True},
-    "automatic_continuation": False,
-}
-
 
 def _api_error_from(exc: Exception) -> ApiError:
     if isinstance(exc, genai_errors.APIError):
@@ -52,7 +52,7 @@ def _api_error_from(exc: Exception) -> ApiError:
 
 
 _UPSTREAM_FAILURES = (genai_errors.APIError, genai_errors.UnknownApiResponseError, httpx2.HTTPError,
-                      pydantic.ValidationError)
+                      pydantic.ValidationError, json.JSONDecodeError)
 
 
 @contextmanager
@@ -63,23 +63,19 @@ def _mapped_errors():
         raise _api_error_from(exc) from exc
 
 
-def _request_config(config: dict, api_key: str | None, fixed: dict | None = None) -> dict:
-    """The SDK config of one call; a client's own Gemini key (pass-through mode) replaces the
-    gateway's for this call only."""
-    config = {**config, **(fixed or {})}
-    if api_key:
-        config["http_options"] = {"headers": {"x-goog-api-key": api_key}}
-    return config
-
-
 def dump(response: Any) -> dict:
     """An SDK response object as the plain dict translate/ reads."""
     return response.model_dump(mode="json", exclude_none=True, exclude={"sdk_http_response"})
 
 
+def _key_option(api_key: str | None) -> dict | None:
+    """A client's own Gemini key (pass-through mode) replaces the gateway's for one call."""
+    return {"headers": {"x-goog-api-key": api_key}} if api_key else None
+
+
 def response_from_wire(body: dict) -> dict:
-    """Gemini's REST JSON (camelCase) as the dict translate/ reads; for replaying recordings."""
-    return dump(types.GenerateContentResponse.model_validate(body))
+    """Gemini's REST JSON (camelCase) as the dict translate/ reads."""
+    return sdk_names(body)
 
 
 class Upstream:
@@ -106,19 +102,25 @@ class Upstream:
 
     def generate(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> dict:
         with _mapped_errors():
-            return dump(self._client.models.generate_content(
-                model=model, contents=contents, config=_request_config(config, api_key, _FIXED_CONFIG)))
+            response = self._http.request("post", f"models/{model}:generateContent",
+                                          rest_request(contents, config), _key_option(api_key))
+            return response_from_wire(json.loads(response.body))
 
     def stream(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> Iterator[dict]:
         """Chunks as they arrive. Closing the iterator closes the upstream connection."""
-        chunks = self._client.models.generate_content_stream(
-            model=model, contents=contents, config=_request_config(config, api_key, _FIXED_CONFIG))
+        chunks = self._http.request_streamed("post", f"models/{model}:streamGenerateContent?alt=sse",
+                                             rest_request(contents, config), _key_option(api_key))
         try:
             with _mapped_errors():
                 for chunk in chunks:
-                    yield dump(chunk)
+                    yield response_from_wire(json.loads(chunk.body))
         finally:
             chunks.close()
+
+    @property
+    def _http(self):
+        # The SDK's HTTP client: base URL, key, api version, timeouts, retries, SSE parsing.
+        return self._client._api_client
 
     def embed(self, model: str, texts: list[str], config: dict, api_key: str | None = None) -> dict:
         """One batchEmbedContents call: one embedding per text, in order. The SDK splits
@@ -127,13 +129,13 @@ class Upstream:
         contents = [{"parts": [{"text": text}]} for text in texts]
         with _mapped_errors():
             return dump(self._client.models.embed_content(
-                model=model, contents=contents, config=_request_config(config, api_key)))
+                model=model, contents=contents, config={**config, "http_options": _key_option(api_key)}))
 
     def count_tokens(self, model: str, texts: list[str], api_key: str | None = None) -> int:
         contents = [{"role": "user", "parts": [{"text": text}]} for text in texts]
         with _mapped_errors():
             return self._client.models.count_tokens(
-                model=model, contents=contents, config=_request_config({}, api_key)).total_tokens or 0
+                model=model, contents=contents, config={"http_options": _key_option(api_key)}).total_tokens or 0
 
     def list_models(self) -> list[dict]:
         with _mapped_errors():

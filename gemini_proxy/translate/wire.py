@@ -1,0 +1,62 @@
+"""The google-genai SDK's snake_case dicts <-> Gemini's REST JSON (camelCase).
+
+translate/ speaks the SDK's field names; the upstream boundary sends Gemini's REST JSON through
+the SDK's HTTP client. These two walks replace the SDK's pydantic models on the hot path: on
+every request they cost more than all of the gateway's own work (measured with cProfile).
+User data (function arguments and results, JSON Schemas) is copied untouched: its keys are
+the client's, not Gemini's.
+"""
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+# Keys whose values are user data, in either spelling.
+USER_DATA = frozenset({
+    "args", "response", "parameters_json_schema", "parametersJsonSchema", "response_json_schema",
+    "responseJsonSchema", "response_schema", "responseSchema", "parameters",
+})
+# GenerateContentConfig fields that are request fields, not generationConfig, on the wire.
+TOP_LEVEL = frozenset({"system_instruction", "tools", "tool_config", "safety_settings", "cached_content"})
+_CAMEL = re.compile(r"_([a-z])")
+_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _camel(key: str) -> str:
+    return _CAMEL.sub(lambda m: m.group(1).upper(), key)
+
+
+def _to_rest(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_camel(k): v if k in USER_DATA else _to_rest(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_rest(item) for item in value]
+    if isinstance(value, bytes):
+        # URL-safe, as the SDK sends bytes (Gemini reads either alphabet); Google's stand-in
+        # signature is written so that it reads as its own name in this alphabet.
+        return base64.urlsafe_b64encode(value).decode()
+    return value
+
+
+def rest_request(contents: list[dict], config: dict) -> dict:
+    """The generateContent body for SDK-shaped contents and GenerateContentConfig fields."""
+    body = {"contents": _to_rest(contents)}
+    generation = {}
+    for key, value in config.items():
+        if key in TOP_LEVEL:
+            body[_camel(key)] = _to_rest(value)
+        else:
+            generation[_camel(key)] = value if key in USER_DATA else _to_rest(value)
+    if generation:
+        body["generationConfig"] = generation
+    return body
+
+
+def sdk_names(value: Any) -> Any:
+    """Gemini's REST JSON with the SDK's field names (what translate/ reads)."""
+    if isinstance(value, dict):
+        return {_SNAKE.sub("_", k).lower(): v if k in USER_DATA else sdk_names(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [sdk_names(item) for item in value]
+    return value
