@@ -196,7 +196,7 @@ class EmulatorApp:
         if stream:
             events = stream_events(plan, self.config.chunk_tokens)
             fault = self._stream_fault(directives, model, route)
-            return Response(paced_stream(events, pace, fault, self.stats),
+            return Response(paced_stream(events, pace, fault, self.stats, directives.stamp),
                             content_type="text/event-stream")
         sleep(pace.total(plan.candidate_tokens))
         self.stats.add("tokens_generated", plan.candidate_tokens)

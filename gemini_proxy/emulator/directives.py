@@ -35,6 +35,9 @@ Keys:
                      text answers only: an answer that calls functions ignores them.
     thoughts=N       a request that thinks reports exactly N thinking tokens (0: none); no
                      effect when thinking is off (model without thinking, thinkingBudget 0).
+    stamp=1          benchmarks: each streamed chunk's text starts with the time the emulator
+                     sent it, `<<sent 1712345678.123456>>` (time.time(), see streaming.STAMP),
+                     so a client can tell how long a gateway took to relay it.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class Directives:
     tokens: int | None = None
     say: str | None = None
     thoughts: int | None = None
+    stamp: bool = False
 
 
 def _non_negative_int(raw: str) -> int:
@@ -81,6 +85,12 @@ def _non_negative_float(raw: str) -> float:
     if not value >= 0 or value == float("inf"):
         raise ValueError("must be a finite number >= 0")
     return value
+
+
+def _flag(raw: str) -> bool:
+    if raw not in ("0", "1"):
+        raise ValueError("0 or 1")
+    return raw == "1"
 
 
 def _fault(raw: str) -> str:
@@ -115,6 +125,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "tokens": _non_negative_int,
     "say": str,
     "thoughts": _non_negative_int,
+    "stamp": _flag,
 }
 
 

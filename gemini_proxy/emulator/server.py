@@ -130,6 +130,10 @@ class _KeepAliveHandler(WSGIRequestHandler):
 class _Server(ThreadedWSGIServer):
     """Threaded WSGI server that can sever its open (keep-alive) connections on stop."""
 
+    # werkzeug listens with a backlog of 128: a burst of connections beyond that (a gateway
+    # opening 1000 streams at once) has its SYNs dropped and retried a second or more later.
+    request_queue_size = 1024
+
     def __init__(self, host: str, port: int, app: EmulatorApp) -> None:
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()

@@ -9,12 +9,30 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from .errors import EmulatorError
 from .responses import StreamEvent
 from .state import Stats
 from .wire import sse_event
+
+
+# The send time (time.time()) put before a chunk's text by the stamp=1 directive.
+STAMP = "<<sent {:.6f}>>"
+
+
+def stamped(body: dict[str, Any], sent: float) -> dict[str, Any]:
+    """A copy of a stream event whose first answer text part starts with the send time."""
+    candidates = []
+    for candidate in body.get("candidates", []):
+        parts = list((candidate.get("content") or {}).get("parts", []))
+        for position, part in enumerate(parts):
+            if "text" in part and not part.get("thought"):
+                parts[position] = {**part, "text": STAMP.format(sent) + part["text"]}
+                candidate = {**candidate, "content": {**candidate["content"], "parts": parts}}
+                break
+        candidates.append(candidate)
+    return {**body, "candidates": candidates} if candidates else body
 
 
 class DroppedConnection(ConnectionAbortedError):
@@ -53,8 +71,8 @@ def sleep(seconds: float) -> None:
 
 
 def paced_stream(events: Iterable[StreamEvent], pace: Pace, fault: StreamFault | None,
-                 stats: Stats) -> Iterator[bytes]:
-    """SSE bytes of a streamed answer, delivered at the given pace."""
+                 stats: Stats, stamp: bool = False) -> Iterator[bytes]:
+    """SSE bytes of a streamed answer, delivered at the given pace (stamp: see STAMP)."""
     stats.add("streams_started")
     ended = False
     try:
@@ -66,7 +84,7 @@ def paced_stream(events: Iterable[StreamEvent], pace: Pace, fault: StreamFault |
             if sent:
                 sleep(pace.gap(event.tokens))
             stats.add("tokens_generated", event.tokens)
-            yield sse_event(event.body)
+            yield sse_event(stamped(event.body, time.time()) if stamp else event.body)
             sent += 1
         ended = True
         if fault is None:

@@ -7,6 +7,7 @@ period, and tails of every length 1-4 exist, so a text of exactly N tokens can a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -85,6 +86,8 @@ def _join(tokens: list[str]) -> str:
     return text
 
 
+# Pure and the costliest step of an answer: load tests repeat prompts, so it is cached.
+@functools.lru_cache(maxsize=4096)
 def compose(seed: int, tokens: int) -> str:
     """Text of exactly `tokens` tokens."""
     rng = random.Random(seed)

@@ -246,6 +246,7 @@ def test_stream_faults_interrupt_after_k_events():
     ("[emulator ttft=0.5 tps=20] x [emulator tokens=2]", {"ttft": 0.5, "tps": 20.0, "tokens": 2},
      "x"),
     ("[emulator finish=SAFETY after=1]", {"finish": "SAFETY", "after": 1}, ""),
+    ("[emulator stamp=1] x", {"stamp": True}, "x"),
 ])
 def test_parse_directives(text, values, stripped):
     assert parse_text(text) == (values, stripped)
@@ -258,6 +259,7 @@ def test_parse_directives(text, values, stripped):
     "[emulator finish=CONTINUATION]",
     "[emulator tokens=5",
     "[emulator tokens]",
+    "[emulator stamp=yes]",
 ])
 def test_bad_directives_are_400(text):
     with pytest.raises(EmulatorError) as caught:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,21 @@ def test_long_stream_has_the_recorded_chunk_shapes_and_invariants(client):
     deltas = [c["candidates"][0]["content"]["parts"][0]["text"] for c in ours]
     assert [count_tokens(d) for d in deltas] == [4] * 10
     assert ours[-1]["usageMetadata"]["candidatesTokenCount"] == 40
+
+
+def test_stamp_directive_puts_the_send_time_before_each_chunk_text(client):
+    before = time.time()
+    ours = generate(client, "Write tetris [emulator tokens=12 stamp=1]", stream=True)
+    plain = generate(client, "Write tetris [emulator tokens=12]", stream=True)
+    stamp = re.compile(r"^<<sent (\d+\.\d{6})>>")
+    sent = []
+    for stamped, unstamped in zip(ours, plain, strict=True):
+        text = stamped["candidates"][0]["content"]["parts"][0]["text"]
+        match = stamp.match(text)
+        assert match, text
+        assert text[match.end():] == unstamped["candidates"][0]["content"]["parts"][0]["text"]
+        sent.append(float(match.group(1)))
+    assert before <= sent[0] and sent == sorted(sent) and sent[-1] <= time.time()
 
 
 def test_error_shape_is_googles(client):

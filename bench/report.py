@@ -1,0 +1,218 @@
+"""Benchmark results (the JSON of bench/run.py) -> the issue's targets, a Markdown report and
+PNG charts (throughput by target, time to first token by concurrency).
+
+`python bench/report.py bench/results/DATE.json` rewrites the report of an earlier run.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def find(results: dict, target: str, mode: str, concurrency: int, config: str | None = None) -> dict | None:
+    for row in results["runs"]:
+        if (row["target"], row["mode"], row["concurrency"]) == (target, mode, concurrency) and (
+                config is None or row.get("config") == config):
+            return row
+    return None
+
+
+def _check(name: str, met: bool | None, detail: str) -> dict:
+    return {"name": name, "met": met, "detail": detail}
+
+
+def _missing(name: str, *rows: dict | None) -> dict | None:
+    if all(rows):
+        return None
+    return _check(name, None, "not measured in this run")
+
+
+def _p(row: dict, metric: str, q: str) -> float | None:
+    return (row.get(metric) or {}).get(q)
+
+
+def _clean(row: dict) -> bool:
+    return not row["errors"] and row["ok"] == row["requests"]
+
+
+def evaluate(results: dict) -> list[dict]:
+    """Each target of the issue: met (True/False), or None when this run did not measure it."""
+    checks = []
+    gateway32, litellm32, bare32 = (find(results, t, "nonstream", 32) for t in ("gateway", "litellm", "bare"))
+    name = "Non-streamed throughput at concurrency 32 >= 10x LiteLLM's"
+    if not (missing := _missing(name, gateway32, litellm32)):
+        ratio = gateway32["throughput_rps"] / max(litellm32["throughput_rps"], 1e-9)
+        checks.append(_check(name, ratio >= 10, f"{gateway32['throughput_rps']} vs {litellm32['throughput_rps']} "
+                                                f"requests/s: {ratio:.1f}x"))
+    else:
+        checks.append(missing)
+    name = "Non-streamed throughput at concurrency 32 >= 25% of the bare stack's"
+    if not (missing := _missing(name, gateway32, bare32)):
+        share = gateway32["throughput_rps"] / max(bare32["throughput_rps"], 1e-9)
+        checks.append(_check(name, share >= 0.25, f"{gateway32['throughput_rps']} vs {bare32['throughput_rps']} "
+                                                  f"requests/s: {share:.0%}"))
+    else:
+        checks.append(missing)
+
+    gateway1, direct1 = find(results, "gateway", "nonstream", 1), find(results, "direct", "nonstream", 1)
+    name = "Added latency at concurrency 1 (gateway - direct, p50) <= 2 ms"
+    if not (missing := _missing(name, gateway1, direct1)):
+        added = _p(gateway1, "latency_ms", "p50") - _p(direct1, "latency_ms", "p50")
+        checks.append(_check(name, added <= 2, f"{_p(gateway1, 'latency_ms', 'p50')} - {_p(direct1, 'latency_ms', 'p50')}"
+                                               f" = {added:.2f} ms"))
+    else:
+        checks.append(missing)
+
+    gateway64, direct64 = find(results, "gateway", "stream", 64), find(results, "direct", "stream", 64)
+    name = "64 streams: added time to first token p50 <= 10 ms"
+    if not (missing := _missing(name, gateway64, direct64)):
+        added = _p(gateway64, "ttft_ms", "p50") - _p(direct64, "ttft_ms", "p50")
+        checks.append(_check(name, added <= 10, f"{_p(gateway64, 'ttft_ms', 'p50')} - {_p(direct64, 'ttft_ms', 'p50')}"
+                                                f" = {added:.2f} ms"))
+        relay = _p(gateway64, "relay_ms", "p99")
+        checks.append(_check("64 streams: each chunk relayed within 5 ms p99 of the emulator sending it",
+                             relay is not None and relay <= 5,
+                             f"gateway {relay} ms p99 (direct, no gateway: {_p(direct64, 'relay_ms', 'p99')} ms)"))
+    else:
+        checks += [missing, _check("64 streams: each chunk relayed within 5 ms p99 of the emulator sending it",
+                                   None, "not measured in this run")]
+
+    direct1000 = find(results, "direct", "stream", 1000)
+    configs = [row for row in results["runs"] if (row["target"], row["mode"], row["concurrency"]) == ("gateway", "stream", 1000)]
+    if configs and direct1000:
+        complete = [row for row in configs if _clean(row) and row["completed"] == row["requests"] == 1000]
+        checks.append(_check("1000 streams: all complete with [DONE], none refused or reset", bool(complete), "; ".join(
+            f"{row['config']}: {row['completed']}/{row['requests']} completed, errors {row['errors'] or 'none'}"
+            for row in configs)))
+        added = {row["config"]: _p(row, "ttft_ms", "p99") - _p(direct1000, "ttft_ms", "p99")
+                 for row in configs if _p(row, "ttft_ms", "p99") is not None}
+        checks.append(_check("1000 streams: added time to first token p99 <= 250 ms",
+                             any(added.get(row["config"], 1e9) <= 250 for row in complete), "; ".join(
+            f"{config}: {_p(next(r for r in configs if r['config'] == config), 'ttft_ms', 'p99')} - "
+            f"{_p(direct1000, 'ttft_ms', 'p99')} = {value:.0f} ms" for config, value in added.items())))
+        checks.append(_check("1000 streams: peak RSS of the gateway per 100 streams", None, "; ".join(
+            f"{row['config']}: {row['peak_rss_mb'] / 10:.1f} MB per 100 streams ({row['peak_rss_mb']} MB in all)"
+            for row in configs)))
+    else:
+        checks.append(_check("1000 streams", None, "not measured in this run"))
+
+    levels = sorted({row["concurrency"] for row in results["runs"] if row["target"] == "tutorial" and row["mode"] == "stream"})
+    name = "Time to first token >= 10x lower than the tutorial's design"
+    tutorial = find(results, "tutorial", "stream", levels[0]) if levels else None
+    gateway = find(results, "gateway", "stream", levels[0]) if levels else None
+    if not (missing := _missing(name, tutorial, gateway)):
+        ratio = _p(tutorial, "ttft_ms", "p50") / max(_p(gateway, "ttft_ms", "p50"), 1e-9)
+        tokens = results["plan"]["stream_tokens"]
+        checks.append(_check(name, ratio >= 10, f"{tokens}-token answers, {levels[0]} streams: tutorial "
+                                                f"{_p(tutorial, 'ttft_ms', 'p50')} ms vs gateway {_p(gateway, 'ttft_ms', 'p50')} ms"
+                                                f" p50: {ratio:.1f}x"))
+    else:
+        checks.append(missing)
+    return checks
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _errors(row: dict) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in row["errors"].items()) or "none"
+
+
+def markdown(results: dict, stem: str) -> str:
+    plan = results["plan"]
+    lines = [f"# Benchmark run {results['date']}{' (smoke)' if results['smoke'] else ''}", "",
+             f"Machine: {results['machine']['cpus']} CPUs ({results['machine']['cpu_model']}), "
+             f"{results['machine']['memory_gib']} GiB, {results['machine']['platform']}, Python {results['machine']['python']}.  ",
+             "Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()) + ".  ",
+             f"Run took {results['duration_s']} s.", ""]
+    if results["skipped"]:
+        lines += ["Skipped: " + "; ".join(f"{k}: {v}" for k, v in results["skipped"].items()) + ".", ""]
+    lines += ["## Targets (ratios measured in this run)", "", "| Target | Result | Measured |", "|---|---|---|"]
+    for check in results["targets"]:
+        verdict = {True: "met", False: "**missed**", None: "reported"}[check["met"]]
+        if check["met"] is None and check["detail"].startswith("not measured"):
+            verdict = "-"
+        lines.append(f"| {check['name']} | {verdict} | {check['detail']} |")
+    lines += ["", f"## Non-streamed requests (emulator at zero pace, {plan['nonstream_tokens']}-token answers)", "",
+              "| Target | Concurrency | Requests ok | Throughput (req/s) | Latency p50 (ms) | p99 (ms) | "
+              "CPU per request (ms) | Peak RSS (MB) | Emulator CPU/req (ms) | Client CPU/req (ms) | Errors |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in (r for r in results["runs"] if r["mode"] == "nonstream"):
+        lines.append(f"| {row['target']} | {row['concurrency']} | {row['ok']}/{row['requests']} | {row['throughput_rps']} | "
+                     f"{_fmt(row['latency_ms']['p50'])} | {_fmt(row['latency_ms']['p99'])} | "
+                     f"{_fmt(row.get('cpu_ms_per_request'))} | {_fmt(row.get('peak_rss_mb'))} | "
+                     f"{_fmt(row['upstream_cpu_ms_per_request'])} | {_fmt(row['client_cpu_ms_per_request'])} | {_errors(row)} |")
+    paced = plan["paced"]
+    lines += ["", f"## Streams (emulator: {paced['ttft']} s to first token, {paced['tokens_per_second']:g} tokens/s, "
+                  f"{paced['chunk_tokens']} tokens per chunk; {plan['stream_tokens']}-token answers)", "",
+              "Relay: the client's receive time of a chunk minus the emulator's send time stamped in it "
+              "(direct: no gateway in between).", "",
+              "| Target | Config | Streams | Completed | Most open at once | TTFT p50 (ms) | TTFT p99 (ms) | Relay p50 (ms) | "
+              "Relay p99 (ms) | CPU per stream (ms) | Peak RSS (MB) | Errors |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in (r for r in results["runs"] if r["mode"] == "stream"):
+        lines.append(f"| {row['target']} | {row.get('config', '-')} | {row['concurrency']} | {row['completed']}/{row['requests']} | "
+                     f"{row['max_in_flight']} | {_fmt(row['ttft_ms']['p50'])} | {_fmt(row['ttft_ms']['p99'])} | "
+                     f"{_fmt(row['relay_ms']['p50'])} | {_fmt(row['relay_ms']['p99'])} | {_fmt(row.get('cpu_ms_per_request'))} | "
+                     f"{_fmt(row.get('peak_rss_mb'))} | {_errors(row)} |")
+    lines += ["", f"![Throughput by target]({stem}-throughput.png)", "", f"![Time to first token by concurrency]({stem}-ttft.png)",
+              "", "## Commands", ""]
+    lines += [f"- {name}: `{command}`" for name, command in results["commands"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def charts(results: dict, out: Path, stem: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    nonstream = [r for r in results["runs"] if r["mode"] == "nonstream"]
+    names = list(dict.fromkeys(r["target"] for r in nonstream))
+    levels = sorted({r["concurrency"] for r in nonstream})
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    width = 0.8 / max(len(levels), 1)
+    for i, level in enumerate(levels):
+        values = [next((r["throughput_rps"] for r in nonstream if r["target"] == n and r["concurrency"] == level), 0)
+                  for n in names]
+        bars = ax.bar([x + i * width for x in range(len(names))], values, width, label=f"concurrency {level}")
+        ax.bar_label(bars, fmt="%.0f", fontsize=8)
+    ax.set_xticks([x + width * (len(levels) - 1) / 2 for x in range(len(names))], names)
+    ax.set_ylabel("requests/s")
+    ax.set_title("Non-streamed throughput (emulator at zero pace)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / f"{stem}-throughput.png", dpi=100)
+    plt.close(fig)
+
+    streams = [r for r in results["runs"] if r["mode"] == "stream" and r["ttft_ms"]["p50"] is not None]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    series = list(dict.fromkeys((r["target"], r.get("config")) for r in streams))
+    for target, config in series:
+        rows = sorted((r for r in streams if (r["target"], r.get("config")) == (target, config)), key=lambda r: r["concurrency"])
+        label = target + (f" ({config})" if config else "")
+        line, = ax.plot([r["concurrency"] for r in rows], [r["ttft_ms"]["p50"] for r in rows], marker="o", label=f"{label} p50")
+        ax.plot([r["concurrency"] for r in rows], [r["ttft_ms"]["p99"] for r in rows], marker="x", linestyle="--",
+                color=line.get_color(), label=f"{label} p99")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("concurrent streams")
+    ax.set_ylabel("time to first token (ms)")
+    ax.set_title("Time to first token by concurrency")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(out / f"{stem}-ttft.png", dpi=100)
+    plt.close(fig)
+
+
+def write(results: dict, out: Path, stem: str) -> None:
+    (out / f"{stem}.md").write_text(markdown(results, stem))
+    charts(results, out, stem)
+
+
+if __name__ == "__main__":
+    path = Path(sys.argv[1])
+    data = json.loads(path.read_text())
+    data["targets"] = evaluate(data)
+    write(data, path.parent, path.stem)

@@ -1,0 +1,282 @@
+"""The benchmark, in one command: `.venv/bin/python bench/run.py [--smoke] [--out DIR]`.
+
+Starts two emulators (zero pace, to expose pure overhead; and a realistic pace), then each
+target in turn in front of them (direct, the gateway, the bare stack, the tutorial's design,
+LiteLLM), drives it with bench/load.py, measures its process tree (CPU seconds, peak RSS),
+stops it, and writes DIR/<date>.json, DIR/<date>.md and the PNG charts (bench/report.py).
+Targets of the issue are judged on ratios measured in this one run.
+
+--smoke: every target briefly (seconds, for CI): no LiteLLM unless asked (its virtualenv takes
+minutes to build and half a minute to start), no 1000-stream run; exits non-zero if a target
+failed to serve.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import psutil
+
+import load
+import report
+import targets
+from load import Load, Target
+from targets import Monitor, Service
+
+RESULTS = targets.BENCH / "results"
+
+
+@dataclass(frozen=True)
+class Pace:
+    ttft: float
+    tokens_per_second: float
+    chunk_tokens: int
+
+    def stream_seconds(self, tokens: int) -> float:
+        return self.ttft + (tokens / self.tokens_per_second if self.tokens_per_second else 0.0)
+
+
+@dataclass(frozen=True)
+class Plan:
+    paced: Pace
+    nonstream_tokens: int
+    nonstream: tuple[tuple[int, int, float], ...]  # (concurrency, at most requests, at most seconds)
+    stream_tokens: int
+    streams: tuple[tuple[int, int], ...]  # (concurrent streams, streams per client)
+    tutorial_streams: tuple[int, ...]
+    gateway_1000: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (name, env) for the 1000-stream runs
+    warmup: int
+    zero: Pace = Pace(0.0, 0.0, 20)
+
+
+FULL = Plan(
+    # Recorded Gemini 2.5 Flash streams send 20 to 50 tokens per chunk (shared/recordings).
+    paced=Pace(0.3, 50.0, 20),
+    nonstream_tokens=100,
+    nonstream=((1, 3000, 8.0), (32, 30000, 10.0)),
+    stream_tokens=200,
+    streams=((16, 3), (64, 2), (256, 2), (1000, 1)),
+    tutorial_streams=(16, 64),
+    gateway_1000=(("shipped", ()), ("threads=1024", (("GUNICORN_THREADS", "1024"),))),
+    warmup=64,
+)
+SMOKE = Plan(
+    paced=Pace(0.1, 400.0, 10),
+    nonstream_tokens=100,
+    nonstream=((1, 30, 3.0), (4, 60, 3.0)),
+    stream_tokens=40,
+    streams=((8, 1),),
+    tutorial_streams=(8,),
+    gateway_1000=(),
+    warmup=8,
+)
+
+
+def prompt(tokens: int, stamp: bool) -> str:
+    directives = f"tokens={tokens} thoughts=0" + (" stamp=1" if stamp else "")
+    return f"Tell me a story. [emulator {directives}]"
+
+
+@dataclass
+class Bench:
+    plan: Plan
+    workdir: Path
+    strict: bool  # any error is a failure (smoke); else only a target that served nothing
+    runs: list[dict] = field(default_factory=list)
+    commands: dict[str, str] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    def note_command(self, service: Service) -> None:
+        self.commands.setdefault(service.name, " ".join(str(a) for a in service.process.args))
+
+    def measure(self, target: Target, service: Service | None, emulator: Service, load_: Load, **labels) -> dict:
+        client = psutil.Process()
+        before = client.cpu_times()
+        with Monitor(service) as gateway, Monitor(emulator) as upstream:
+            result = load.run(target, load_)
+        after = client.cpu_times()
+        row = {"target": target.name, "mode": "stream" if load_.stream else "nonstream",
+               "concurrency": load_.concurrency, **labels, **load.summary(result)}
+        done = max(row["requests"], 1)
+        row["client_cpu_ms_per_request"] = round(1000 * (after.user + after.system - before.user - before.system) / done, 3)
+        row["upstream_cpu_ms_per_request"] = round(1000 * upstream.cpu_seconds / done, 3)
+        if service is not None:
+            row["cpu_ms_per_request"] = round(1000 * gateway.cpu_seconds / done, 3)
+            row["peak_rss_mb"] = round(gateway.peak_rss / 2**20, 1)
+        self.runs.append(row)
+        errors = row["errors"]
+        print(f"  {target.name:<10} {row['mode']:<9} c={load_.concurrency:<5} ok={row['ok']}/{row['requests']} "
+              f"rps={row['throughput_rps']} p50={row['latency_ms']['p50']} "
+              + (f"ttft p50={row['ttft_ms']['p50']} p99={row['ttft_ms']['p99']} relay p99={row['relay_ms']['p99']} "
+                 if "ttft_ms" in row else "")
+              + (f"cpu/req={row.get('cpu_ms_per_request')}ms rss={row.get('peak_rss_mb')}MB " if service else "")
+              + (f"errors={errors}" if errors else ""), flush=True)
+        if row["ok"] == 0 or (errors and self.strict):
+            self.failures.append(f"{target.name} {row['mode']} c={load_.concurrency}: {row['ok']}/{row['requests']} ok, {errors}")
+        return row
+
+    def warm(self, target: Target, stream: bool, tokens: int) -> None:
+        load.run(target, Load(min(8, self.plan.warmup), self.plan.warmup, 20.0, stream, prompt(tokens, stream)))
+
+    def nonstream(self, target: Target, service: Service | None, emulator: Service, **labels) -> None:
+        text = prompt(self.plan.nonstream_tokens, False)
+        self.warm(target, False, self.plan.nonstream_tokens)
+        for concurrency, count, seconds in self.plan.nonstream:
+            self.measure(target, service, emulator, Load(concurrency, count, seconds, False, text), pace="zero", **labels)
+
+    def streams(self, target: Target, service: Service | None, emulator: Service, levels, **labels) -> None:
+        pace = self.plan.paced
+        duration = pace.stream_seconds(self.plan.stream_tokens)
+        if target.name == "tutorial":  # it sends ~0.75 words per token, 10 ms apart, after the whole answer
+            duration += self.plan.stream_tokens * 0.75 * 0.01
+        self.warm(target, True, 20)
+        for concurrency, rounds in levels:
+            ramp = min(duration, 3.0) if rounds == 1 else duration
+            seconds = ramp + rounds * duration * 1.5 + 5
+            self.measure(target, service, emulator,
+                         Load(concurrency, concurrency * rounds, seconds, True, prompt(self.plan.stream_tokens, True),
+                              ramp=ramp, request_timeout=duration * 4 + 30, grace=duration * 4 + 30),
+                         pace="paced", **labels)
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return {"cpus": os.cpu_count(), "cpu_model": model, "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "platform": platform.platform(), "python": platform.python_version()}
+
+
+def versions(litellm: str | None) -> dict:
+    names = ("gunicorn", "flask", "google-genai", "httpx2", "marshmallow", "pydantic", "aiohttp", "werkzeug")
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    if litellm:
+        found["litellm"] = litellm
+    return found
+
+
+def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
+    fds = targets.raise_fd_limit()
+    started = datetime.datetime.now(datetime.timezone.utc)
+    workdir = Path(tempfile.mkdtemp(prefix="gemini-proxy-bench-"))
+    bench = Bench(plan, workdir, strict=smoke)
+    skipped: dict[str, str] = {}
+    litellm = None
+    if with_litellm:
+        print("LiteLLM: preparing bench/.venv-litellm ...", flush=True)
+        litellm = targets.ensure_litellm(timeout=900)
+        if litellm is None:
+            skipped["litellm"] = "its virtualenv could not be built (see the message above)"
+    else:
+        skipped["litellm"] = "not asked for (--smoke runs without LiteLLM unless --litellm is given)"
+    workers = 2  # gunicorn.conf.py's WEB_CONCURRENCY default; LiteLLM gets as many
+    services: list[Service] = []
+
+    def start(service: Service) -> Service:
+        services.append(service)
+        bench.note_command(service)
+        return service
+
+    def stop(service: Service) -> None:
+        service.stop()
+        services.remove(service)
+
+    try:
+        zero = start(targets.start_emulator(workdir, "emulator-zero", 0.0, 0.0, plan.zero.chunk_tokens))
+        paced = start(targets.start_emulator(workdir, "emulator-paced", plan.paced.ttft, plan.paced.tokens_per_second,
+                                             plan.paced.chunk_tokens))
+
+        print("Non-streamed requests, emulator at zero pace", flush=True)
+        bench.nonstream(Target("direct", zero.url, "gemini"), None, zero)
+        for name, starter in (("gateway", targets.start_gateway), ("bare", targets.start_bare),
+                              ("tutorial", targets.start_tutorial)):
+            service = start(starter(workdir, zero.url))
+            bench.nonstream(Target(name, service.url, "openai"), service, zero)
+            stop(service)
+        if litellm:
+            service = start(targets.start_litellm(workdir, zero.url, workers))
+            bench.nonstream(Target("litellm", service.url, "openai", service.api_key), service, zero)
+            stop(service)
+
+        print(f"Streams, emulator at {plan.paced.ttft} s to first token, {plan.paced.tokens_per_second:g} tokens/s, "
+              f"{plan.paced.chunk_tokens} tokens per chunk", flush=True)
+        below_1000 = tuple(level for level in plan.streams if level[0] < 1000)
+        at_1000 = tuple(level for level in plan.streams if level[0] >= 1000)
+        bench.streams(Target("direct", paced.url, "gemini"), None, paced, plan.streams)
+        service = start(targets.start_gateway(workdir, paced.url))
+        bench.streams(Target("gateway", service.url, "openai"), service, paced, below_1000, config="shipped")
+        stop(service)
+        for config, env in plan.gateway_1000:
+            service = start(targets.start_gateway(workdir, paced.url, dict(env), name=f"gateway-{config}"))
+            bench.streams(Target("gateway", service.url, "openai"), service, paced, at_1000, config=config)
+            stop(service)
+        service = start(targets.start_tutorial(workdir, paced.url))
+        bench.streams(Target("tutorial", service.url, "openai"), service, paced,
+                      tuple((n, rounds) for n, rounds in below_1000 if n in plan.tutorial_streams))
+        stop(service)
+        if litellm:
+            service = start(targets.start_litellm(workdir, paced.url, workers))
+            bench.streams(Target("litellm", service.url, "openai", service.api_key), service, paced, plan.streams)
+            stop(service)
+    finally:
+        for service in reversed(services):
+            service.stop()
+
+    results = {
+        "date": started.isoformat(timespec="seconds"),
+        "smoke": smoke,
+        "duration_s": round((datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(), 1),
+        "machine": machine(),
+        "versions": versions(litellm),
+        "open_files_limit": fds,
+        "plan": asdict(plan),
+        "commands": {"harness": " ".join([Path(sys.executable).name, *sys.argv]), **bench.commands},
+        "skipped": skipped,
+        "failures": bench.failures,
+        "runs": bench.runs,
+    }
+    results["targets"] = report.evaluate(results)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = started.strftime("%Y-%m-%d") + ("-smoke" if smoke else "")
+    (out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
+    report.write(results, out, stem)
+    shutil.rmtree(workdir, ignore_errors=True)
+    print(f"Wrote {out / stem}.json, .md and charts in {results['duration_s']} s")
+    for check in results["targets"]:
+        print(f"  {'MET   ' if check['met'] else 'MISSED' if check['met'] is False else 'n/a   '} {check['name']}: {check['detail']}")
+    if bench.failures:
+        print("Targets that failed to serve:\n  " + "\n  ".join(bench.failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="a few seconds per target, for CI")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON, Markdown and charts go")
+    parser.add_argument("--litellm", action=argparse.BooleanOptionalAction, default=None,
+                        help="include LiteLLM (default: yes, except with --smoke)")
+    args = parser.parse_args(argv)
+    with_litellm = (not args.smoke) if args.litellm is None else args.litellm
+    return run(SMOKE if args.smoke else FULL, args.out, with_litellm, args.smoke)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

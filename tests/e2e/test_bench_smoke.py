@@ -1,0 +1,46 @@
+"""The benchmark harness (bench/run.py --smoke) runs end to end, so it cannot rot: every target
+starts, serves, is measured and stopped, and the JSON, Markdown and charts are written.
+
+Starts real processes on loopback (the emulator, gunicorn with the gateway, the bare and the
+tutorial apps); LiteLLM is left out (its virtualenv takes minutes to build).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def test_bench_smoke_serves_every_target_and_writes_the_report(tmp_path):
+    result = subprocess.run([sys.executable, "bench/run.py", "--smoke", "--out", str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (path,) = tmp_path.glob("*-smoke.json")
+    results = json.loads(path.read_text())
+    assert results["smoke"] is True and results["failures"] == []
+    assert results["skipped"] == {"litellm": "not asked for (--smoke runs without LiteLLM unless --litellm is given)"}
+    measured = {(row["target"], row["mode"]) for row in results["runs"]}
+    assert measured == {("direct", "nonstream"), ("gateway", "nonstream"), ("bare", "nonstream"),
+                        ("tutorial", "nonstream"), ("direct", "stream"), ("gateway", "stream"), ("tutorial", "stream")}
+    for row in results["runs"]:
+        assert row["ok"] == row["requests"] > 0 and row["errors"] == {}, row
+        assert row["throughput_rps"] > 0 and row["latency_ms"]["p50"] > 0, row
+        if row["target"] != "direct":
+            assert row["cpu_ms_per_request"] > 0 and row["peak_rss_mb"] > 0, row
+        if row["mode"] == "stream":
+            assert row["completed"] == row["requests"] and row["ttft_ms"]["p50"] > 0, row
+            if row["target"] != "tutorial":  # the tutorial's words carry no emulator stamps
+                assert row["relay_ms"]["n"] > 0 and row["relay_ms"]["p99"] is not None, row
+    assert {check["name"] for check in results["targets"]} >= {
+        "Added latency at concurrency 1 (gateway - direct, p50) <= 2 ms",
+        "Time to first token >= 10x lower than the tutorial's design"}
+    stem = path.stem
+    assert (tmp_path / f"{stem}.md").read_text().startswith("# Benchmark run")
+    for chart in ("throughput", "ttft"):
+        assert (tmp_path / f"{stem}-{chart}.png").read_bytes().startswith(b"\x89PNG")
