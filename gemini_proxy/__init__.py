@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     upstream = Upstream(settings)
-    app.extensions[EXTENSION] = Services(
+    services = app.extensions[EXTENSION] = Services(
         settings=settings,
         upstream=upstream,
         models=ModelCatalog(upstream, settings),
@@ -54,7 +54,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         telemetry=Telemetry(Metrics(settings.metrics_dir)),
         readiness=Readiness(upstream, settings),
     )
-    services = app.extensions[EXTENSION]
     for blueprint in (chat.bp, completions.bp, embeddings.bp, models.bp, health.bp, docs.bp):
         app.register_blueprint(blueprint)
     request_ids.install(app)
