@@ -7,11 +7,11 @@ import json
 
 import pytest
 import requests
-from google import genai
 from google.genai import errors, types
 from jsonschema import Draft202012Validator
 
-from gemini_proxy.emulator import EmulatorConfig, EmulatorServer, count_tokens
+from gemini_proxy.emulator import count_tokens
+from tests.e2e.emulator_support import client, server, stats  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
 
@@ -36,22 +36,6 @@ MISSING = (
     "tools to work correctly, and missing thought_signature may lead to degraded model "
     "performance. Additional data, function call `default_api:get_weather` , position 2. Please "
     "refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with EmulatorServer(EmulatorConfig(chunk_tokens=4), port=0) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    return genai.Client(api_key="k", http_options=types.HttpOptions(
-        base_url=server.url, api_version="v1beta"))
-
-
-def stats(server) -> dict:
-    return requests.get(f"{server.url}/emulator/stats", timeout=5).json()
 
 
 def weather_result() -> types.Content:

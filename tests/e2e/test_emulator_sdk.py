@@ -16,35 +16,15 @@ from pathlib import Path
 import httpx2
 import pytest
 import requests
-from google import genai
 from google.genai import errors, types
 
 from gemini_proxy.emulator import EmulatorConfig, EmulatorServer, count_tokens
+from tests.e2e.emulator_support import client, sdk_client, server, stats  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASH = "gemini-2.5-flash"
-
-
-def sdk_client(url: str, key: str = "k", **http_options) -> genai.Client:
-    return genai.Client(api_key=key, http_options=types.HttpOptions(
-        base_url=url, api_version="v1beta", **http_options))
-
-
-@pytest.fixture(scope="module")
-def server():
-    with EmulatorServer(EmulatorConfig(chunk_tokens=4), port=0) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    return sdk_client(server.url)  # module-scoped: Client.__del__ closes its pool
-
-
-def stats(server) -> dict:
-    return requests.get(f"{server.url}/emulator/stats", timeout=5).json()
 
 
 def last_requests(server, n: int = 1, method: str = "") -> list[dict]:
