@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from ..translate.chat import google_extras
 from .fields import Lenient, StrictInteger, StrictString, TextInput
 
 ENCODING_FORMATS = ("float", "base64")
@@ -38,7 +39,7 @@ class EmbeddingSchema(Lenient):
     def _limits_and_options(self, data, **kwargs):
         if len(data["input"]) > self.max_inputs:
             raise ValidationError(f"must have at most {self.max_inputs} items", "input")
-        google = data.get("google") or (data.get("extra_body") or {}).get("google") or {}
+        google = google_extras(data)
         for name in ("task_type", "title"):
             if data.get(name) is not None and google.get(name) is not None:
                 raise ValidationError(f"set `{name}` or extra_body.google.{name}, not both", name)
