@@ -36,47 +36,44 @@ def _clean(row: dict) -> bool:
     return not row["errors"] and row["ok"] == row["requests"]
 
 
+def _throughput(name: str, gateway: dict | None, other: dict | None, at_least: float, shown: str) -> dict:
+    """The gateway's throughput as a multiple of another target's."""
+    if missing := _missing(name, gateway, other):
+        return missing
+    ratio = gateway["throughput_rps"] / max(other["throughput_rps"], 1e-9)
+    return _check(name, ratio >= at_least,
+                  f"{gateway['throughput_rps']} vs {other['throughput_rps']} requests/s: {shown.format(ratio)}")
+
+
+def _added(name: str, gateway: dict | None, direct: dict | None, metric: str, limit_ms: float) -> dict:
+    """What the gateway adds to the direct floor, p50 of `metric`."""
+    if missing := _missing(name, gateway, direct):
+        return missing
+    ours, floor = _p(gateway, metric, "p50"), _p(direct, metric, "p50")
+    return _check(name, ours - floor <= limit_ms, f"{ours} - {floor} = {ours - floor:.2f} ms")
+
+
 def evaluate(results: dict) -> list[dict]:
     """Each target of the issue: met (True/False), or None when this run did not measure it."""
     checks = []
     gateway32, litellm32, bare32 = (find(results, t, "nonstream", 32) for t in ("gateway", "litellm", "bare"))
-    name = "Non-streamed throughput at concurrency 32 >= 10x LiteLLM's"
-    if not (missing := _missing(name, gateway32, litellm32)):
-        ratio = gateway32["throughput_rps"] / max(litellm32["throughput_rps"], 1e-9)
-        checks.append(_check(name, ratio >= 10, f"{gateway32['throughput_rps']} vs {litellm32['throughput_rps']} "
-                                                f"requests/s: {ratio:.1f}x"))
-    else:
-        checks.append(missing)
-    name = "Non-streamed throughput at concurrency 32 >= 25% of the bare stack's"
-    if not (missing := _missing(name, gateway32, bare32)):
-        share = gateway32["throughput_rps"] / max(bare32["throughput_rps"], 1e-9)
-        checks.append(_check(name, share >= 0.25, f"{gateway32['throughput_rps']} vs {bare32['throughput_rps']} "
-                                                  f"requests/s: {share:.0%}"))
-    else:
-        checks.append(missing)
-
-    gateway1, direct1 = find(results, "gateway", "nonstream", 1), find(results, "direct", "nonstream", 1)
-    name = "Added latency at concurrency 1 (gateway - direct, p50) <= 2 ms"
-    if not (missing := _missing(name, gateway1, direct1)):
-        added = _p(gateway1, "latency_ms", "p50") - _p(direct1, "latency_ms", "p50")
-        checks.append(_check(name, added <= 2, f"{_p(gateway1, 'latency_ms', 'p50')} - {_p(direct1, 'latency_ms', 'p50')}"
-                                               f" = {added:.2f} ms"))
-    else:
-        checks.append(missing)
+    checks.append(_throughput("Non-streamed throughput at concurrency 32 >= 10x LiteLLM's", gateway32, litellm32,
+                              10, "{:.1f}x"))
+    checks.append(_throughput("Non-streamed throughput at concurrency 32 >= 25% of the bare stack's", gateway32,
+                              bare32, 0.25, "{:.0%}"))
+    checks.append(_added("Added latency at concurrency 1 (gateway - direct, p50) <= 2 ms",
+                         find(results, "gateway", "nonstream", 1), find(results, "direct", "nonstream", 1),
+                         "latency_ms", 2))
 
     gateway64, direct64 = find(results, "gateway", "stream", 64), find(results, "direct", "stream", 64)
-    name = "64 streams: added time to first token p50 <= 10 ms"
+    checks.append(_added("64 streams: added time to first token p50 <= 10 ms", gateway64, direct64, "ttft_ms", 10))
+    name = "64 streams: each chunk relayed within 5 ms p99 of the emulator sending it"
     if not (missing := _missing(name, gateway64, direct64)):
-        added = _p(gateway64, "ttft_ms", "p50") - _p(direct64, "ttft_ms", "p50")
-        checks.append(_check(name, added <= 10, f"{_p(gateway64, 'ttft_ms', 'p50')} - {_p(direct64, 'ttft_ms', 'p50')}"
-                                                f" = {added:.2f} ms"))
         relay = _p(gateway64, "relay_ms", "p99")
-        checks.append(_check("64 streams: each chunk relayed within 5 ms p99 of the emulator sending it",
-                             relay is not None and relay <= 5,
+        checks.append(_check(name, relay is not None and relay <= 5,
                              f"gateway {relay} ms p99 (direct, no gateway: {_p(direct64, 'relay_ms', 'p99')} ms)"))
     else:
-        checks += [missing, _check("64 streams: each chunk relayed within 5 ms p99 of the emulator sending it",
-                                   None, "not measured in this run")]
+        checks.append(missing)
 
     direct1000 = find(results, "direct", "stream", 1000)
     configs = [row for row in results["runs"] if (row["target"], row["mode"], row["concurrency"]) == ("gateway", "stream", 1000)]
