@@ -15,6 +15,7 @@ import shutil
 import tempfile
 
 from dotenv import load_dotenv
+from gunicorn import glogging
 
 load_dotenv()
 
@@ -51,6 +52,17 @@ accesslog = os.environ.get("ACCESS_LOG") or None
 access_log_format = os.environ.get(
     "ACCESS_LOG_FORMAT", '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s')
 errorlog = "-"
+
+
+class _Logger(glogging.Logger):
+    """gunicorn's logger, except that with a logging config (below) it would build every access
+    line's fields and then drop them: it builds them only when ACCESS_LOG asks for the lines."""
+
+    def _compute_access_log_enabled(self):
+        return bool(self.cfg.accesslog)
+
+
+logger_class = _Logger
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 logconfig_dict = {
     "version": 1,

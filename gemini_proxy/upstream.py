@@ -7,15 +7,18 @@ sees an SDK object.
 
 generateContent, the hot path, goes through the SDK's own HTTP client (its retries, timeouts,
 headers, SSE parsing and error mapping) with Gemini's REST JSON built by translate.wire: the
-SDK's pydantic round trips cost more per request than everything else the gateway does.
+SDK's pydantic round trips cost more per request than everything else the gateway does
+(measured in BENCHMARKS.md).
 The other calls use the SDK's typed methods.
 """
 from __future__ import annotations
 
 import json
 import logging
+import urllib.request
 from contextlib import contextmanager
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 import httpx2
 import pydantic
@@ -27,8 +30,11 @@ from .config import Settings
 from .errors import (ApiError, invalid_request, upstream_api_error, upstream_bad_response, upstream_timeout,
                      upstream_unreachable)
 from .translate.wire import rest_request, sdk_names
+from .upstream_http import ConnectionPool
 
 log = logging.getLogger(__name__)
+
+GOOGLE_BASE_URL = "https://generativelanguage.googleapis.com/"
 
 # Retried before any byte reaches the client; 429 is not: the client gets it with Retry-After.
 _RETRY_STATUSES = [500, 502, 503, 504]
@@ -78,6 +84,20 @@ def response_from_wire(body: dict) -> dict:
     return sdk_names(body)
 
 
+def _client_args(settings: Settings, proxies: dict[str, str] | None = None) -> dict:
+    """The SDK's httpx2.Client runs on upstream_http's connection pool, unless a proxy from the
+    environment (HTTPS_PROXY, NO_PROXY, ...) applies to Gemini: then on httpx2's own transport,
+    which honours it."""
+    proxies = urllib.request.getproxies_environment() if proxies is None else proxies
+    max_connections = settings.upstream_max_connections
+    max_keepalive = min(max_connections, 128)
+    url = urlsplit(settings.upstream_base_url or GOOGLE_BASE_URL)
+    if proxies.get(url.scheme, proxies.get("all")) and not urllib.request.proxy_bypass_environment(url.hostname or "", proxies):
+        # httpx2's default pool (100 connections) would queue streams beyond that.
+        return {"limits": httpx2.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive)}
+    return {"transport": ConnectionPool(max_connections, max_keepalive)}
+
+
 class Upstream:
     def __init__(self, settings: Settings):
         self._client = genai.Client(
@@ -86,10 +106,7 @@ class Upstream:
                 base_url=settings.upstream_base_url,
                 api_version=settings.gemini_api_version,
                 timeout=int(settings.upstream_timeout * 1000),
-                # httpx's default pool (100 connections) would queue streams beyond that.
-                client_args={"limits": httpx2.Limits(
-                    max_connections=settings.upstream_max_connections,
-                    max_keepalive_connections=min(settings.upstream_max_connections, 128))},
+                client_args=_client_args(settings),
                 retry_options=types.HttpRetryOptions(
                     attempts=settings.upstream_retries + 1,
                     initial_delay=settings.upstream_retry_delay,
@@ -102,25 +119,34 @@ class Upstream:
 
     def generate(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> dict:
         with _mapped_errors():
-            response = self._http.request("post", f"models/{model}:generateContent",
-                                          rest_request(contents, config), _key_option(api_key))
-            return response_from_wire(json.loads(response.body))
+            response = self._send(f"models/{model}:generateContent", rest_request(contents, config), api_key, stream=False)
+            return response_from_wire(json.loads(response.response_stream[0]))
 
     def stream(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> Iterator[dict]:
         """Chunks as they arrive. Closing the iterator closes the upstream connection."""
-        chunks = self._http.request_streamed("post", f"models/{model}:streamGenerateContent?alt=sse",
-                                             rest_request(contents, config), _key_option(api_key))
+        with _mapped_errors():
+            response = self._send(f"models/{model}:streamGenerateContent?alt=sse", rest_request(contents, config),
+                                  api_key, stream=True)
+        chunks = response.segments()  # each SSE event parsed once, by the SDK's strict SSE reader
         try:
             with _mapped_errors():
                 for chunk in chunks:
-                    yield response_from_wire(json.loads(chunk.body))
+                    if "error" in chunk:  # a failure after the 200: Gemini sends it as one more event
+                        error = chunk["error"] if isinstance(chunk["error"], dict) else {}
+                        genai_errors.APIError.raise_error(error.get("code") or 500, chunk, response.response_stream)
+                    yield response_from_wire(chunk)
         finally:
             chunks.close()
+            response.response_stream.close()
 
-    @property
-    def _http(self):
-        # The SDK's HTTP client: base URL, key, api version, timeouts, retries, SSE parsing.
-        return self._client._api_client
+    def _send(self, path: str, body: dict, api_key: str | None, stream: bool):
+        """One call through the SDK's HTTP layer (base URL, key, api version, timeouts, retries,
+        error mapping, SSE parsing). One level below its public `request`/`request_streamed`,
+        which would serialise every parsed event back to text and wrap it in a pydantic model
+        for the caller to parse again."""
+        http = self._client._api_client
+        options = _key_option(api_key)
+        return http._request(http._build_request("post", path, body, options), options, stream=stream)
 
     def embed(self, model: str, texts: list[str], config: dict, api_key: str | None = None) -> dict:
         """One batchEmbedContents call: one embedding per text, in order. The SDK splits

@@ -166,6 +166,17 @@ def test_logs_are_json_lines_with_request_ids_and_never_keys(emulator_process, t
     assert not any(line["logger"] == "gunicorn.access" for line in lines), "gunicorn's access log is off by default"
 
 
+def test_access_log_lines_when_asked_for(emulator_process, tmp_path):
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as sink:
+        gateway = start_gunicorn(GEMINI_BASE_URL=emulator_process, ACCESS_LOG="-", stderr=sink)
+        requests.post(f"{gateway.url}/v1/chat/completions", json=CHAT, headers={"X-Request-ID": "rid-access"}, timeout=30)
+        gateway.stop()
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    (access,) = [line for line in lines if line["logger"] == "gunicorn.access" and "rid-access" in line["message"]]
+    assert '"POST /v1/chat/completions HTTP/1.1" 200' in access["message"]
+
+
 def test_sigterm_finishes_streams_and_refuses_new_connections(server):
     gateway = server()
     body = {**CHAT, "stream": True, "messages": [{"role": "user", "content": "[emulator tps=40 tokens=80]"}]}

@@ -1,0 +1,166 @@
+"""The sockets under the SDK's HTTP client: a keep-alive pool of standard-library connections.
+
+google-genai sends every call through an httpx2.Client, whose default transport (httpcore2 and
+h11, pure Python) costs more CPU per call, and per streamed event, than anything else the
+gateway does (BENCHMARKS.md). This transport keeps the SDK's client, retries, timeouts, headers
+and errors, and replaces only the bytes-on-the-socket part with http.client.
+
+Kept from the default transport:
+- TLS verified the same way (httpx2.create_ssl_context: certifi, SSL_CERT_FILE/SSL_CERT_DIR);
+- the request's timeouts (connect, write, read, and pool: how long to wait for a free
+  connection when `max_connections` are in use);
+- keep-alive: idle connections are reused for KEEPALIVE_EXPIRY seconds; a request whose reused
+  connection turns out closed by the server before any answer is sent once more on a new one;
+- failures raised as httpx2's exceptions (ConnectError, ConnectTimeout, WriteTimeout,
+  ReadTimeout, RemoteProtocolError, ReadError, PoolTimeout), which the SDK's retries and
+  upstream.py's error mapping read;
+- a streamed answer is handed on as soon as bytes arrive; closing it before its end closes the
+  connection, so Gemini stops generating.
+Not kept: proxies from the environment (upstream.py keeps httpx2's own transport when one
+applies) and HTTP/2 (the default transport does not use it either).
+"""
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from collections import deque
+from typing import Iterator
+
+import httpx2
+
+KEEPALIVE_EXPIRY = 5.0  # seconds, as httpx2's default transport
+_READ_SIZE = 65536
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+Origin = tuple[str, str, int]
+
+
+class ConnectionPool(httpx2.BaseTransport):
+    def __init__(self, max_connections: int, max_keepalive: int):
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._max_keepalive = max_keepalive
+        self._idle: dict[Origin, deque[tuple[http.client.HTTPConnection, float]]] = {}
+        self._ssl = None
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        url = request.url
+        origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        timeouts = request.extensions.get("timeout", {})
+        if not self._slots.acquire(timeout=timeouts.get("pool")):
+            raise httpx2.PoolTimeout("No upstream connection became free in time.")
+        try:
+            connection, response = self._exchange(origin, request, timeouts)
+        except BaseException:
+            self._slots.release()
+            raise
+        return httpx2.Response(response.status, headers=response.getheaders(),
+                               stream=_Body(self, origin, connection, response),
+                               extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason.encode()})
+
+    def _exchange(self, origin: Origin, request: httpx2.Request, timeouts: dict):
+        body = request.read()
+        target = request.url.raw_path.decode("ascii")
+        while True:
+            connection, reused = self._checkout(origin)
+            sending = True
+            try:
+                if connection.sock is None:
+                    _connect(connection, timeouts.get("connect"))
+                connection.sock.settimeout(timeouts.get("write"))
+                connection.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
+                for name, value in request.headers.raw:
+                    connection.putheader(name, value)
+                connection.endheaders(body)
+                sending = False
+                connection.sock.settimeout(timeouts.get("read"))
+                return connection, connection.getresponse()
+            except _STALE as exc:
+                connection.close()
+                if not reused:  # a kept-alive connection closed by Gemini meanwhile: once more on a new one
+                    raise httpx2.RemoteProtocolError(f"Gemini closed the connection: {exc!r}") from exc
+            except BaseException as exc:
+                connection.close()
+                raise _transport_error(exc, sending) from exc
+
+    def _checkout(self, origin: Origin) -> tuple[http.client.HTTPConnection, bool]:
+        """An idle kept-alive connection to `origin` (most recently used first), or a new one."""
+        idle = self._idle.get(origin)
+        now = time.monotonic()
+        while idle:
+            try:
+                connection, since = idle.pop()
+            except IndexError:  # another thread took the last one
+                break
+            if now - since < KEEPALIVE_EXPIRY:
+                return connection, True
+            connection.close()
+        scheme, host, port = origin
+        if scheme == "https":
+            if self._ssl is None:
+                self._ssl = httpx2.create_ssl_context()
+            return http.client.HTTPSConnection(host, port, context=self._ssl), False
+        return http.client.HTTPConnection(host, port), False
+
+    def _checkin(self, origin: Origin, connection: http.client.HTTPConnection, reusable: bool) -> None:
+        idle = self._idle.setdefault(origin, deque())
+        if reusable and len(idle) < self._max_keepalive:
+            idle.append((connection, time.monotonic()))
+        else:
+            connection.close()
+        self._slots.release()
+
+    def close(self) -> None:
+        for idle in self._idle.values():
+            while idle:
+                idle.pop()[0].close()
+
+
+class _Body(httpx2.SyncByteStream):
+    """An answer's body, read as it arrives; the connection goes back to the pool at its end."""
+
+    def __init__(self, pool: ConnectionPool, origin: Origin, connection: http.client.HTTPConnection,
+                 response: http.client.HTTPResponse):
+        self._pool, self._origin, self._connection, self._response = pool, origin, connection, response
+
+    def __iter__(self) -> Iterator[bytes]:
+        response = self._response
+        try:
+            while data := response.read1(_READ_SIZE):
+                yield data
+        except Exception as exc:
+            raise _transport_error(exc, sending=False) from exc
+        if response.length:  # http.client's read1 ends quietly when a sized body is cut short
+            raise httpx2.RemoteProtocolError(f"Gemini's answer ended {response.length} bytes short.")
+        response.close()  # the whole body is read: the connection may serve the next request
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            response = self._response
+            self._pool._checkin(self._origin, connection, response.isclosed() and not response.will_close)
+
+
+def _connect(connection: http.client.HTTPConnection, timeout: float | None) -> None:
+    connection.timeout = timeout
+    try:
+        connection.connect()
+    except TimeoutError as exc:
+        raise httpx2.ConnectTimeout(f"Connecting to Gemini timed out: {exc}") from exc
+    except OSError as exc:  # refused, unreachable, name not found, TLS handshake failed
+        raise httpx2.ConnectError(f"Could not connect to Gemini: {exc}") from exc
+
+
+def _transport_error(exc: BaseException, sending: bool) -> BaseException:
+    """`exc` as the httpx2 exception the default transport would raise."""
+    if isinstance(exc, httpx2.HTTPError) or not isinstance(exc, Exception):
+        return exc
+    doing = "sending the request" if sending else "reading the answer"
+    if isinstance(exc, TimeoutError):
+        return (httpx2.WriteTimeout if sending else httpx2.ReadTimeout)(f"Gemini timed out while {doing}.")
+    if isinstance(exc, (http.client.HTTPException, ConnectionError)):
+        return httpx2.RemoteProtocolError(f"Gemini's connection failed while {doing}: {exc!r}")
+    if isinstance(exc, OSError):
+        return httpx2.ReadError(f"Gemini's connection failed while {doing}: {exc!r}")
+    return exc

@@ -1,0 +1,186 @@
+"""The upstream connection pool (gemini_proxy.upstream_http) against a scripted HTTP server on a
+real socket: keep-alive, stale connections, timeouts, streaming and early close, pool limits."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx2
+import pytest
+
+from gemini_proxy.config import Settings
+from gemini_proxy.upstream import _client_args
+from gemini_proxy.upstream_http import ConnectionPool
+
+
+class ScriptedServer:
+    """Answers each request on a connection with the next `script` entry: a function that gets
+    the socket and writes (or withholds) the answer. Counts connections and requests, and
+    notes when a client closed its connection."""
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.connections = 0
+        self.requests = 0
+        self.client_closed = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        with conn:
+            reader = conn.makefile("rb")
+            while True:
+                head = b""
+                while not head.endswith(b"\r\n\r\n"):
+                    line = reader.readline()
+                    if not line:
+                        self.client_closed.set()
+                        return
+                    head += line
+                length = next((int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")), 0)
+                reader.read(length)
+                self.requests += 1
+                if not self.script:
+                    return
+                if self.script.pop(0)(conn) == "close":
+                    return
+
+    def close(self):
+        self._listener.close()
+
+
+def ok(body=b'{"ok": true}'):
+    def answer(conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    return answer
+
+
+def ok_then_close(conn):
+    ok()(conn)
+    return "close"
+
+
+def slow_stream(conn):
+    """A chunked answer whose second part comes 1 s after the first, unless the client left."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst\n\r\n")
+    time.sleep(1.0)
+    try:
+        conn.sendall(b"7\r\nsecond\n\r\n0\r\n\r\n")
+    except OSError:
+        pass
+
+
+def silent(conn):
+    time.sleep(2)
+    return "close"
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(*script):
+        servers.append(ScriptedServer(script))
+        return servers[-1]
+    yield start
+    for server in servers:
+        server.close()
+
+
+def client(max_connections=4, timeout=5.0):
+    return httpx2.Client(transport=ConnectionPool(max_connections, max_keepalive=4), timeout=timeout)
+
+
+def test_keeps_the_connection_alive_between_requests(serve):
+    server = serve(ok(), ok(), ok())
+    with client() as http:
+        answers = [http.post(server.url + "/v1beta/models/m:generateContent", content=b"{}").json() for _ in range(3)]
+    assert answers == [{"ok": True}] * 3
+    assert (server.connections, server.requests) == (1, 3)
+
+
+def test_a_connection_closed_by_the_server_while_idle_is_replaced_and_the_request_sent_once(serve):
+    server = serve(ok_then_close, ok())
+    with client() as http:
+        first = http.post(server.url + "/a", content=b"{}")
+        time.sleep(0.1)  # the server has closed the kept-alive connection by now
+        second = http.post(server.url + "/b", content=b"{}")
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert (server.connections, server.requests) == (2, 2)
+
+
+def test_streamed_body_is_handed_on_as_it_arrives(serve):
+    server = serve(slow_stream)
+    with client() as http, http.stream("POST", server.url + "/s", content=b"{}") as response:
+        started = time.monotonic()
+        pieces = []
+        for piece in response.iter_bytes():
+            pieces.append((piece, time.monotonic() - started))
+    assert b"".join(p for p, _ in pieces) == b"first\nsecond\n"
+    assert pieces[0][0] == b"first\n" and pieces[0][1] < 0.5
+    assert pieces[-1][1] > 0.8
+
+
+def test_closing_a_stream_early_closes_its_connection(serve):
+    server = serve(slow_stream, ok())
+    with client() as http:
+        with http.stream("POST", server.url + "/s", content=b"{}") as response:
+            next(response.iter_bytes())
+        assert server.client_closed.wait(2), "the server never saw the connection close"
+        assert http.post(server.url + "/a", content=b"{}").status_code == 200
+    assert server.connections == 2
+
+
+def test_read_timeout(serve):
+    server = serve(silent)
+    with client(timeout=0.3) as http, pytest.raises(httpx2.ReadTimeout):
+        http.post(server.url + "/a", content=b"{}")
+
+
+def test_refused_connection_is_a_connect_error():
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+    with client() as http, pytest.raises(httpx2.ConnectError):
+        http.post(f"http://127.0.0.1:{port}/a", content=b"{}")
+
+
+def test_waits_for_a_free_connection_at_most_the_pool_timeout(serve):
+    server = serve(slow_stream, ok())
+    with client(max_connections=1, timeout=httpx2.Timeout(5.0, pool=0.2)) as http:
+        with http.stream("POST", server.url + "/s", content=b"{}"):
+            with pytest.raises(httpx2.PoolTimeout):
+                http.post(server.url + "/a", content=b"{}")
+        assert http.post(server.url + "/a", content=b"{}").status_code == 200  # freed at the stream's end
+
+
+@pytest.mark.parametrize("proxies, pooled", [
+    ({}, True),
+    ({"https": "http://proxy.internal:3128"}, False),
+    ({"all": "http://proxy.internal:3128"}, False),
+    ({"http": "http://proxy.internal:3128"}, True),  # Google is https
+    ({"https": "http://proxy.internal:3128", "no": "generativelanguage.googleapis.com"}, True),
+])
+def test_a_proxy_for_gemini_keeps_httpx2s_own_transport(proxies, pooled):
+    args = _client_args(Settings.from_env({"GEMINI_API_KEY": "k"}), proxies)
+    assert isinstance(args.get("transport"), ConnectionPool) is pooled
+    assert ("limits" in args) is not pooled
+
+
+def test_an_answer_cut_short_is_a_protocol_error(serve):
+    def short(conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"ok\"")
+        return "close"
+    server = serve(short)
+    with client() as http, pytest.raises(httpx2.RemoteProtocolError):
+        http.post(server.url + "/a", content=b"{}")
