@@ -31,10 +31,12 @@ if _own_metrics_dir:
 bind = os.environ.get("BIND", "127.0.0.1:8000").split(",")
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Workers race to accept connections and a busy one can win more than its share: a worker
-# queues what its threads cannot take yet. 256 threads each (512 in all) keep 256 concurrent
-# streams flowing however unevenly they land (measured: 128 each made a quarter of them wait).
-threads = int(os.environ.get("GUNICORN_THREADS", "256"))
+# A stream holds a thread for as long as it lasts, and a worker queues what its threads cannot
+# take yet; workers race to accept connections and a busy one can win more than its share.
+# 1024 threads each keep 1000 concurrent streams flowing however unevenly they land (measured
+# in BENCHMARKS.md: with 256 each, 1000 streams waited up to 6 s for their first token).
+# Threads are started only as connections need them.
+threads = int(os.environ.get("GUNICORN_THREADS", "1024"))
 # Connections a worker keeps open at once (streams in threads plus idle keep-alive ones).
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
 # gthread workers heartbeat from their main loop, so this does not cut long streams short:

@@ -11,8 +11,10 @@ hard deadline cancels whatever is still in flight. Every request is timed on its
   whether the stream ended properly (`data: [DONE]` for OpenAI, a finishReason for Gemini), and
   any error (HTTP status, refused, reset, timeout).
 
-Two dialects: OpenAI's chat completions (the gateway, LiteLLM, the tutorial app, the bare
-stack) and Gemini's REST API (the `direct` floor, straight to the emulator).
+Three dialects: OpenAI's chat completions (the gateway, LiteLLM, the tutorial app, the bare
+stack), Gemini's REST API spoken by this same client (`direct`: straight to the emulator), and
+the google-genai SDK's async client (`direct-sdk`: what an application calling Gemini through
+its SDK waits for, the issue's floor).
 """
 from __future__ import annotations
 
@@ -23,6 +25,9 @@ import time
 from dataclasses import dataclass, field
 
 import aiohttp
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
 
 MODEL = "gemini-2.5-flash"
 
@@ -32,7 +37,7 @@ class Target:
     """Where one load run sends its requests."""
     name: str
     url: str  # base URL: http://127.0.0.1:PORT
-    dialect: str  # "openai" or "gemini"
+    dialect: str  # "openai", "gemini" (REST) or "sdk" (google-genai)
     api_key: str = "bench"
 
     def request(self, prompt: str, stream: bool) -> tuple[str, dict, dict]:
@@ -90,6 +95,8 @@ async def _read_stream(response: aiohttp.ClientResponse, target: Target, sample:
 
 
 def _error_name(exc: BaseException) -> str:
+    if isinstance(exc, genai_errors.APIError):
+        return f"http {exc.code}"
     if isinstance(exc, aiohttp.ClientConnectorError):
         return "refused"
     if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, ConnectionResetError,
@@ -124,6 +131,43 @@ async def one_request(session: aiohttp.ClientSession, target: Target, prompt: st
         sample.error = _error_name(exc)
     sample.latency = time.perf_counter() - started
     return sample
+
+
+async def one_sdk_request(client: genai.Client, prompt: str, stream: bool) -> Sample:
+    """One call through the google-genai SDK's async client (typed request and answer)."""
+    sample = Sample()
+    started = time.perf_counter()
+    try:
+        if stream:
+            async for chunk in await client.aio.models.generate_content_stream(model=MODEL, contents=prompt):
+                received, wall = time.perf_counter(), time.time()
+                candidate = chunk.candidates[0] if chunk.candidates else None
+                text = "".join(part.text or "" for part in (candidate.content.parts or [])) if candidate and candidate.content else ""
+                if text:
+                    sample.chunks += 1
+                    if sample.ttft is None:
+                        sample.ttft = received - started
+                    for stamp in _STAMP.findall(text.encode()):
+                        sample.relay.append(wall - float(stamp))
+                if candidate and candidate.finish_reason:
+                    sample.done = True
+            sample.ok = sample.done
+            if not sample.done:
+                sample.error = "no end of stream"
+        else:
+            answer = await client.aio.models.generate_content(model=MODEL, contents=prompt)
+            sample.ok = bool(answer.candidates)
+            if not sample.ok:
+                sample.error = "empty answer"
+    except Exception as exc:
+        sample.error = _error_name(exc)
+    sample.latency = time.perf_counter() - started
+    return sample
+
+
+def _sdk_client(target: Target, timeout: float) -> genai.Client:
+    return genai.Client(api_key=target.api_key, http_options=types.HttpOptions(
+        base_url=target.url, api_version="v1beta", timeout=int(timeout * 1000)))
 
 
 @dataclass(frozen=True)
@@ -164,10 +208,14 @@ async def _run(target: Target, load: Load) -> RunResult:
             in_flight += 1
             max_in_flight = max(max_in_flight, in_flight)
             try:
-                samples.append(await one_request(session, target, load.prompt, load.stream))
+                if target.dialect == "sdk":
+                    samples.append(await one_sdk_request(sdk, load.prompt, load.stream))
+                else:
+                    samples.append(await one_request(session, target, load.prompt, load.stream))
             finally:
                 in_flight -= 1
 
+    sdk = _sdk_client(target, load.request_timeout) if target.dialect == "sdk" else None
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         rng = random.Random(1)
         tasks = [asyncio.create_task(worker(rng.uniform(0, load.ramp) if load.ramp else 0.0))
@@ -177,6 +225,8 @@ async def _run(target: Target, load: Load) -> RunResult:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+    if sdk is not None:
+        await sdk.aio.aclose()
     return RunResult(samples, time.perf_counter() - begin, unfinished, max_in_flight)
 
 

@@ -5,11 +5,11 @@ timeouts and retries, and turns every SDK or transport failure into an ApiError.
 leave this module as plain dicts with the SDK's snake_case field names, so translate/ never
 sees an SDK object.
 
-generateContent, the hot path, goes through the SDK's own HTTP client (its retries, timeouts,
+generateContent, the hot path, goes through the SDK's own HTTP layer (its retries, timeouts,
 headers, SSE parsing and error mapping) with Gemini's REST JSON built by translate.wire: the
-SDK's pydantic round trips cost more per request than everything else the gateway does
-(measured in BENCHMARKS.md).
-The other calls use the SDK's typed methods.
+SDK's pydantic round trips cost more per request than everything else the gateway does. The
+other calls use the SDK's typed methods. Under the SDK's httpx2 client, the sockets are
+upstream_http's keep-alive pool (BENCHMARKS.md has the measurements behind both choices).
 """
 from __future__ import annotations
 

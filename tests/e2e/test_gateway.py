@@ -153,7 +153,7 @@ def test_plain_gunicorn_without_a_key_starts_the_emulator(tmp_path):
 
 
 def test_default_configuration_holds_256_concurrent_streams(emulator_process):
-    """gunicorn.conf.py's defaults (2 workers x 128 threads) serve 256 streams at once."""
+    """gunicorn.conf.py's defaults (2 workers x 1024 threads) serve 256 streams at once."""
     from concurrent.futures import ThreadPoolExecutor
     server = start_gunicorn(GEMINI_BASE_URL=emulator_process, UPSTREAM_RETRIES="0",
                             WEB_CONCURRENCY=None, GUNICORN_THREADS=None)
@@ -171,6 +171,6 @@ def test_default_configuration_holds_256_concurrent_streams(emulator_process):
     finally:
         assert server.stop() == 0
     assert endings == [b"data: [DONE]"] * 256
-    # Each stream waits 3 s upstream: with fewer than 256 threads some would wait for a free
-    # thread and the whole batch would take two rounds (6 s or more).
+    # Each stream waits 3 s upstream: with too few threads on a worker some would wait for a
+    # free thread and the whole batch would take two rounds (6 s or more).
     assert elapsed < 5.5, f"256 streams took {elapsed:.1f}s"
