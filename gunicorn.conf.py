@@ -30,13 +30,16 @@ if _own_metrics_dir:
 
 bind = os.environ.get("BIND", "127.0.0.1:8000").split(",")
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Two worker processes per CPU of the 2-CPU machine measured in BENCHMARKS.md: each has its own
+# GIL, so four keep both CPUs busy where two left gaps (+20% throughput, first tokens of 1000
+# concurrent streams 2-3x sooner), at about 90 MB per worker.
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # A stream holds a thread for as long as it lasts, and a worker queues what its threads cannot
 # take yet; workers race to accept connections and a busy one can win more than its share.
-# 1024 threads each keep 1000 concurrent streams flowing however unevenly they land (measured
-# in BENCHMARKS.md: with 256 each, 1000 streams waited up to 6 s for their first token).
-# Threads are started only as connections need them.
-threads = int(os.environ.get("GUNICORN_THREADS", "1024"))
+# 512 threads each keep 1000 concurrent streams flowing however unevenly they land (measured:
+# with 2 x 256 threads, 1000 streams waited up to 3-6 s for their first token). Threads are
+# started only as connections need them.
+threads = int(os.environ.get("GUNICORN_THREADS", "512"))
 # Connections a worker keeps open at once (streams in threads plus idle keep-alive ones).
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
 # gthread workers heartbeat from their main loop, so this does not cut long streams short:

@@ -66,7 +66,9 @@ FULL = Plan(
     stream_tokens=200,
     streams=((16, 3), (64, 2), (256, 2), (1000, 1)),
     tutorial_streams=(16, 64),
-    gateway_1000=(("shipped", ()), ("threads=256", (("GUNICORN_THREADS", "256"),))),
+    gateway_1000=(("shipped", ()),
+                  ("2x1024", (("WEB_CONCURRENCY", "2"), ("GUNICORN_THREADS", "1024"))),
+                  ("2x256", (("WEB_CONCURRENCY", "2"), ("GUNICORN_THREADS", "256")))),
     warmup=64,
 )
 SMOKE = Plan(
@@ -186,7 +188,7 @@ def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
             skipped["litellm"] = "its virtualenv could not be built (see the message above)"
     else:
         skipped["litellm"] = "not asked for (--smoke runs without LiteLLM unless --litellm is given)"
-    workers = 2  # gunicorn.conf.py's WEB_CONCURRENCY default; LiteLLM gets as many
+    workers = 4  # gunicorn.conf.py's WEB_CONCURRENCY default; LiteLLM gets as many
     services: list[Service] = []
 
     def start(service: Service) -> Service:

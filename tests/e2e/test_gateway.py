@@ -153,7 +153,7 @@ def test_plain_gunicorn_without_a_key_starts_the_emulator(tmp_path):
 
 
 def test_default_configuration_holds_256_concurrent_streams(emulator_process):
-    """gunicorn.conf.py's defaults (2 workers x 1024 threads) serve 256 streams at once."""
+    """gunicorn.conf.py's defaults (4 workers x 512 threads) serve 256 streams at once."""
     from concurrent.futures import ThreadPoolExecutor
     server = start_gunicorn(GEMINI_BASE_URL=emulator_process, UPSTREAM_RETRIES="0",
                             WEB_CONCURRENCY=None, GUNICORN_THREADS=None)
