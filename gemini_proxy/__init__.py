@@ -68,6 +68,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     if services.keys.open:
         log.warning("No GATEWAY_API_KEYS: the gateway is open to anyone who can reach it.")
 
+    if not settings.redis_url and (settings.rate_limit_rpm or settings.rate_limit_tpm or services.keys.sets_limits):
+        log.warning("Rate limits are counted per worker process (no REDIS_URL): with several gunicorn "
+                    "workers a key can get up to that many times its limit. Set REDIS_URL to share them.")
+
     if settings.uses_emulator:
         log.warning("No GEMINI_API_KEY is set: answers come from the built-in Gemini emulator at %s, "
                     "not from Google. Set GEMINI_API_KEY to use Gemini.", settings.upstream_base_url)

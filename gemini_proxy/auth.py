@@ -75,6 +75,11 @@ class KeyRing:
     def open(self) -> bool:
         return not self._clients and not self.pass_through
 
+    @property
+    def sets_limits(self) -> bool:
+        """Whether some key has its own rpm=/tpm=."""
+        return any(client.rpm or client.tpm for _, client in self._clients)
+
     def client_for(self, headers: Mapping[str, str]) -> Client:
         """The calling client, or a 401 in OpenAI's words."""
         if self.open:

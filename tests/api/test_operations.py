@@ -5,6 +5,7 @@ import logging
 import requests
 
 from gemini_proxy import create_app
+from gemini_proxy.config import Settings
 from tests.conftest import gateway_settings
 
 CHAT = {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "a secret prompt"}]}
@@ -37,6 +38,25 @@ def test_prompts_are_logged_only_when_asked(emulator, caplog):
     finally:
         logging.getLogger("gemini_proxy").removeHandler(caplog.handler)
     assert any("a secret prompt" in json.dumps(getattr(r, "fields", {})) for r in caplog.records)
+
+
+def _start_warnings(caplog, **settings) -> list[str]:
+    logging.getLogger("gemini_proxy").addHandler(caplog.handler)
+    try:
+        create_app(Settings(gemini_base_url="http://127.0.0.1:9", signature_db="", **settings))
+    finally:
+        logging.getLogger("gemini_proxy").removeHandler(caplog.handler)
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+def test_rate_limits_in_memory_warn_that_each_worker_counts_its_own(caplog):
+    assert any("per worker process" in w for w in _start_warnings(caplog, rate_limit_rpm=60))
+    caplog.clear()
+    assert any("per worker process" in w for w in _start_warnings(caplog, gateway_api_keys="sk-a team tpm=1000"))
+    caplog.clear()
+    assert not any("per worker process" in w for w in _start_warnings(caplog, rate_limit_rpm=60, redis_url="redis://127.0.0.1:9/0"))
+    caplog.clear()
+    assert not any("per worker process" in w for w in _start_warnings(caplog))
 
 
 def test_metrics_in_one_process(emulator):
