@@ -31,8 +31,8 @@ if _own_metrics_dir:
 bind = os.environ.get("BIND", "127.0.0.1:8000").split(",")
 worker_class = "gthread"
 # Two worker processes per CPU of the 2-CPU machine measured in BENCHMARKS.md: each has its own
-# GIL, so four keep both CPUs busy where two left gaps (+20% throughput, first tokens of 1000
-# concurrent streams 2-3x sooner), at about 90 MB per worker.
+# GIL, so four keep both CPUs busy where two left gaps (about +20% throughput; 1000 concurrent
+# streams' first tokens p99 954 -> 650 ms), at about 90 MB per worker.
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # A stream holds a thread for as long as it lasts, and a worker queues what its threads cannot
 # take yet; workers race to accept connections and a busy one can win more than its share.
