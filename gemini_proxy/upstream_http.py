@@ -159,8 +159,8 @@ def _transport_error(exc: BaseException, sending: bool) -> BaseException:
     doing = "sending the request" if sending else "reading the answer"
     if isinstance(exc, TimeoutError):
         return (httpx2.WriteTimeout if sending else httpx2.ReadTimeout)(f"Gemini timed out while {doing}.")
-    if isinstance(exc, (http.client.HTTPException, ConnectionError)):
-        return httpx2.RemoteProtocolError(f"Gemini's connection failed while {doing}: {exc!r}")
+    if isinstance(exc, http.client.HTTPException):  # not HTTP as it should be (cut short, bad status line)
+        return httpx2.RemoteProtocolError(f"Gemini's answer broke off while {doing}: {exc!r}")
     if isinstance(exc, OSError):
-        return httpx2.ReadError(f"Gemini's connection failed while {doing}: {exc!r}")
+        return (httpx2.WriteError if sending else httpx2.ReadError)(f"Gemini's connection failed while {doing}: {exc!r}")
     return exc

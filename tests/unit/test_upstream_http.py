@@ -3,6 +3,7 @@ real socket: keep-alive, stale connections, timeouts, streaming and early close,
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 
@@ -184,3 +185,17 @@ def test_an_answer_cut_short_is_a_protocol_error(serve):
     server = serve(short)
     with client() as http, pytest.raises(httpx2.RemoteProtocolError):
         http.post(server.url + "/a", content=b"{}")
+
+
+def test_a_connection_reset_mid_answer_is_a_read_error(serve):
+    def reset_mid_body(conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst\n\r\n")
+        time.sleep(0.2)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        return "close"
+    server = serve(reset_mid_body)
+    with client() as http, http.stream("POST", server.url + "/s", content=b"{}") as response:
+        pieces = response.iter_bytes()
+        assert next(pieces) == b"first\n"
+        with pytest.raises(httpx2.ReadError):
+            next(pieces)
