@@ -22,7 +22,7 @@ applies) and HTTP/2 (the default transport does not use it either).
 from __future__ import annotations
 
 import http.client
-import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -38,11 +38,11 @@ Origin = tuple[str, str, int]
 
 
 class ConnectionPool(httpx2.BaseTransport):
-    def __init__(self, max_connections: int, max_keepalive: int):
+    def __init__(self, max_connections: int, max_keepalive: int, ssl_context: ssl.SSLContext | None = None):
         self._slots = threading.BoundedSemaphore(max_connections)
         self._max_keepalive = max_keepalive
         self._idle: dict[Origin, deque[tuple[http.client.HTTPConnection, float]]] = {}
-        self._ssl = None
+        self._ssl = ssl_context
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         url = request.url
@@ -100,6 +100,7 @@ class ConnectionPool(httpx2.BaseTransport):
         if scheme == "https":
             if self._ssl is None:
                 self._ssl = httpx2.create_ssl_context()
+                self._ssl.set_alpn_protocols(["http/1.1"])
             return http.client.HTTPSConnection(host, port, context=self._ssl), False
         return http.client.HTTPConnection(host, port), False
 

@@ -1,14 +1,17 @@
 """The upstream connection pool (gemini_proxy.upstream_http) against a scripted HTTP server on a
-real socket: keep-alive, stale connections, timeouts, streaming and early close, pool limits."""
+real socket (loopback only): keep-alive, stale connections, timeouts, streaming and early close,
+pool limits, TLS verification (a test CA from trustme)."""
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import threading
 import time
 
 import httpx2
 import pytest
+import trustme
 
 from gemini_proxy.config import Settings
 from gemini_proxy.upstream import _client_args
@@ -20,13 +23,15 @@ class ScriptedServer:
     the socket and writes (or withholds) the answer. Counts connections and requests, and
     notes when a client closed its connection."""
 
-    def __init__(self, script):
+    def __init__(self, script, tls: ssl.SSLContext | None = None):
         self.script = list(script)
+        self.tls = tls
         self.connections = 0
         self.requests = 0
         self.client_closed = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        port = self._listener.getsockname()[1]
+        self.url = f"https://localhost:{port}" if tls else f"http://127.0.0.1:{port}"  # the certificate names localhost
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -39,6 +44,12 @@ class ScriptedServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn):
+        if self.tls:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except (ssl.SSLError, OSError):  # the client refused the certificate
+                conn.close()
+                return
         with conn:
             reader = conn.makefile("rb")
             while True:
@@ -91,16 +102,17 @@ def silent(conn):
 def serve():
     servers = []
 
-    def start(*script):
-        servers.append(ScriptedServer(script))
+    def start(*script, tls=None):
+        servers.append(ScriptedServer(script, tls))
         return servers[-1]
     yield start
     for server in servers:
         server.close()
 
 
-def client(max_connections=4, timeout=5.0):
-    return httpx2.Client(transport=ConnectionPool(max_connections, max_keepalive=4), timeout=timeout)
+def client(max_connections=4, timeout=5.0, ssl_context=None):
+    return httpx2.Client(transport=ConnectionPool(max_connections, max_keepalive=4, ssl_context=ssl_context),
+                         timeout=timeout)
 
 
 def test_keeps_the_connection_alive_between_requests(serve):
@@ -199,3 +211,23 @@ def test_a_connection_reset_mid_answer_is_a_read_error(serve):
         assert next(pieces) == b"first\n"
         with pytest.raises(httpx2.ReadError):
             next(pieces)
+
+
+def test_tls_connections_are_verified_and_kept_alive(serve):
+    authority = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(server_tls)
+    trusting = ssl.create_default_context()
+    authority.configure_trust(trusting)
+    server = serve(ok(), ok(), tls=server_tls)
+    with client(ssl_context=trusting) as http:
+        assert [http.post(server.url + "/a", content=b"{}").json() for _ in range(2)] == [{"ok": True}] * 2
+    assert (server.connections, server.requests) == (1, 2)
+
+
+def test_an_untrusted_certificate_is_a_connect_error(serve):
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("localhost").configure_cert(server_tls)
+    server = serve(ok(), tls=server_tls)
+    with client() as http, pytest.raises(httpx2.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        http.post(server.url + "/a", content=b"{}")
