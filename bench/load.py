@@ -62,6 +62,15 @@ class Sample:
     chunks: int = 0
     done: bool = False  # the stream ended properly
 
+    def text_arrived(self, text: bytes, started: float, received: float, wall: float) -> None:
+        """A chunk carrying answer text: counted, the first one timed, each emulator stamp in it
+        turned into a relay delay (`wall` is the receive time on the emulator's clock)."""
+        self.chunks += 1
+        if self.ttft is None:
+            self.ttft = received - started
+        for stamp in _STAMP.findall(text):
+            self.relay.append(wall - float(stamp))
+
 
 # Events are not parsed as JSON: at 1000 streams the client shares the CPUs with what it
 # measures, so it only looks for what it needs. A non-empty answer text (OpenAI's delta content,
@@ -85,11 +94,7 @@ async def _read_stream(response: aiohttp.ClientResponse, target: Target, sample:
             sample.error = "error event"
             continue
         if _TEXT.search(payload):
-            sample.chunks += 1
-            if sample.ttft is None:
-                sample.ttft = received - started
-            for stamp in _STAMP.findall(payload):
-                sample.relay.append(wall - float(stamp))
+            sample.text_arrived(payload, started, received, wall)
         if gemini and b'"finishReason"' in payload:
             sample.done = True
 
@@ -144,11 +149,7 @@ async def one_sdk_request(client: genai.Client, prompt: str, stream: bool) -> Sa
                 candidate = chunk.candidates[0] if chunk.candidates else None
                 text = "".join(part.text or "" for part in (candidate.content.parts or [])) if candidate and candidate.content else ""
                 if text:
-                    sample.chunks += 1
-                    if sample.ttft is None:
-                        sample.ttft = received - started
-                    for stamp in _STAMP.findall(text.encode()):
-                        sample.relay.append(wall - float(stamp))
+                    sample.text_arrived(text.encode(), started, received, wall)
                 if candidate and candidate.finish_reason:
                     sample.done = True
             sample.ok = sample.done
