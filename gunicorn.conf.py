@@ -60,8 +60,9 @@ errorlog = "-"
 
 
 class _Logger(glogging.Logger):
-    """gunicorn's logger, except that with a logging config (below) it would build every access
-    line's fields and then drop them: it builds them only when ACCESS_LOG asks for the lines."""
+    """gunicorn's logger, except that access lines are written (and their fields built) only when
+    ACCESS_LOG asks for them: with a logging config (below) gunicorn would write them all, and the
+    app's request log says more."""
 
     def _compute_access_log_enabled(self):
         return bool(self.cfg.accesslog)
@@ -77,10 +78,7 @@ logconfig_dict = {
     "root": {"handlers": ["stderr"], "level": "WARNING"},
     "loggers": {
         "gunicorn.error": {"handlers": ["stderr"], "level": loglevel.upper(), "propagate": False},
-        # With a logging config gunicorn always emits access lines: they are dropped here
-        # unless ACCESS_LOG asks for them (the app's request log says more).
-        "gunicorn.access": {"handlers": ["stderr"] if accesslog else [],
-                            "level": "INFO" if accesslog else "CRITICAL", "propagate": False},
+        "gunicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
     },
 }
 
