@@ -2,7 +2,6 @@
 client keys, rate limits in memory and in Redis, health, metrics, JSON logs, SIGTERM."""
 import json
 import signal
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
