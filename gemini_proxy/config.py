@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Mapping
 
+from .translate.models import gemini_model_id
+
 DEFAULT_ALIASES = (
     "gpt-4o-mini=gemini-2.5-flash,gpt-4o=gemini-2.5-pro,gpt-3.5-turbo=gemini-2.5-flash-lite,"
     "gemini-1.5-flash=gemini-2.5-flash,gemini-1.5-pro=gemini-2.5-pro"
@@ -143,6 +145,15 @@ class Settings:
     # Set by gunicorn.conf.py so that /metrics adds up every worker.
     metrics_dir: str | None = field(default=None, metadata={"env": "PROMETHEUS_MULTIPROC_DIR", "cast": _optional(str)})
 
+    def __post_init__(self):
+        names = {"DEFAULT_MODEL": self.default_model, "DEFAULT_EMBEDDING_MODEL": self.default_embedding_model,
+                 **{f"MODEL_ALIASES {a}": m for a, m in self.model_aliases.items()},
+                 **{f"EMBEDDING_MODEL_ALIASES {a}": m for a, m in self.embedding_model_aliases.items()}}
+        for where, model in names.items():
+            if gemini_model_id(model) is None:
+                raise SettingsError(f"{where}: {model!r} is not a Gemini model id "
+                                    "(letters, digits, '-', '.', '_'; optionally models/ or tunedModels/)")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         """Settings from a mapping of environment variables (os.environ when not given)."""
@@ -177,14 +188,13 @@ class Settings:
         # The emulator accepts any key; the SDK refuses to start without one.
         return self.gemini_api_key or "emulator"
 
-    def resolve_model(self, requested: str | None) -> str:
-        """The Gemini model id for the name a client asked for."""
+    def resolve_model(self, requested: str | None) -> str | None:
+        """The Gemini model id for the name a client asked for; None when the name is neither
+        an alias nor a Gemini model id."""
         name = requested or self.default_model
-        name = self.model_aliases.get(name, name)
-        return name.removeprefix("models/")
+        return gemini_model_id(self.model_aliases.get(name, name))
 
-    def resolve_embedding_model(self, requested: str | None) -> str:
-        """The Gemini embedding model id for the name a client asked for."""
+    def resolve_embedding_model(self, requested: str | None) -> str | None:
+        """The Gemini embedding model id for the name a client asked for (None as above)."""
         name = requested or self.default_embedding_model
-        name = self.embedding_model_aliases.get(name, name)
-        return name.removeprefix("models/")
+        return gemini_model_id(self.embedding_model_aliases.get(name, name))

@@ -45,9 +45,18 @@ def unsupported(param: str, what: str) -> ApiError:
     return invalid_request(f"{what} is not supported by this gateway yet.", param, "unsupported_parameter")
 
 
-def model_not_found(model: str) -> ApiError:
-    return ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
+def model_not_found(model: str | None) -> ApiError:
+    """None: a name that is not a model id at all (never echoed back)."""
+    named = f" `{model}`" if model else ""
+    return ApiError(404, f"The model{named} does not exist or you do not have access to it.",
                     "invalid_request_error", "model", "model_not_found")
+
+
+def invalid_model() -> ApiError:
+    return invalid_request(
+        "Invalid value for 'model': not a model this gateway knows how to name. Use a Gemini model id "
+        "(letters, digits, '-', '.', '_'; optionally prefixed models/ or tunedModels/) or a configured alias.",
+        "model", "invalid_model")
 
 
 # Gemini's canonical status -> (HTTP status, OpenAI type, OpenAI code).

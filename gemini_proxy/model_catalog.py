@@ -7,7 +7,7 @@ from typing import Callable
 
 from .config import Settings
 from .errors import ApiError, model_not_found
-from .translate.models import ALIAS_OWNER, model_object, models_from_gemini
+from .translate.models import ALIAS_OWNER, gemini_model_id, model_object, models_from_gemini
 from .upstream import Upstream
 
 
@@ -31,12 +31,15 @@ class ModelCatalog:
     def get(self, model_id: str) -> dict:
         if model_id in self._aliases:
             return model_object(model_id, ALIAS_OWNER)
+        gemini_id = gemini_model_id(model_id)
+        if gemini_id is None:
+            raise model_not_found(None)
         for model in self.list():
             if model["id"] == model_id:
                 return model
         # Not listed is not proof of absence (listing is filtered): ask upstream.
         try:
-            found = self._upstream.get_model(model_id)
+            found = self._upstream.get_model(gemini_id)
         except ApiError as error:
             raise model_not_found(model_id) if error.status in (400, 404) else error
         return model_object(found["name"].removeprefix("models/"))

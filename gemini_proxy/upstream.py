@@ -27,8 +27,9 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from .config import Settings
-from .errors import (ApiError, invalid_request, upstream_api_error, upstream_bad_response, upstream_timeout,
+from .errors import (ApiError, invalid_model, invalid_request, upstream_api_error, upstream_bad_response, upstream_timeout,
                      upstream_unreachable)
+from .translate.models import gemini_model_id
 from .translate.wire import rest_request, sdk_names
 from .upstream_http import ConnectionPool
 
@@ -84,6 +85,15 @@ def response_from_wire(body: dict) -> dict:
     return sdk_names(body)
 
 
+def _resource(model: str) -> str:
+    """The URL path of a model. Callers resolve and check client names first; this is the last
+    guard before a name becomes part of a URL."""
+    model_id = gemini_model_id(model)
+    if model_id is None:
+        raise invalid_model()
+    return model_id if model_id.startswith("tunedModels/") else f"models/{model_id}"
+
+
 def _client_args(settings: Settings, proxies: dict[str, str] | None = None) -> dict:
     """The SDK's httpx2.Client runs on upstream_http's connection pool, unless a proxy from the
     environment (HTTPS_PROXY, NO_PROXY, ...) applies to Gemini: then on httpx2's own transport,
@@ -119,13 +129,13 @@ class Upstream:
 
     def generate(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> dict:
         with _mapped_errors():
-            response = self._send(f"models/{model}:generateContent", rest_request(contents, config), api_key, stream=False)
+            response = self._send(f"{_resource(model)}:generateContent", rest_request(contents, config), api_key, stream=False)
             return response_from_wire(json.loads(response.response_stream[0]))
 
     def stream(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> Iterator[dict]:
         """Chunks as they arrive. Closing the iterator closes the upstream connection."""
         with _mapped_errors():
-            response = self._send(f"models/{model}:streamGenerateContent?alt=sse", rest_request(contents, config),
+            response = self._send(f"{_resource(model)}:streamGenerateContent?alt=sse", rest_request(contents, config),
                                   api_key, stream=True)
         chunks = response.segments()  # each SSE event parsed once, by the SDK's strict SSE reader
         try:
@@ -155,13 +165,13 @@ class Upstream:
         contents = [{"parts": [{"text": text}]} for text in texts]
         with _mapped_errors():
             return dump(self._client.models.embed_content(
-                model=model, contents=contents, config={**config, "http_options": _key_option(api_key)}))
+                model=_resource(model), contents=contents, config={**config, "http_options": _key_option(api_key)}))
 
     def count_tokens(self, model: str, texts: list[str], api_key: str | None = None) -> int:
         contents = [{"role": "user", "parts": [{"text": text}]} for text in texts]
         with _mapped_errors():
             return self._client.models.count_tokens(
-                model=model, contents=contents, config={"http_options": _key_option(api_key)}).total_tokens or 0
+                model=_resource(model), contents=contents, config={"http_options": _key_option(api_key)}).total_tokens or 0
 
     def list_models(self) -> list[dict]:
         with _mapped_errors():
@@ -169,7 +179,7 @@ class Upstream:
 
     def get_model(self, model: str) -> dict:
         with _mapped_errors():
-            return dump(self._client.models.get(model=model))
+            return dump(self._client.models.get(model=_resource(model)))
 
     def close(self) -> None:
         self._client.close()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from ..errors import invalid_model
 from ..schemas import load
 from ..translate.embeddings import batches, embed_config, embedding_list, prompt_tokens_from, vectors_from
 from ..middleware import record
@@ -17,6 +18,8 @@ def create_embeddings():
     app, current = services(), record()
     body = load(app.embedding_schema, json_body())
     model = app.settings.resolve_embedding_model(body.get("model"))
+    if model is None:
+        raise invalid_model()
     current.model = body.get("model") or app.settings.default_embedding_model
     texts, config, key = body["input"], embed_config(body), current.client.gemini_key
     responses = [app.upstream.embed(model, batch, config, key)

@@ -5,7 +5,7 @@ import re
 from typing import Callable, Mapping, NamedTuple
 
 from ..config import Settings
-from ..errors import invalid_request
+from ..errors import invalid_model, invalid_request
 from .families import Family, family_of
 from .messages import History, contents_from_messages
 from .schema import sanitize
@@ -131,6 +131,8 @@ def _tools_config(request: dict, dropped: list[str]) -> dict:
 def gemini_request(request: dict, settings: Settings, *, signatures: Mapping[str, str] = {},
                    fetched: Mapping[str, tuple[str, bytes]] = {}) -> GeminiRequest:
     model = settings.resolve_model(request.get("model"))
+    if model is None:
+        raise invalid_model()
     family = family_of(model)
     history = History(signatures=signatures, fetched=fetched, max_media_bytes=settings.max_media_bytes,
                       needs_signatures=family.needs_signatures)

@@ -1,6 +1,7 @@
 """Gemini model resources -> OpenAI model objects."""
 from __future__ import annotations
 
+import re
 from typing import Mapping
 
 # What a model must support to be useful through this gateway (the SDK calls the field
@@ -10,6 +11,17 @@ OWNER = "google"
 ALIAS_OWNER = "gemini-proxy"
 # Gemini does not say when a model was created; OpenAI's field is a required integer.
 UNKNOWN_CREATED = 0
+# Gemini's model ids: ASCII letters, digits, '-', '.', '_' (a tuned model's under tunedModels/).
+# A client's model name becomes part of an upstream URL path only when it matches this:
+# anything else ("../files?", "a#frag", "x?key=...") could steer the gateway's own key elsewhere.
+_MODEL_ID = re.compile(r"(?:models/|(tunedModels/))?([A-Za-z0-9][A-Za-z0-9._-]{0,127})")
+
+
+def gemini_model_id(name: str) -> str | None:
+    """`name` as the id Gemini calls take ("gemini-2.5-flash", "tunedModels/x"), or None when
+    it is not a Gemini model id."""
+    match = _MODEL_ID.fullmatch(name)
+    return None if match is None else (match.group(1) or "") + match.group(2)
 
 
 def model_object(model_id: str, owned_by: str = OWNER) -> dict:
