@@ -404,6 +404,16 @@ def test_non_ascii_host_and_path_are_encoded(server, network):
     "http://10.0.0.1/png", "http://192.168.1.1/png", "http://100.64.0.1/png", "http://169.254.169.254/latest/",
     "http://[fe80::1]/png", "http://[fc00::1]/png", "http://224.0.0.1/png", "http://255.255.255.255/png",
     "http://[::]/png",
+    # Other spellings of loopback that resolvers accept (octal, hex, short and padded forms).
+    "http://0177.0.0.1:{port}/png", "http://0x7f.0.0.1:{port}/png", "http://0x7f000001:{port}/png",
+    "http://017700000001:{port}/png", "http://0x7f.1:{port}/png", "http://127.127.127.127:{port}/png",
+    "http://0:{port}/png", "http://LOCALHOST:{port}/png",
+    "http://[0:0:0:0:0:0:0:1]:{port}/png", "http://[0000::1]:{port}/png", "http://[::ffff:7f00:1]:{port}/png",
+    "http://[0:0:0:0:0:ffff:127.0.0.1]:{port}/png", "http://[::127.0.0.1]/png",
+    # Private, shared, reserved and metadata ranges, and the IPv6 forms that carry them.
+    "http://172.16.0.1/png", "http://192.0.0.1/png", "http://198.18.0.1/png", "http://240.0.0.1/png",
+    "http://[::ffff:10.0.0.1]/png", "http://[::ffff:169.254.169.254]/png", "http://[100::1]/png",
+    "http://[2001:db8::1]/png", "http://[ff02::1]/png", "http://[64:ff9b::a00:1]/png",
 ])
 def test_non_public_targets_are_refused_before_connecting(server, network, url):
     before = server.connections
