@@ -9,8 +9,9 @@ Kept from the default transport:
 - TLS verified the same way (httpx2.create_ssl_context: certifi, SSL_CERT_FILE/SSL_CERT_DIR);
 - the request's timeouts (connect, write, read, and pool: how long to wait for a free
   connection when `max_connections` are in use);
-- keep-alive: idle connections are reused for KEEPALIVE_EXPIRY seconds; a request whose reused
-  connection turns out closed by the server before any answer is sent once more on a new one.
+- keep-alive: idle connections are reused for KEEPALIVE_EXPIRY seconds, unless the server closed
+  them meanwhile (they turn readable: checked before reuse, as httpcore does); a request whose
+  reused connection turns out closed while it is being sent is sent once more on a new one.
   Unlike the default transport, idle connections are also closed on a timer (a daemon thread
   that runs only while some are idle), so a burst does not leave hundreds of sockets open
   until the pool is next used;
@@ -29,6 +30,7 @@ applies) and HTTP/2 (the default transport does not use it either).
 from __future__ import annotations
 
 import http.client
+import select
 import ssl
 import threading
 import time
@@ -97,7 +99,10 @@ class ConnectionPool(httpx2.BaseTransport):
                 return connection, connection.getresponse()
             except _STALE as exc:
                 connection.close()
-                if not reused:  # a kept-alive connection closed by Gemini meanwhile: once more on a new one
+                # A kept-alive connection Gemini closed before the request was out: once more on a
+                # new one. Closed after it was sent, Gemini may have started on it: the caller's
+                # retry rule decides (upstream.py), so that a retry is counted and bounded.
+                if not (reused and sending):
                     raise httpx2.RemoteProtocolError(f"Gemini closed the connection: {exc!r}") from exc
             except BaseException as exc:
                 connection.close()
@@ -112,7 +117,7 @@ class ConnectionPool(httpx2.BaseTransport):
                 connection, since = idle.pop()
             except IndexError:  # another thread took the last one
                 break
-            if now - since < self._expiry:
+            if now - since < self._expiry and not _closed_by_peer(connection):
                 return connection, True
             connection.close()
         scheme, host, port = origin
@@ -204,6 +209,16 @@ class _Body(httpx2.SyncByteStream):
         if connection is not None:
             response = self._response
             self._pool._checkin(self._origin, connection, response.isclosed() and not response.will_close)
+
+
+def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
+    """Whether an idle connection has something to read: the server closed it (or sent what
+    no request asked for); either way it cannot carry the next request."""
+    if connection.sock is None:
+        return True
+    poller = select.poll()  # not select.select: descriptors above 1024 are common here
+    poller.register(connection.sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _shortest(*timeouts: float | None) -> float | None:

@@ -83,7 +83,9 @@ def client_leaves(connection: socket.socket | None, limit: float = HANG_LIMIT) -
                 time.sleep(0.05)
                 continue
             try:
-                readable, _, _ = select.select([connection], [], [], 0.05)
+                poller = select.poll()  # not select.select: descriptors may be above 1024
+                poller.register(connection, select.POLLIN)
+                readable = bool(poller.poll(50))
                 if readable and not connection.recv(1, socket.MSG_PEEK):
                     return
             except (OSError, ValueError):  # reset, or closed by the server on stop

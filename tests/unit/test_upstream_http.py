@@ -287,3 +287,14 @@ def test_a_stream_s_read_timeout_can_be_changed_while_it_is_read(serve):
         with pytest.raises(httpx2.ReadTimeout):
             next(pieces)
 
+
+
+def test_a_reused_connection_closed_after_the_request_was_sent_is_not_sent_again(serve):
+    def read_then_close(conn):
+        return "close"  # the request was read: the server may have acted on it
+    server = serve(ok(), read_then_close, ok())
+    with client() as http:
+        assert http.post(server.url + "/a", content=b"{}").status_code == 200
+        with pytest.raises(httpx2.RemoteProtocolError):
+            http.post(server.url + "/b", content=b"{}")
+    assert (server.connections, server.requests) == (1, 2)
