@@ -2,6 +2,7 @@
 shipped gunicorn.conf.py, gthread workers) and the emulator as its own process: retries,
 deadlines and dropped connections behave the same in production as in the API tests."""
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -44,3 +45,38 @@ def test_fault_matrix_through_gunicorn(faulty_gateway, emulator_stats, case):
         assert TIMEOUT <= elapsed < 2 * TIMEOUT
     if "after `UPSTREAM_CHUNK_TIMEOUT`" in case.also:
         assert CHUNK_TIMEOUT <= elapsed < TIMEOUT
+
+
+def connections_to(port: int) -> int:
+    """Established TCP connections on this machine whose remote end is 127.0.0.1:`port`."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            for line in list(lines)[1:]:
+                remote, state = line.split()[2:4]
+                if state == "01" and int(remote.rsplit(":", 1)[1], 16) == port:
+                    count += 1
+    return count
+
+
+def test_idle_upstream_connections_close_on_a_timer_after_a_burst(emulator_process):
+    """Issue 11 saw 347 idle sockets to Gemini 30 s after a burst: they were expired only when the
+    pool was next used. Now the pool's timer closes them KEEPALIVE_EXPIRY (5 s) after their use."""
+    port = int(emulator_process.rsplit(":", 1)[1])
+    gateway = start_gunicorn(GEMINI_BASE_URL=emulator_process, UPSTREAM_RETRIES="0")
+    try:
+        def one_stream(_):
+            return requests.post(f"{gateway.url}/v1/chat/completions", timeout=30, json={
+                "model": "gemini-2.5-flash", "stream": True,
+                "messages": [{"role": "user", "content": "[emulator ttft=0.5 tokens=8] burst"}]}).status_code
+        baseline = connections_to(port)
+        with ThreadPoolExecutor(40) as pool:
+            assert set(pool.map(one_stream, range(40))) == {200}
+        kept = connections_to(port) - baseline
+        assert kept >= 10  # the burst left kept-alive connections behind
+        deadline = time.monotonic() + 15
+        while connections_to(port) > baseline and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert connections_to(port) <= baseline, f"{connections_to(port) - baseline} of {kept} idle sockets still open"
+    finally:
+        assert gateway.stop() == 0
