@@ -140,7 +140,8 @@ class ConnectionPool(httpx2.BaseTransport):
     def _start_reaper(self) -> None:
         # Under the lock: the reaper decides to end, under it too, only when nothing is idle.
         with self._reaper_lock:
-            if self._reaper is None and not self._closed.is_set():
+            # is_alive: a pool inherited through fork() (gunicorn --preload) has no thread behind it.
+            if (self._reaper is None or not self._reaper.is_alive()) and not self._closed.is_set():
                 self._reaper = threading.Thread(target=self._reap, name="upstream-pool-reaper", daemon=True)
                 self._reaper.start()
 

@@ -298,3 +298,12 @@ def test_a_reused_connection_closed_after_the_request_was_sent_is_not_sent_again
         with pytest.raises(httpx2.RemoteProtocolError):
             http.post(server.url + "/b", content=b"{}")
     assert (server.connections, server.requests) == (1, 2)
+
+
+def test_a_pool_whose_reaper_did_not_survive_a_fork_starts_a_new_one(serve):
+    server = serve(ok())
+    pool = ConnectionPool(2, max_keepalive=2, keepalive_expiry=0.2, reap_interval=0.05)
+    pool._reaper = threading.Thread(target=lambda: None)  # what a child process inherits: a thread object, no thread
+    with httpx2.Client(transport=pool, timeout=5) as http:
+        http.post(server.url + "/a", content=b"{}")
+        assert server.client_closed.wait(3), "the idle connection was never closed"
