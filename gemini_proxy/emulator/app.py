@@ -170,7 +170,7 @@ class EmulatorApp:
             "headers": {k.lower(): v for k, v in request.headers.items()
                         if k.lower() not in _SECRET_HEADERS},
         })
-        return view(body=body, model=model, route=route, request=request)
+        return view(body=body, model=model, route=route, http_request=request)
 
     @staticmethod
     def _read_json(request: Request) -> dict[str, Any]:
@@ -182,8 +182,8 @@ class EmulatorApp:
             raise invalid_argument("Invalid JSON payload received. Expected an object.")
         return normalize_keys(body)
 
-    def _generate(self, body: dict[str, Any], model: Model, route: Route, request: Request) -> Response:
-        http_request, request = request, parse_generate(body)
+    def _generate(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
+        request = parse_generate(body)
         directives, contents = extract(request.contents)
         # Model-specific refusals come before any fault directive, like other validation.
         check_thinking(model, request.thinking)
@@ -288,7 +288,7 @@ class EmulatorApp:
             return StreamFault(after, end=True)
         return None
 
-    def _count_tokens(self, body: dict[str, Any], model: Model, route: Route, request: Request) -> Response:
+    def _count_tokens(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
         contents, system = parse_count_tokens(body)
         _, contents = extract(contents)  # directives are not part of the prompt
         total, details = prompt_usage(contents, system)
@@ -297,10 +297,10 @@ class EmulatorApp:
             "promptTokensDetails": [{"modality": m, "tokenCount": n} for m, n in details],
         })
 
-    def _embed(self, body: dict[str, Any], model: Model, route: Route, request: Request) -> Response:
+    def _embed(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
         return json_response({"embedding": embed_request(body, model, "EmbedContentRequest")})
 
-    def _batch_embed(self, body: dict[str, Any], model: Model, route: Route, request: Request) -> Response:
+    def _batch_embed(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
         return json_response(batch_embed(body, model, self.config.max_batch))
 
     def _control(self, request: Request) -> Response:
