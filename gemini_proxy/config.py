@@ -58,6 +58,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise ValueError("must be a number of seconds above 0")
+    return value
+
+
 def _bool(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -73,7 +80,13 @@ class Settings:
     gemini_api_key: str | None = field(default=None, repr=False, metadata={"env": "GEMINI_API_KEY", "cast": _optional(str)})
     gemini_base_url: str | None = field(default=None, metadata={"env": "GEMINI_BASE_URL", "cast": _optional(str)})
     gemini_api_version: str = field(default="v1beta", metadata={"env": "GEMINI_API_VERSION"})
-    upstream_timeout: float = field(default=600.0, metadata={"env": "UPSTREAM_TIMEOUT", "cast": float})
+    # The longest a client waits for an answer to start (non-streamed: for the whole answer),
+    # across every attempt and the waits between them.
+    upstream_timeout: float = field(default=600.0, metadata={"env": "UPSTREAM_TIMEOUT", "cast": _seconds})
+    # Opening a connection to Gemini (each attempt); short, so a dead address is retried quickly.
+    upstream_connect_timeout: float = field(default=10.0, metadata={"env": "UPSTREAM_CONNECT_TIMEOUT", "cast": _seconds})
+    # The longest a stream may go silent once its first chunk arrived.
+    upstream_chunk_timeout: float = field(default=300.0, metadata={"env": "UPSTREAM_CHUNK_TIMEOUT", "cast": _seconds})
     upstream_max_connections: int = field(default=1024, metadata={"env": "UPSTREAM_MAX_CONNECTIONS", "cast": _positive})
     upstream_retries: int = field(default=2, metadata={"env": "UPSTREAM_RETRIES", "cast": int})
     upstream_retry_delay: float = field(default=0.25, metadata={"env": "UPSTREAM_RETRY_DELAY", "cast": float})

@@ -9,19 +9,28 @@ Kept from the default transport:
 - TLS verified the same way (httpx2.create_ssl_context: certifi, SSL_CERT_FILE/SSL_CERT_DIR);
 - the request's timeouts (connect, write, read, and pool: how long to wait for a free
   connection when `max_connections` are in use);
-- keep-alive: idle connections are reused for KEEPALIVE_EXPIRY seconds; a request whose reused
-  connection turns out closed by the server before any answer is sent once more on a new one;
+- keep-alive: idle connections are reused for KEEPALIVE_EXPIRY seconds, unless the server closed
+  them meanwhile (they turn readable: checked before reuse, as httpcore does); a request whose
+  reused connection turns out closed while it is being sent is sent once more on a new one.
+  Unlike the default transport, idle connections are also closed on a timer (a daemon thread
+  that runs only while some are idle), so a burst does not leave hundreds of sockets open
+  until the pool is next used;
 - failures raised as httpx2's exceptions (ConnectError, ConnectTimeout, WriteTimeout,
   ReadTimeout, RemoteProtocolError, ReadError, PoolTimeout), which the SDK's retries and
   upstream.py's error mapping read;
 - a streamed answer is handed on as soon as bytes arrive; closing it before its end closes the
   connection, so Gemini stops generating.
+Added: the connect timeout can be capped for the whole pool (`connect_timeout`), and a
+streamed answer's read timeout can be changed while it is read: the response's extensions
+hold READ_TIMEOUT, a function of the new timeout in seconds (upstream.py waits longer for the
+first chunk of a stream than for the gap between two chunks).
 Not kept: proxies from the environment (upstream.py keeps httpx2's own transport when one
 applies) and HTTP/2 (the default transport does not use it either).
 """
 from __future__ import annotations
 
 import http.client
+import select
 import ssl
 import threading
 import time
@@ -31,6 +40,8 @@ from typing import Iterator
 import httpx2
 
 KEEPALIVE_EXPIRY = 5.0  # seconds, as httpx2's default transport
+REAP_INTERVAL = 1.0  # seconds between two sweeps of the idle connections
+READ_TIMEOUT = "gemini_proxy.read_timeout"  # response extension: set the read timeout of the rest of the body
 _READ_SIZE = 65536
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
@@ -38,11 +49,20 @@ Origin = tuple[str, str, int]
 
 
 class ConnectionPool(httpx2.BaseTransport):
-    def __init__(self, max_connections: int, max_keepalive: int, ssl_context: ssl.SSLContext | None = None):
+    def __init__(self, max_connections: int, max_keepalive: int, ssl_context: ssl.SSLContext | None = None,
+                 connect_timeout: float | None = None, keepalive_expiry: float = KEEPALIVE_EXPIRY,
+                 reap_interval: float = REAP_INTERVAL):
         self._slots = threading.BoundedSemaphore(max_connections)
         self._max_keepalive = max_keepalive
+        # Oldest on the left: requests take from the right (most recently used), the reaper from the left.
         self._idle: dict[Origin, deque[tuple[http.client.HTTPConnection, float]]] = {}
         self._ssl = ssl_context
+        self._connect_timeout = connect_timeout
+        self._expiry = keepalive_expiry
+        self._reap_interval = reap_interval
+        self._reaper: threading.Thread | None = None
+        self._reaper_lock = threading.Lock()
+        self._closed = threading.Event()
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         url = request.url
@@ -55,9 +75,10 @@ class ConnectionPool(httpx2.BaseTransport):
         except BaseException:
             self._slots.release()
             raise
-        return httpx2.Response(response.status, headers=response.getheaders(),
-                               stream=_Body(self, origin, connection, response),
-                               extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason.encode()})
+        body = _Body(self, origin, connection, response)
+        return httpx2.Response(response.status, headers=response.getheaders(), stream=body,
+                               extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason.encode(),
+                                           READ_TIMEOUT: body.set_read_timeout})
 
     def _exchange(self, origin: Origin, request: httpx2.Request, timeouts: dict):
         body = request.read()
@@ -67,7 +88,7 @@ class ConnectionPool(httpx2.BaseTransport):
             sending = True
             try:
                 if connection.sock is None:
-                    _connect(connection, timeouts.get("connect"))
+                    _connect(connection, _shortest(timeouts.get("connect"), self._connect_timeout))
                 connection.sock.settimeout(timeouts.get("write"))
                 connection.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
                 for name, value in request.headers.raw:
@@ -78,7 +99,10 @@ class ConnectionPool(httpx2.BaseTransport):
                 return connection, connection.getresponse()
             except _STALE as exc:
                 connection.close()
-                if not reused:  # a kept-alive connection closed by Gemini meanwhile: once more on a new one
+                # A kept-alive connection Gemini closed before the request was out: once more on a
+                # new one. Closed after it was sent, Gemini may have started on it: the caller's
+                # retry rule decides (upstream.py), so that a retry is counted and bounded.
+                if not (reused and sending):
                     raise httpx2.RemoteProtocolError(f"Gemini closed the connection: {exc!r}") from exc
             except BaseException as exc:
                 connection.close()
@@ -93,7 +117,7 @@ class ConnectionPool(httpx2.BaseTransport):
                 connection, since = idle.pop()
             except IndexError:  # another thread took the last one
                 break
-            if now - since < KEEPALIVE_EXPIRY:
+            if now - since < self._expiry and not _closed_by_peer(connection):
                 return connection, True
             connection.close()
         scheme, host, port = origin
@@ -106,13 +130,53 @@ class ConnectionPool(httpx2.BaseTransport):
 
     def _checkin(self, origin: Origin, connection: http.client.HTTPConnection, reusable: bool) -> None:
         idle = self._idle.setdefault(origin, deque())
-        if reusable and len(idle) < self._max_keepalive:
+        if reusable and len(idle) < self._max_keepalive and not self._closed.is_set():
             idle.append((connection, time.monotonic()))
+            self._start_reaper()
         else:
             connection.close()
         self._slots.release()
 
+    def _start_reaper(self) -> None:
+        # Under the lock: the reaper decides to end, under it too, only when nothing is idle.
+        with self._reaper_lock:
+            # is_alive: a pool inherited through fork() (gunicorn --preload) has no thread behind it.
+            if (self._reaper is None or not self._reaper.is_alive()) and not self._closed.is_set():
+                self._reaper = threading.Thread(target=self._reap, name="upstream-pool-reaper", daemon=True)
+                self._reaper.start()
+
+    def _reap(self) -> None:
+        """Closes idle connections past their expiry; ends once none is idle (the next checkin
+        starts a new one), so pools that are dropped without close() leave no thread behind."""
+        while not self._closed.wait(self._reap_interval):
+            self.expire_idle()
+            with self._reaper_lock:
+                if not any(self._idle.values()):
+                    self._reaper = None
+                    return
+
+    def expire_idle(self) -> None:
+        """Closes the idle connections older than the keep-alive expiry."""
+        now = time.monotonic()
+        for idle in list(self._idle.values()):
+            while idle:
+                try:
+                    connection, since = idle.popleft()
+                except IndexError:  # a request took the last one
+                    break
+                if now - since < self._expiry:
+                    idle.appendleft((connection, since))
+                    break
+                connection.close()
+
+    def idle_connections(self) -> int:
+        return sum(len(idle) for idle in self._idle.values())
+
     def close(self) -> None:
+        self._closed.set()
+        reaper = self._reaper
+        if reaper is not None and reaper is not threading.current_thread():
+            reaper.join()
         for idle in self._idle.values():
             while idle:
                 idle.pop()[0].close()
@@ -124,6 +188,11 @@ class _Body(httpx2.SyncByteStream):
     def __init__(self, pool: ConnectionPool, origin: Origin, connection: http.client.HTTPConnection,
                  response: http.client.HTTPResponse):
         self._pool, self._origin, self._connection, self._response = pool, origin, connection, response
+
+    def set_read_timeout(self, seconds: float | None) -> None:
+        connection = self._connection
+        if connection is not None and connection.sock is not None:
+            connection.sock.settimeout(seconds)
 
     def __iter__(self) -> Iterator[bytes]:
         response = self._response
@@ -141,6 +210,21 @@ class _Body(httpx2.SyncByteStream):
         if connection is not None:
             response = self._response
             self._pool._checkin(self._origin, connection, response.isclosed() and not response.will_close)
+
+
+def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
+    """Whether an idle connection has something to read: the server closed it (or sent what
+    no request asked for); either way it cannot carry the next request."""
+    if connection.sock is None:
+        return True
+    poller = select.poll()  # not select.select: descriptors above 1024 are common here
+    poller.register(connection.sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def _shortest(*timeouts: float | None) -> float | None:
+    given = [timeout for timeout in timeouts if timeout is not None]
+    return min(given) if given else None
 
 
 def _connect(connection: http.client.HTTPConnection, timeout: float | None) -> None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
@@ -74,3 +76,84 @@ def assert_openai(component: str, body) -> None:
     errors = sorted(openai_validator(component).iter_errors(body), key=lambda e: list(e.absolute_path))
     assert not errors, f"{component}: " + "; ".join(
         f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors[:5])
+
+
+FAULTS_DOC = DATA.parents[1] / "docs" / "faults.md"
+
+
+@dataclass(frozen=True)
+class FaultCase:
+    """One cell of docs/faults.md's fault matrix: a directive, streamed or not, and what the
+    client must get."""
+    directive: str
+    stream: bool
+    status: int  # 200 for an answer and for a stream that started then failed
+    error_event: bool  # a stream that started, then an error event and [DONE]
+    type: str | None
+    code: str | None
+    calls: int  # requests that reached Gemini
+    also: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.directive.removeprefix('[emulator ').removesuffix(']')}-{'stream' if self.stream else 'plain'}"
+
+    @property
+    def retry_after(self) -> str | None:
+        found = re.search(r"Retry-After: (\d+)", self.also)
+        return found.group(1) if found else None
+
+    @property
+    def finish_reason(self) -> str | None:
+        found = re.search(r"finish_reason: (\w+)", self.also)
+        return found.group(1) if found else None
+
+
+def fault_matrix() -> list[FaultCase]:
+    """The fault matrix of docs/faults.md, one case per row and mode (the docs are the table)."""
+    text = FAULTS_DOC.read_text()
+    table = text.split("<!-- fault-matrix", 1)[1].split("<!-- /fault-matrix -->", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("|")][2:]
+    cases = []
+    for row in rows:
+        directive, modes, gets, type_, code, calls, also = [cell.strip() for cell in row.strip().strip("|").split("|")]
+        plain = lambda cell: None if cell == "—" else cell.strip("`")  # noqa: E731
+        event = gets == "200 + error event"
+        assert event or gets.isdigit(), f"docs/faults.md: bad 'Client gets' {gets!r}"
+        assert modes in ("both", "plain", "stream"), f"docs/faults.md: bad 'Request' {modes!r}"
+        for stream in (False, True):
+            if modes == "both" or modes == ("stream" if stream else "plain"):
+                cases.append(FaultCase(directive.strip("`"), stream, 200 if event else int(gets), event,
+                                       plain(type_), plain(code), int(calls), also))
+    return cases
+
+
+def assert_fault_outcome(case: FaultCase, status: int, headers, raw: bytes) -> None:
+    """What the client got (status, headers, whole body) is what the case says."""
+    assert status == case.status, raw[:500]
+    if case.error_event:
+        events = sse_events(raw)
+        assert events[-1] == "[DONE]"
+        error = json.loads(events[-2])
+        assert_openai("ErrorResponse", error)
+        assert (error["error"]["type"], error["error"]["code"]) == (case.type, case.code)
+        assert all("error" not in json.loads(event) for event in events[:-2])
+        assert events[:-2], "an error event without any chunk before it should have been a status"
+    elif status == 200:
+        if case.stream:
+            events = sse_events(raw)
+            assert events[-1] == "[DONE]"
+            chunks = [json.loads(event) for event in events[:-1]]
+            assert not any("error" in chunk for chunk in chunks)
+            finishes = [choice["finish_reason"] for chunk in chunks for choice in chunk["choices"] if choice["finish_reason"]]
+        else:
+            body = json.loads(raw)
+            assert_openai("CreateChatCompletionResponse", body)
+            finishes = [choice["finish_reason"] for choice in body["choices"]]
+        assert len(finishes) == 1
+        assert finishes[0] == (case.finish_reason or "stop")
+    else:
+        body = json.loads(raw)
+        assert_openai("ErrorResponse", body)
+        assert (body["error"]["type"], body["error"]["code"]) == (case.type, case.code)
+        assert headers.get("Retry-After") == case.retry_after

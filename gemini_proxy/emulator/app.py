@@ -17,11 +17,13 @@ Paths are matched by hand (one catch-all) and split on the last ':' of the last 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
@@ -33,10 +35,10 @@ from .directives import HTTP_FAULTS, Directives, extract
 from .embeddings import batch_embed, embed_request
 from .errors import EmulatorError, invalid_argument
 from .generation import plan_answer, prompt_usage
-from .responses import full_response, stream_events
+from .responses import StreamEvent, full_response, stream_events
 from .signatures import check_signatures
 from .state import RequestLog, Stats
-from .streaming import DroppedConnection, Pace, StreamFault, paced_stream, sleep
+from .streaming import DroppedConnection, Pace, StreamFault, client_leaves, paced_stream, sleep
 from .thinking import check_thinking
 from .validation import parse_count_tokens, parse_generate
 from .wire import normalize_keys, to_json
@@ -47,6 +49,9 @@ _API_PATH = re.compile(r"^/(?:.*/)?(?P<version>v1|v1beta|v1alpha)/models(?:/(?P<
 _JSON = "application/json; charset=UTF-8"
 _GENERATE_METHODS = frozenset({"generateContent", "streamGenerateContent"})
 _SECRET_HEADERS = frozenset({"x-goog-api-key", "authorization", "cookie"})
+_FAULT_COUNTS_LIMIT = 10_000  # request bodies remembered for times=N (then forgotten all at once)
+_NOT_JSON = b"<html><body>this is not JSON</body></html>"
+_WRONG_SHAPE = {"candidates": [{"content": "not a Content object", "finishReason": "STOP", "index": 0}]}
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,8 @@ class EmulatorApp:
         self.config = config
         self.stats = Stats()
         self.request_log = RequestLog()
+        self._fault_counts: dict[str, int] = {}  # times=N: how often a request body met its fault
+        self._fault_lock = threading.Lock()
         # method -> (what the model must support, view); countTokens works on every model.
         self._methods: dict[str, tuple[str, Callable[..., Response]]] = {
             "generateContent": ("generateContent", self._generate),
@@ -125,7 +132,7 @@ class EmulatorApp:
         return self._call_method(request, route)
 
     def _authenticate(self, request: Request) -> None:
-        key = request.headers.get("x-goog-api-key") or request.args.get("key")
+        key = _request_key(request)
         if not key:
             raise errors.api_key_missing()
         if self.config.api_key is not None and key != self.config.api_key:
@@ -163,7 +170,7 @@ class EmulatorApp:
             "headers": {k.lower(): v for k, v in request.headers.items()
                         if k.lower() not in _SECRET_HEADERS},
         })
-        return view(body=body, model=model, route=route)
+        return view(body=body, model=model, route=route, http_request=request)
 
     @staticmethod
     def _read_json(request: Request) -> dict[str, Any]:
@@ -175,7 +182,7 @@ class EmulatorApp:
             raise invalid_argument("Invalid JSON payload received. Expected an object.")
         return normalize_keys(body)
 
-    def _generate(self, body: dict[str, Any], model: Model, route: Route) -> Response:
+    def _generate(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
         request = parse_generate(body)
         directives, contents = extract(request.contents)
         # Model-specific refusals come before any fault directive, like other validation.
@@ -185,6 +192,12 @@ class EmulatorApp:
         self.stats.add("signatures_dummy", signatures.dummy)
         stream = route.method == "streamGenerateContent"
         sleep(directives.delay)
+        if directives.times is not None and not self._fault_hits(directives.times, model, route, body):
+            directives = replace(directives, fault=None)
+        hang = client_leaves(http_request.environ.get("werkzeug.socket"))
+        broken = self._broken_answer(directives, stream, _request_key(http_request), hang)
+        if broken is not None:
+            return broken
         self._raise_fault(directives, model, route, stream)
         plan = plan_answer(model, request, directives, contents, _new_response_id(),
                            self.config.chunk_tokens)
@@ -195,12 +208,50 @@ class EmulatorApp:
         )
         if stream:
             events = stream_events(plan, self.config.chunk_tokens)
-            fault = self._stream_fault(directives, model, route)
+            if directives.fault == "unfinished":
+                events = (StreamEvent(_unfinished(event.body), event.tokens) for event in events)
+            fault = self._stream_fault(directives, model, route, hang)
             return Response(paced_stream(events, pace, fault, self.stats, directives.stamp),
                             content_type="text/event-stream")
         sleep(pace.total(plan.candidate_tokens))
         self.stats.add("tokens_generated", plan.candidate_tokens)
-        return json_response(full_response(plan))
+        answer = full_response(plan)
+        return json_response(_unfinished(answer) if directives.fault == "unfinished" else answer)
+
+    def _fault_hits(self, times: int, model: Model, route: Route, body: dict[str, Any]) -> bool:
+        """Whether this request still meets its fault (times=N: the first N identical ones do)."""
+        key = hashlib.sha256(json.dumps([model.id, route.method, body], sort_keys=True).encode()).hexdigest()
+        with self._fault_lock:
+            if len(self._fault_counts) >= _FAULT_COUNTS_LIMIT:
+                self._fault_counts.clear()
+            seen = self._fault_counts[key] = self._fault_counts.get(key, 0) + 1
+        return seen <= times
+
+    @staticmethod
+    def _broken_answer(directives: Directives, stream: bool, key: str,
+                       hang: Callable[[], None]) -> Response | None:
+        """The faults of a broken upstream that replace the whole answer."""
+        fault = directives.fault
+        if fault == "html":
+            return Response(errors.HTML_ERROR_PAGE, status=502, content_type="text/html; charset=UTF-8")
+        if fault == "huge":
+            raise errors.huge(directives.code or 400)
+        if fault == "echokey":
+            raise errors.key_echo(directives.code or 400, key)
+        if fault == "close":
+            raise DroppedConnection("emulator fault=close")
+        if stream:
+            return Response(b"", content_type="text/event-stream") if fault == "empty" else None
+        if fault == "hang":
+            hang()
+            raise DroppedConnection("emulator fault=hang")
+        if fault == "empty":
+            return json_response({})
+        if fault == "notjson":
+            return Response(_NOT_JSON, content_type=_JSON)
+        if fault == "wrongshape":
+            return json_response(_WRONG_SHAPE)
+        return None
 
     @staticmethod
     def _raise_fault(directives: Directives, model: Model, route: Route, stream: bool) -> None:
@@ -214,21 +265,30 @@ class EmulatorApp:
         if fault == "drop" and not stream:
             raise DroppedConnection("emulator fault=drop")
         if fault == "midstream" and not stream:
-            raise errors.for_code(directives.code, model.id, route.version, route.method or "",
+            raise errors.for_code(directives.code or 500, model.id, route.version, route.method or "",
                                   directives.retry)
 
     @staticmethod
-    def _stream_fault(directives: Directives, model: Model, route: Route) -> StreamFault | None:
-        after = 1 if directives.after is None else directives.after
-        if directives.fault == "drop":
-            return StreamFault(after, None)
-        if directives.fault == "midstream":
-            error = errors.for_code(directives.code, model.id, route.version, route.method or "",
+    def _stream_fault(directives: Directives, model: Model, route: Route,
+                      hang: Callable[[], None]) -> StreamFault | None:
+        fault, after = directives.fault, directives.after
+        if fault == "drop":
+            return StreamFault(1 if after is None else after)
+        if fault == "midstream":
+            error = errors.for_code(directives.code or 500, model.id, route.version, route.method or "",
                                     directives.retry)
-            return StreamFault(after, error)
+            return StreamFault(1 if after is None else after, error)
+        if fault == "hang":
+            return StreamFault(after or 0, hang=hang)
+        if fault == "notjson":
+            return StreamFault(after or 0, raw=b"data: " + _NOT_JSON + b"\n\n")
+        if fault == "wrongshape":
+            return StreamFault(after or 0, raw=b"data: " + json.dumps(_WRONG_SHAPE).encode() + b"\n\n")
+        if fault == "unfinished" and after is not None:
+            return StreamFault(after, end=True)
         return None
 
-    def _count_tokens(self, body: dict[str, Any], model: Model, route: Route) -> Response:
+    def _count_tokens(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
         contents, system = parse_count_tokens(body)
         _, contents = extract(contents)  # directives are not part of the prompt
         total, details = prompt_usage(contents, system)
@@ -237,10 +297,10 @@ class EmulatorApp:
             "promptTokensDetails": [{"modality": m, "tokenCount": n} for m, n in details],
         })
 
-    def _embed(self, body: dict[str, Any], model: Model, route: Route) -> Response:
+    def _embed(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
         return json_response({"embedding": embed_request(body, model, "EmbedContentRequest")})
 
-    def _batch_embed(self, body: dict[str, Any], model: Model, route: Route) -> Response:
+    def _batch_embed(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
         return json_response(batch_embed(body, model, self.config.max_batch))
 
     def _control(self, request: Request) -> Response:
@@ -265,6 +325,17 @@ class EmulatorApp:
             frozenset(wanted.split(",")) if wanted else _GENERATE_METHODS
         )
         return self.request_log.last(count, methods)
+
+
+def _request_key(request: Request) -> str:
+    return request.headers.get("x-goog-api-key") or request.args.get("key") or ""
+
+
+def _unfinished(body: dict[str, Any]) -> dict[str, Any]:
+    """A GenerateContentResponse without its finishReasons (fault=unfinished)."""
+    candidates = [{k: v for k, v in c.items() if k not in ("finishReason", "finishMessage")}
+                  for c in body.get("candidates", [])]
+    return {**body, "candidates": candidates} if candidates else body
 
 
 def create_emulator_app(config: EmulatorConfig | None = None) -> EmulatorApp:

@@ -19,11 +19,35 @@ Keys:
                      500) and end the stream; a non-streamed call answers that error.
     fault=drop       stream `after` chunks, then close the TCP connection without ending the
                      chunked body; a non-streamed call gets the connection closed, no answer.
-                     Without tokens=/say=, midstream/drop answers are made long enough for
-                     the fault to land mid-stream; a shorter fixed answer gets it at its end.
+                     Without tokens=/say=, answers with a fault that can land mid-stream
+                     (MID_STREAM_FAULTS) are made long enough for it to; a shorter fixed
+                     answer gets it at its end.
     fault=block      the prompt is blocked: promptFeedback.blockReason SAFETY, no candidates.
-    code=500|503|... status of a midstream error.
-    after=K          chunks before a midstream/drop fault (default 1) or before `finish`.
+  Faults of a broken upstream (what a gateway must not pass on as an answer):
+    fault=html       answer 502 with an HTML error page (text/html), as a proxy or a load
+                     balancer in front of Gemini would; a stream too, before its first byte.
+    fault=huge       Gemini's error envelope with a message of 5 MiB (status `code`,
+                     default 400).
+    fault=echokey    Gemini's error envelope whose message quotes the request's API key, also
+                     as a bearer token and a ?key= parameter (status `code`, default 400).
+    fault=close      read the request, then close the connection: no status line, nothing.
+    fault=hang       read the request and send nothing until the client closes the connection
+                     (at most HANG_LIMIT seconds); a stream sends its 200 headers and `after`
+                     chunks (default 0) first.
+    fault=empty      a 200 with nothing in it: a stream without a single event; `{}` for a
+                     non-streamed call.
+    fault=unfinished the answer without any finishReason; a stream ends cleanly, after `after`
+                     chunks if given.
+    fault=notjson    a 200 whose body (a stream: the event after `after` chunks, default 0)
+                     is not JSON.
+    fault=wrongshape a 200 whose body (a stream: the event after `after` chunks, default 0)
+                     is JSON but no GenerateContentResponse: {"candidates": [{"content": "..."}]}.
+    times=N          the fault hits only the first N requests with the same model, method and
+                     body; later ones are answered as if there were no fault (to see a retry
+                     succeed). Counted per emulator.
+    code=500|503|... status of a midstream error (default 500), a huge or echokey error (400).
+    after=K          chunks before a midstream/drop fault (default 1), a hang, notjson or
+                     wrongshape event (default 0), the end of an unfinished stream, or `finish`.
     retry=N          RetryInfo delay in seconds of a 429 (default 7).
     finish=REASON    end each candidate with this finishReason (SAFETY adds blocked
                      safetyRatings); with after=K, after K chunks (K*chunk_tokens tokens).
@@ -50,6 +74,10 @@ from .errors import STATUS_BY_CODE, invalid_argument
 
 HTTP_FAULTS = frozenset({"400", "badkey", "403", "404", "429", "500", "503", "504"})
 STREAM_FAULTS = frozenset({"midstream", "drop", "block"})
+BROKEN_FAULTS = frozenset({"html", "huge", "echokey", "close", "hang", "empty", "unfinished", "notjson", "wrongshape"})
+FAULTS = HTTP_FAULTS | STREAM_FAULTS | BROKEN_FAULTS
+# Faults that may land after some chunks of a stream (the answer is made long enough).
+MID_STREAM_FAULTS = frozenset({"midstream", "drop", "hang", "unfinished", "notjson", "wrongshape"})
 
 _GROUP = re.compile(r'\[emulator\b((?:[^\]"]|"(?:[^"\\]|\\.)*")*)\]')
 _PAIR = re.compile(r'\s*([A-Za-z_]+)=("(?:[^"\\]|\\.)*"|[^\s"]+)\s*')
@@ -60,8 +88,9 @@ _FINISH = re.compile(r"^[A-Z][A-Z_]*$")
 @dataclass(frozen=True)
 class Directives:
     fault: str | None = None
-    code: int = 500
+    code: int | None = None
     after: int | None = None
+    times: int | None = None
     retry: int = 7
     finish: str | None = None
     delay: float = 0.0
@@ -94,9 +123,16 @@ def _flag(raw: str) -> bool:
 
 
 def _fault(raw: str) -> str:
-    if raw not in HTTP_FAULTS | STREAM_FAULTS:
-        raise ValueError(f"one of {sorted(HTTP_FAULTS | STREAM_FAULTS)}")
+    if raw not in FAULTS:
+        raise ValueError(f"one of {sorted(FAULTS)}")
     return raw
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be >= 1")
+    return value
 
 
 def _error_code(raw: str) -> int:
@@ -117,6 +153,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "fault": _fault,
     "code": _error_code,
     "after": _non_negative_int,
+    "times": _positive_int,
     "retry": _non_negative_int,
     "finish": _finish_reason,
     "delay": _non_negative_float,

@@ -155,6 +155,36 @@ def for_code(code: int, model: str, version: str, method: str, retry: int) -> Em
     return EmulatorError(code, MESSAGE_BY_CODE[code])
 
 
+HUGE_MESSAGE_BYTES = 5 * 1024 * 1024
+
+# What Google's front end (or a load balancer) sends when it cannot reach the service.
+HTML_ERROR_PAGE = """<!DOCTYPE html>
+<html lang=en>
+  <meta charset=utf-8>
+  <meta name=viewport content="initial-scale=1, minimum-scale=1, width=device-width">
+  <title>Error 502 (Server Error)!!1</title>
+  <style>
+    *{margin:0;padding:0}html,code{font:15px/22px arial,sans-serif}body{background:#fff;color:#222}
+  </style>
+  <script>window.onload = function () { document.title += " "; };</script>
+  <a href=//www.google.com/><span id=logo aria-label=Google></span></a>
+  <p><b>502.</b> <ins>That&rsquo;s an error.</ins>
+  <p>The server encountered a temporary error and could not complete your request.<p>Please try again in 30 seconds.  <ins>That&rsquo;s all we know.</ins>
+"""
+
+
+def huge(code: int) -> EmulatorError:
+    """An error whose message is HUGE_MESSAGE_BYTES long (a service gone wrong)."""
+    sentence = MESSAGE_BY_CODE.get(code, MESSAGE_BY_CODE[400]) + " "
+    return EmulatorError(code, sentence * (HUGE_MESSAGE_BYTES // len(sentence) + 1))
+
+
+def key_echo(code: int, key: str) -> EmulatorError:
+    """An error whose message quotes the caller's key, in the ways logs and proxies echo one."""
+    return EmulatorError(code, f"API key {key} may not call this method (x-goog-api-key: {key}; "
+                               f"Authorization: Bearer {key}; https://example.invalid/v1beta/models?key={key}).")
+
+
 def _bad_request(message: str) -> dict[str, Any]:
     return {
         "@type": _TYPE + "BadRequest",

@@ -31,15 +31,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalog import Model
-from .directives import Directives, last_user_text
+from .directives import MID_STREAM_FAULTS, Directives, last_user_text
 from .media import media_sentences
 from .output_format import render
 from .signatures import issue, needs_signatures
 from .text import compose, default_length, seed_for
 from .thinking import summary, thoughts_tokens
 from .tokens import count_tokens, truncate_tokens
-from .tools import (Call, Declaration, chosen_functions, function_responses, make_call,
-                    place_in, response_sentences)
+from .tools import (Call, Declaration, called_since_user_text, chosen_functions, function_responses,
+                    make_call, place_in, response_sentences)
 from .validation import GenerateRequest
 
 INLINE_PART_TOKENS = 258  # what Gemini charges for one image (vision recording: 258 + 8 text)
@@ -156,12 +156,13 @@ def read_turn(request: GenerateRequest, contents: list[dict[str, Any]]) -> Turn:
     if memory:
         sentences.append(memory)
     return Turn(user_text, " ".join(sentences),
-                chosen_functions(request.tools, user_text, bool(responses)), place_in(user_text))
+                chosen_functions(request.tools, user_text, bool(responses), called_since_user_text(contents)),
+                place_in(user_text))
 
 
 def _plain_text(directives: Directives, seed: int, chunk_tokens: int, prefix: str) -> str:
     length = directives.tokens if directives.tokens is not None else default_length(seed)
-    if directives.fault in ("midstream", "drop") and directives.tokens is None:
+    if directives.fault in MID_STREAM_FAULTS and directives.tokens is None:
         # Long enough that the fault really happens mid-stream.
         length = max(length, ((directives.after or 1) + 2) * chunk_tokens)
     if not prefix:

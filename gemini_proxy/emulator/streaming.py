@@ -7,9 +7,11 @@ generation stops right there (GeneratorExit at the pending yield), counted as ab
 
 from __future__ import annotations
 
+import select
+import socket
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .errors import EmulatorError
 from .responses import StreamEvent
@@ -19,6 +21,7 @@ from .wire import sse_event
 
 # The send time (time.time()) put before a chunk's text by the stamp=1 directive.
 STAMP = "<<sent {:.6f}>>"
+HANG_LIMIT = 3600.0  # seconds a fault=hang holds a connection whose client never leaves
 
 
 def stamped(body: dict[str, Any], sent: float) -> dict[str, Any]:
@@ -59,10 +62,37 @@ class Pace:
 
 @dataclass(frozen=True)
 class StreamFault:
-    """Interrupt a stream after `after` events: with an error event, or by dropping it."""
+    """Interrupt a stream after `after` events: with an error event, with `raw` bytes for an
+    event, by ending it there (`end`), by waiting for `hang` to return then dropping it, or
+    (none of these) by dropping it."""
 
     after: int
-    error: EmulatorError | None  # None: drop the connection instead
+    error: EmulatorError | None = None
+    raw: bytes | None = None
+    end: bool = False
+    hang: Callable[[], None] | None = None
+
+
+def client_leaves(connection: socket.socket | None, limit: float = HANG_LIMIT) -> Callable[[], None]:
+    """A wait that returns once the client closed `connection` (or after `limit` seconds): the
+    request body is read whole before the app runs, so anything readable now is the end."""
+    def wait() -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if connection is None:
+                time.sleep(0.05)
+                continue
+            try:
+                poller = select.poll()  # not select.select: descriptors may be above 1024
+                poller.register(connection, select.POLLIN)
+                readable = bool(poller.poll(50))
+                if readable and not connection.recv(1, socket.MSG_PEEK):
+                    return
+            except (OSError, ValueError):  # reset, or closed by the server on stop
+                return
+            if readable:
+                time.sleep(0.05)  # bytes of a next request: not gone, and not ours to read
+    return wait
 
 
 def sleep(seconds: float) -> None:
@@ -91,9 +121,17 @@ def paced_stream(events: Iterable[StreamEvent], pace: Pace, fault: StreamFault |
             stats.add("streams_completed")
             return
         stats.add("streams_faulted")
-        if fault.error is None:
-            raise DroppedConnection("emulator fault=drop")
-        yield sse_event(fault.error.body())
+        if fault.end:
+            return
+        if fault.error is not None:
+            yield sse_event(fault.error.body())
+        elif fault.raw is not None:
+            yield fault.raw
+        else:
+            if fault.hang is not None:
+                yield b""  # the status line and headers go out now, then nothing
+                fault.hang()
+            raise DroppedConnection("emulator fault")
     finally:
         if not ended:
             stats.add("streams_aborted")

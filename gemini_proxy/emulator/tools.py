@@ -8,10 +8,14 @@ allowedFunctionNames}. Refused with 400: a bad or duplicate function name, both 
 on one declaration, an unknown mode, an allowed name that is not declared.
 
 The rule, per request:
-  1. The last content holds functionResponse parts (a tool result just came back): answer in
-     text that opens with one sentence per response, `NAME returned {compact JSON}.`, then the
-     usual generated text.
-  2. Else mode NONE, or no declarations: text.
+  1. Mode NONE, or no declarations: text.
+  2. The last content holds functionResponse parts (a tool result just came back): in mode ANY
+     a function is called again, as real Gemini's ANY mode always calls one: the allowed
+     functions named in the user's text (see 3) that were not called since that text; if none,
+     the first allowed function not called since; if all were, the last allowed one (so an
+     agent whose last tool ends its loop, such as pydantic-ai's final_result, gets there).
+     Other modes answer in text that opens with one sentence per response,
+     `NAME returned {compact JSON}.`, then the usual generated text.
   3. Else call the declared functions (only allowedFunctionNames, when given) whose name appears
      in the text of the last user turn (case-insensitive, as a whole word), in order of first
      appearance, each once: several names give parallel calls in one response. If none is
@@ -152,14 +156,31 @@ def _named(name: str, text: str) -> int:
     return match.start() if match else -1
 
 
-def chosen_functions(tools: ToolSet, user_text: str, answering_responses: bool
-                     ) -> tuple[Declaration, ...]:
-    """The functions an answer calls (empty: answer in text), by rules 1-3."""
-    if answering_responses or tools.mode == "NONE" or not tools.declarations:
+def called_since_user_text(contents: list[dict[str, Any]]) -> set[str]:
+    """Names of the functions the model called after the last user turn with text."""
+    names: set[str] = set()
+    for content in reversed(contents):
+        parts = [part for part in content.get("parts", []) if isinstance(part, dict)]
+        if content.get("role", "user") in ("user", "") and any("text" in part for part in parts):
+            break
+        names.update(part["functionCall"].get("name", "") for part in parts
+                     if isinstance(part.get("functionCall"), dict))
+    return names
+
+
+def chosen_functions(tools: ToolSet, user_text: str, answering_responses: bool,
+                     called: set[str] | frozenset[str] = frozenset()) -> tuple[Declaration, ...]:
+    """The functions an answer calls (empty: answer in text), by rules 1-3; `called`: the
+    functions called since the user's text (rule 2)."""
+    if tools.mode == "NONE" or not tools.declarations or (answering_responses and tools.mode != "ANY"):
         return ()
     allowed = [d for d in tools.declarations if tools.allowed is None or d.name in tools.allowed]
     positions = [(_named(d.name, user_text), i) for i, d in enumerate(allowed)]
     named = [allowed[i] for position, i in sorted(positions) if position >= 0]
+    if answering_responses and allowed:
+        uncalled = [d for d in named if d.name not in called] or [
+            d for d in allowed if d.name not in called][:1]
+        return tuple(uncalled) or (allowed[-1],)
     if named:
         return tuple(named)
     return (allowed[0],) if tools.mode in ("ANY", "VALIDATED") and allowed else ()

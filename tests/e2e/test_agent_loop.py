@@ -70,3 +70,30 @@ def test_signatures_survive_a_restart_of_the_gateway(emulator_process, tmp_path)
     finally:
         assert second.stop() == 0
     assert signatures_verified(emulator_process) == before + 1
+
+
+FINAL_RESULT = {"type": "function", "function": {"name": "final_result", "description": "The agent's answer.", "parameters": {
+    "type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}}}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_a_required_tool_loop_calls_a_tool_on_every_turn_and_ends_on_its_output_tool(sdk, stream):
+    """tool_choice "required" is Gemini's mode ANY: a function is called after a tool result too
+    (pydantic-ai's tool-output agents end only on their final_result tool)."""
+    tools = [TOOLS[0], FINAL_RESULT]
+    messages = [{"role": "user", "content": "What is the weather in Paris?"}]
+    names = []
+    for _ in range(2):
+        kwargs = {"model": MODEL, "messages": messages, "tools": tools, "tool_choice": "required"}
+        if stream:
+            with sdk.chat.completions.stream(**kwargs) as events:
+                choice = events.get_final_completion().choices[0]
+        else:
+            choice = sdk.chat.completions.create(**kwargs).choices[0]
+        assert choice.finish_reason == "tool_calls" and not choice.message.content
+        (call,) = choice.message.tool_calls
+        names.append(call.function.name)
+        messages += [choice.message.model_dump(exclude_none=True),
+                     {"role": "tool", "tool_call_id": call.id, "content": json.dumps(RESULTS.get(call.function.name, {}))}]
+    assert names == ["get_weather", "final_result"]
+    assert isinstance(json.loads(call.function.arguments)["summary"], str)

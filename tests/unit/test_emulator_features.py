@@ -127,12 +127,44 @@ def test_a_function_response_is_quoted_then_text_follows():
             {"functionResponse": {"name": "get_time", "response": {"time": "12:00"}}}]},
     ]
     answer = plan(body_of(*contents, tools=TOOLS,
-                          toolConfig={"functionCallingConfig": {"mode": "ANY"}}))
+                          toolConfig={"functionCallingConfig": {"mode": "VALIDATED"}}))
     text = answer.candidates[0].text
     assert not answer.candidates[0].calls
     opening = ('get_weather returned {"temperature_c": 21, "condition": "sunny"}. '
                'get_time returned {"time": "12:00"}. ')
     assert text.startswith(opening) and count_tokens(text[len(opening):]) >= 8
+
+
+@pytest.mark.parametrize(("text", "called_before", "allowed", "called_now"), [
+    ("Weather in Paris? get_weather", ["get_weather"], None, ["get_time"]),  # the first not called yet
+    ("use get_weather and search", ["get_weather"], None, ["search"]),  # named, not called yet
+    ("Weather in Paris? get_weather", ["get_weather"], ["get_weather"], ["get_weather"]),  # all called: the last
+    ("Hello", ["get_weather", "get_time", "search"], None, ["search"]),
+])
+def test_mode_any_calls_a_function_after_a_function_response_too(text, called_before, allowed, called_now):
+    contents = [
+        user(text),
+        {"role": "model", "parts": [{"functionCall": {"name": name, "args": {}}} for name in called_before]},
+        {"role": "user", "parts": [{"functionResponse": {"name": name, "response": {"ok": True}}}
+                                   for name in called_before]},
+    ]
+    config = {"mode": "ANY", **({"allowedFunctionNames": allowed} if allowed else {})}
+    answer = plan(body_of(*contents, tools=TOOLS, toolConfig={"functionCallingConfig": config}))
+    assert [name for name, _ in calls_of(answer)] == called_now and answer.candidates[0].text == ""
+
+
+def test_only_calls_since_the_last_user_text_count_for_mode_any():
+    contents = [
+        user("Weather? get_weather"),
+        {"role": "model", "parts": [{"functionCall": {"name": "get_time", "args": {}}}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "get_time", "response": {}}}]},
+        {"role": "model", "parts": [{"text": "It is noon."}]},
+        user("And now? get_weather"),
+        {"role": "model", "parts": [{"functionCall": {"name": "get_weather", "args": {}}}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "get_weather", "response": {}}}]},
+    ]
+    answer = plan(body_of(*contents, tools=TOOLS, toolConfig={"functionCallingConfig": {"mode": "ANY"}}))
+    assert [name for name, _ in calls_of(answer)] == ["get_time"]
 
 
 def test_every_candidate_calls_with_its_own_arguments_and_signature():

@@ -247,6 +247,8 @@ def test_stream_faults_interrupt_after_k_events():
      "x"),
     ("[emulator finish=SAFETY after=1]", {"finish": "SAFETY", "after": 1}, ""),
     ("[emulator stamp=1] x", {"stamp": True}, "x"),
+    ("[emulator fault=hang after=2 times=1] x", {"fault": "hang", "after": 2, "times": 1}, "x"),
+    ("[emulator fault=echokey code=403]", {"fault": "echokey", "code": 403}, ""),
 ])
 def test_parse_directives(text, values, stripped):
     assert parse_text(text) == (values, stripped)
@@ -260,6 +262,8 @@ def test_parse_directives(text, values, stripped):
     "[emulator tokens=5",
     "[emulator tokens]",
     "[emulator stamp=yes]",
+    "[emulator fault=empty times=0]",
+    "[emulator fault=hung]",
 ])
 def test_bad_directives_are_400(text):
     with pytest.raises(EmulatorError) as caught:

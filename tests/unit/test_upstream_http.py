@@ -15,7 +15,7 @@ import trustme
 
 from gemini_proxy.config import Settings
 from gemini_proxy.upstream import _client_args
-from gemini_proxy.upstream_http import ConnectionPool
+from gemini_proxy.upstream_http import READ_TIMEOUT, ConnectionPool
 
 
 class ScriptedServer:
@@ -231,3 +231,79 @@ def test_an_untrusted_certificate_is_a_connect_error(serve):
     server = serve(ok(), tls=server_tls)
     with client() as http, pytest.raises(httpx2.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         http.post(server.url + "/a", content=b"{}")
+
+
+def reapers() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "upstream-pool-reaper"]
+
+
+def test_idle_connections_are_closed_on_a_timer_not_only_when_the_pool_is_next_used(serve):
+    server = serve(*[ok()] * 8)
+    pool = ConnectionPool(8, max_keepalive=8, keepalive_expiry=0.3, reap_interval=0.1)
+    with httpx2.Client(transport=pool, timeout=5) as http:
+        barrier = threading.Barrier(4)
+
+        def call():
+            barrier.wait()
+            http.post(server.url + "/a", content=b"{}")
+        threads = [threading.Thread(target=call) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert pool.idle_connections() >= 1 and server.connections >= 1
+        deadline = time.monotonic() + 3
+        while (pool.idle_connections() or reapers()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Nobody used the pool since the burst: the timer closed every idle socket, then its thread ended.
+        assert pool.idle_connections() == 0 and not reapers()
+        assert server.client_closed.wait(2), "the server never saw an idle connection close"
+
+
+def test_close_stops_the_reaper(serve):
+    server = serve(ok())
+    pool = ConnectionPool(2, max_keepalive=2, keepalive_expiry=60, reap_interval=0.05)
+    with httpx2.Client(transport=pool, timeout=5) as http:
+        http.post(server.url + "/a", content=b"{}")
+        assert reapers() and pool.idle_connections() == 1
+    assert not reapers() and pool.idle_connections() == 0
+
+
+def test_the_pool_connect_timeout_caps_the_requests(monkeypatch):
+    seen = []
+    monkeypatch.setattr("gemini_proxy.upstream_http._connect", lambda connection, timeout: seen.append(timeout) or 1 / 0)
+    pool = ConnectionPool(1, max_keepalive=1, connect_timeout=2.0)
+    with httpx2.Client(transport=pool, timeout=httpx2.Timeout(30.0, connect=9.0)) as http, pytest.raises(ZeroDivisionError):
+        http.post("http://127.0.0.1:9/a", content=b"{}")
+    assert seen == [2.0]
+
+
+def test_a_stream_s_read_timeout_can_be_changed_while_it_is_read(serve):
+    server = serve(slow_stream)
+    with client(timeout=5.0) as http, http.stream("POST", server.url + "/s", content=b"{}") as response:
+        pieces = response.iter_bytes()
+        assert next(pieces) == b"first\n"
+        response.extensions[READ_TIMEOUT](0.2)  # the second part comes 1 s later
+        with pytest.raises(httpx2.ReadTimeout):
+            next(pieces)
+
+
+
+def test_a_reused_connection_closed_after_the_request_was_sent_is_not_sent_again(serve):
+    def read_then_close(conn):
+        return "close"  # the request was read: the server may have acted on it
+    server = serve(ok(), read_then_close, ok())
+    with client() as http:
+        assert http.post(server.url + "/a", content=b"{}").status_code == 200
+        with pytest.raises(httpx2.RemoteProtocolError):
+            http.post(server.url + "/b", content=b"{}")
+    assert (server.connections, server.requests) == (1, 2)
+
+
+def test_a_pool_whose_reaper_did_not_survive_a_fork_starts_a_new_one(serve):
+    server = serve(ok())
+    pool = ConnectionPool(2, max_keepalive=2, keepalive_expiry=0.2, reap_interval=0.05)
+    pool._reaper = threading.Thread(target=lambda: None)  # what a child process inherits: a thread object, no thread
+    with httpx2.Client(transport=pool, timeout=5) as http:
+        http.post(server.url + "/a", content=b"{}")
+        assert server.client_closed.wait(3), "the idle connection was never closed"
