@@ -135,7 +135,7 @@ def gemini_request(request: dict, settings: Settings, *, signatures: Mapping[str
         raise invalid_model()
     family = family_of(model)
     history = History(signatures=signatures, fetched=fetched, max_media_bytes=settings.max_media_bytes,
-                      needs_signatures=family.needs_signatures)
+                      needs_signatures=family.needs_signatures, max_json_depth=settings.max_json_depth)
     system_instruction, contents = contents_from_messages(request["messages"], history)
     dropped: list[str] = []
     config = {**generation_config(request, settings), **_output_config(request, dropped),
