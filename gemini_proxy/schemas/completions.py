@@ -28,11 +28,10 @@ class CompletionSchema(SamplingSchema):
     def __init__(self, max_prompts: int, **kwargs):
         super().__init__(**kwargs)
         self.max_prompts = max_prompts
+        self.fields["prompt"].max_items = max_prompts
 
     @validates_schema
-    def _limits_and_unsupported(self, data, **kwargs):
-        if len(data["prompt"]) > self.max_prompts:
-            raise ValidationError(f"must have at most {self.max_prompts} prompts", "prompt")
+    def _unsupported(self, data, **kwargs):
         for name, harmless in UNSUPPORTED.items():
             if name in data and not harmless(data[name], data):
                 raise ValidationError(f"`{name}` is not supported by this gateway", name)
