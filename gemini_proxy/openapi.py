@@ -21,7 +21,7 @@ from marshmallow import Schema
 
 from .api import EXTENSION, Services
 from .response_schemas import COMPONENTS
-from .schemas.chat import Content, ContentPartSchema, ToolChoice
+from .schemas.chat import PART_TYPES, ROLES, TEXT_ONLY_ROLES, Content, ContentPartSchema, ToolChoice
 from .schemas.fields import Present, StrictBoolean, StringOrList, TextInput
 
 OPENAPI_VERSION = "3.1.0"
@@ -42,7 +42,9 @@ _SSE_DESCRIPTION = (
     "With `stream: true`: server-sent events, each `data: <{chunk} JSON>` followed by a blank line, "
     "ending with `data: [DONE]`. The first upstream chunk is awaited before the response starts, so "
     "a failure to start is a real HTTP error; a failure after that is one `data: {{\"error\": ...}}` "
-    "event (the Error schema) followed by `data: [DONE]`."
+    "event (the Error schema) followed by `data: [DONE]`. The schema describes one event, as parsed "
+    "from the stream (as OpenAPI 3.2's `itemSchema` does; before 3.2 tools such as schemathesis read "
+    "an event stream's `schema` this way)."
 )
 
 
@@ -71,12 +73,25 @@ _API_ERRORS = {"400": "InvalidRequest", "401": "Unauthorized", "404": "NotFound"
                "429": "RateLimited", "default": "UpstreamError"}
 
 
+def _json_text(schema: str) -> dict:
+    """A string holding JSON that matches a component schema (JSON Schema 2020-12's content keywords)."""
+    return {"type": "string", "contentMediaType": _JSON, "contentSchema": _ref("schemas", schema)}
+
+
 def _streamed(schema: str, chunk: str) -> dict:
     return {
         _JSON: {"schema": _ref("schemas", schema)},
         _SSE: {
-            "schema": {"type": "string", "description": _SSE_DESCRIPTION.format(chunk=chunk)},
-            "x-sse-data": _ref("schemas", chunk),
+            "schema": {
+                "type": "object",
+                "description": _SSE_DESCRIPTION.format(chunk=chunk),
+                "required": ["data"],
+                "properties": {
+                    "data": {"anyOf": [_json_text(chunk), _json_text("Error"), {"type": "string", "const": "[DONE]"}]},
+                    "event": {"type": "string", "const": "message",
+                              "description": "No event names are sent (SSE's default type)."},
+                },
+            },
             "example": f'data: {{"object": "{COMPONENTS[chunk]["properties"]["object"]["const"]}", ...}}\n\n'
                        "data: [DONE]\n\n",
         },
@@ -186,10 +201,39 @@ def _request_schemas(services: Services) -> dict[str, Schema]:
 
 def _limits(schemas: dict, services: Services) -> None:
     """Limits that the schemas check in code (from Settings), written into the document."""
-    schemas["CreateChatCompletionRequest"]["properties"]["messages"]["maxItems"] = services.chat_schema.max_messages
+    chat = schemas["CreateChatCompletionRequest"]["properties"]
+    chat["messages"]["maxItems"] = services.chat_schema.max_messages
+    chat["tools"]["maxItems"] = services.chat_schema.max_tools
     for name, prop, limit in (("CreateCompletionRequest", "prompt", services.completion_schema.max_prompts),
                               ("CreateEmbeddingRequest", "input", services.embedding_schema.max_inputs)):
         schemas[name]["properties"][prop]["oneOf"][1]["maxItems"] = limit
+
+
+def _role_is(*roles: str) -> dict:
+    return {"required": ["role"], "properties": {"role": {"enum": list(roles)}}}
+
+
+# What the schemas' @validates_schema methods check across fields, written as JSON Schema so that
+# the document calls valid only what the gateway takes (see MessageSchema and ContentPartSchema).
+CROSS_FIELD_RULES = {
+    "Message": [
+        {"if": _role_is("function"), "then": False,
+         "description": "Legacy function messages are refused: use tools and tool messages."},
+        {"properties": {"function_call": {"type": "null"}}},
+        {"if": _role_is("tool"), "then": {"required": ["tool_call_id"]}},
+        {"if": _role_is(*(role for role in ROLES if role != "assistant")),
+         "then": {"properties": {"tool_calls": {"anyOf": [{"type": "null"}, {"type": "array", "maxItems": 0}]}}}},
+        {"if": {**_role_is("assistant"), "required": ["role", "tool_calls"],
+                "properties": {"role": {"const": "assistant"}, "tool_calls": {"type": "array", "minItems": 1}}},
+         "else": {"required": ["content"], "properties": {"content": {"not": {"type": "null"}}}}},
+        {"if": _role_is(*TEXT_ONLY_ROLES), "then": {"properties": {"content": {"anyOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"properties": {"type": {"enum": ["text", "refusal"]}}}}]}}}},
+    ],
+    "ContentPart": [{"if": {"required": ["type"], "properties": {"type": {"const": kind}}}, "then": {"required": [kind]}}
+                    for kind in PART_TYPES],
+    "File": [{"required": ["file_data"], "properties": {"file_id": {"type": "null"}}}],
+}
 
 
 def _operation(op: Operation, operation_id: str, summary: str, parameters: list[dict]) -> dict:
@@ -245,6 +289,8 @@ def build_document(app: Flask) -> dict:
 
     document = spec.to_dict()
     _limits(document["components"]["schemas"], services)
+    for name, rules in CROSS_FIELD_RULES.items():
+        document["components"]["schemas"][name]["allOf"] = copy.deepcopy(rules)
     return document
 
 
