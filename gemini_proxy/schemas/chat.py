@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from .fields import (INT32_MAX, INT32_MIN, Lenient, Present, StrictBoolean, StrictInteger, StrictNumber, StrictString,
-                     StringOrList, refuse_long_lists)
+                     StringOrList, refuse_long_lists, refuse_unsupported)
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 TEXT_ONLY_ROLES = ("system", "developer", "tool")
@@ -16,15 +16,15 @@ FUNCTION_NAME = validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$",
                                 error="must start with a letter or _ and use only letters, digits, _ . : - (at most 64)")
 
 # Modelled OpenAI parameters this gateway cannot honour: refused by name, never dropped.
-# Each entry says which values are harmless (the parameter's "off" values).
+# Each entry lists the values that are harmless (the parameter's "off" values).
 UNSUPPORTED = {
-    "functions": lambda v: v in (None, []),
-    "function_call": lambda v: v in (None, "none", "auto"),
-    "modalities": lambda v: v in (None, ["text"]),
-    "audio": lambda v: v is None,
-    "logit_bias": lambda v: v in (None, {}),
-    "prediction": lambda v: v is None,
-    "web_search_options": lambda v: v is None,
+    "functions": (None, []),
+    "function_call": (None, "none", "auto"),
+    "modalities": (None, ["text"]),
+    "audio": (None,),
+    "logit_bias": (None, {}),
+    "prediction": (None,),
+    "web_search_options": (None,),
 }
 
 
@@ -41,7 +41,7 @@ class InputAudioSchema(Lenient):
 class FileSchema(Lenient):
     file_data = StrictString()
     filename = StrictString()
-    file_id = Present()
+    file_id = Present((None,))
 
     @validates_schema
     def _inline_only(self, data, **kwargs):
@@ -129,7 +129,7 @@ class MessageSchema(Lenient):
     name = StrictString()
     tool_calls = fields.List(fields.Nested(ToolCallSchema), allow_none=True)
     tool_call_id = StrictString(validate=validate.Length(min=1))
-    function_call = Present()
+    function_call = Present((None,))
 
     @validates_schema
     def _shape_for_role(self, data, **kwargs):
@@ -245,13 +245,13 @@ class ChatCompletionSchema(SamplingSchema):
     logprobs = StrictBoolean(allow_none=True)
     top_logprobs = StrictInteger(allow_none=True, validate=validate.Range(0, 20))
 
-    functions = Present(allow_none=True)
-    function_call = Present(allow_none=True)
-    modalities = Present(allow_none=True)
-    audio = Present(allow_none=True)
-    logit_bias = Present(allow_none=True)
-    prediction = Present(allow_none=True)
-    web_search_options = Present(allow_none=True)
+    functions = Present(UNSUPPORTED["functions"])
+    function_call = Present(UNSUPPORTED["function_call"])
+    modalities = Present(UNSUPPORTED["modalities"])
+    audio = Present(UNSUPPORTED["audio"])
+    logit_bias = Present(UNSUPPORTED["logit_bias"])
+    prediction = Present(UNSUPPORTED["prediction"])
+    web_search_options = Present(UNSUPPORTED["web_search_options"])
 
     def __init__(self, max_messages: int, max_tools: int = 128, max_parts: int = 4096, **kwargs):
         super().__init__(**kwargs)
@@ -274,9 +274,7 @@ class ChatCompletionSchema(SamplingSchema):
 
     @validates_schema
     def _unsupported(self, data, **kwargs):
-        for name, harmless in UNSUPPORTED.items():
-            if name in data and not harmless(data[name]):
-                raise ValidationError(f"`{name}` is not supported by this gateway", name)
+        refuse_unsupported(self, data)
 
     @validates_schema
     def _tool_choice_names_a_tool(self, data, **kwargs):

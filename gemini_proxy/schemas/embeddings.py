@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ..translate.chat import google_extras
 from .fields import INT32_MAX, Lenient, StrictInteger, StrictString, TextInput
 
 ENCODING_FORMATS = ("float", "base64")
@@ -38,7 +37,7 @@ class EmbeddingSchema(Lenient):
 
     @validates_schema
     def _options(self, data, **kwargs):
-        google = google_extras(data)
+        googles = [data.get("google") or {}, (data.get("extra_body") or {}).get("google") or {}]
         for name in ("task_type", "title"):
-            if data.get(name) is not None and google.get(name) is not None:
+            if data.get(name) is not None and any(google.get(name) is not None for google in googles):
                 raise ValidationError(f"set `{name}` or extra_body.google.{name}, not both", name)

@@ -91,10 +91,23 @@ def refuse_long_lists(data, limits: dict[str, tuple[int, str]]) -> None:
 
 
 class Present(fields.Field):
-    """Modelled so that a request using it is refused by name, not silently dropped."""
+    """Modelled so that a request using it is refused by name, not silently dropped.
+    `harmless` are its "off" values, taken and ignored (the OpenAPI document lists them);
+    None: the schema decides (a value that depends on another field)."""
+
+    def __init__(self, harmless: tuple | None, **kwargs):
+        super().__init__(**{"allow_none": harmless is None or None in harmless, **kwargs})
+        self.harmless = harmless
 
     def _deserialize(self, value, attr, data, **kwargs):
         return value
+
+
+def refuse_unsupported(schema: Schema, data: dict) -> None:
+    """A validates_schema check: a Present field with a value other than its harmless ones."""
+    for name, field in schema.fields.items():
+        if isinstance(field, Present) and field.harmless is not None and name in data and data[name] not in field.harmless:
+            raise ValidationError(f"`{name}` is not supported by this gateway", name)
 
 def _is_token_array(value) -> bool:
     """OpenAI also takes pre-tokenised input: a list of token ids, or a list of such lists."""

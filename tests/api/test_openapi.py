@@ -172,6 +172,15 @@ def tool_call_turns(**tool_message):
 @pytest.mark.parametrize("fields, valid", [
     ({"max_tokens": 5.0, "n": 1.0, "seed": -3.0, "top_k": 2.0}, True),  # JSON Schema's integers include 5.0
     ({"max_tokens": 5.5}, False),
+    ({"model": "gpt-4o-mini"}, True),  # an alias
+    ({"model": "models/gemini-2.5-flash"}, True),
+    ({"model": "../cachedContents?x="}, False),
+    ({"messages": [{"role": "user", "content": ""}]}, False),  # nothing for Gemini
+    ({"messages": [{"role": "system", "content": "Be terse."}]}, False),
+    ({"tool_choice": "required"}, False),  # without tools
+    ({"logprobs": False, "top_logprobs": 2}, False),
+    ({"logit_bias": {}, "functions": [], "modalities": ["text"], "audio": None}, True),  # their "off" values
+    ({"logit_bias": {"50256": -100}}, False),
     ({"seed": 2**31}, False),
     ({"messages": tool_call_turns(tool_call_id="c1")}, True),
     ({"messages": tool_call_turns()}, False),  # a tool message without tool_call_id
