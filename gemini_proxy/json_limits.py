@@ -7,7 +7,8 @@ tool results) is parsed here and refused when it is nested deeper than a limit, 
 after it comes near Python's recursion limit.
 
 Python also takes what JSON does not have or what is not text: NaN and Infinity (also as
-1e999), and "\\ud800" escapes that leave a lone UTF-16 surrogate in a string. They are refused
+1e999), and "\\ud800" escapes (or UTF-8-encoded surrogates) that leave a lone UTF-16 surrogate
+in a string. They are refused
 here: a lone surrogate cannot be encoded as UTF-8, so echoing it (a completion's `echo`) failed
 while the response was written, and Gemini would refuse the others later, less clearly.
 """
@@ -18,8 +19,9 @@ import math
 import re
 from typing import Any
 
-# A \uD800-\uDFFF escape: only text that has one is searched for a lone surrogate.
-_SURROGATE_ESCAPE = {bytes: re.compile(rb"\\u[dD][89a-fA-F]"), str: re.compile(r"\\u[dD][89a-fA-F]")}
+# A \uD800-\uDFFF escape (or such a character itself): only text that has one is searched for a
+# lone surrogate.
+_MAYBE_SURROGATE = re.compile("\\\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
 
 class JsonRefused(ValueError):
@@ -53,6 +55,12 @@ def _finite(text: str) -> float:
 def loads(data: str | bytes, max_depth: int) -> Any:
     """Parse `data`, or raise JsonRefused: not strict JSON, a lone surrogate, or (JsonTooDeep)
     nested deeper than `max_depth` levels (a bare value is depth 0, `{}` and `[]` 1, `[[]]` 2)."""
+    if isinstance(data, bytes):
+        # Decoded here, strictly: json.loads would let UTF-8-encoded surrogates through.
+        try:
+            data = data.decode(json.detect_encoding(data))
+        except UnicodeDecodeError:
+            raise JsonRefused("it is not valid JSON (not UTF-8 text)") from None
     try:
         value = json.loads(data, parse_constant=_constant, parse_float=_finite)
     except RecursionError:
@@ -62,11 +70,11 @@ def loads(data: str | bytes, max_depth: int) -> Any:
     except JsonRefused:
         raise
     except ValueError:
-        # Bytes that are not UTF-8/16/32, or an integer of more digits than Python converts.
+        # An integer of more digits than Python converts.
         raise JsonRefused("it is not valid JSON") from None
     if nested_deeper_than(value, max_depth):
         raise JsonTooDeep(max_depth)
-    if _SURROGATE_ESCAPE[type(data)].search(data) and (path := lone_surrogate_at(value)) is not None:
+    if _MAYBE_SURROGATE.search(data) and (path := lone_surrogate_at(value)) is not None:
         raise LoneSurrogate(path)
     return value
 

@@ -147,6 +147,12 @@ def test_a_lone_surrogate_is_never_echoed_into_a_response(client, path, body):
     refused(post(client, body, path), param="prompt" if "prompt" in body else "input")
 
 
+@pytest.mark.parametrize("raw", [b'{"prompt": "\xed\xa0\x80 hi", "echo": true}',
+                                 '{"prompt": "\\ud800 hi", "echo": true}'.encode("utf-16")])
+def test_surrogates_in_utf8_bytes_or_in_utf16_bodies_are_refused_too(client, raw):
+    refused(post(client, raw, "/v1/completions"), param=None if raw.startswith(b"{") else "prompt")
+
+
 def test_surrogate_pairs_are_text(client, emulator_requests):
     # Clients that escape non-ASCII (json.dumps' default) send emoji as a pair of escapes.
     assert post(client, ask("smile \U0001F600")).status_code == 200
