@@ -113,7 +113,8 @@ def _output_config(request: dict, dropped: list[str]) -> dict:
     config = {}
     if response_format["type"] in RESPONSE_MIME_TYPES:
         config["response_mime_type"] = RESPONSE_MIME_TYPES[response_format["type"]]
-    if response_format["type"] == "json_schema":
+    # OpenAI's json_schema.schema is optional: without one the answer is JSON of any shape.
+    if response_format["type"] == "json_schema" and "schema" in response_format["json_schema"]:
         config["response_json_schema"] = sanitize(
             response_format["json_schema"]["schema"], "response_format.json_schema.schema", dropped)
     return config

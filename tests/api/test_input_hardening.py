@@ -305,6 +305,16 @@ def test_a_merged_path_is_the_same_route_for_keys_and_methods(make_client):
     assert client.get("/v1//chat/completions").headers["Allow"] == "OPTIONS, POST"
 
 
+# --- valid but unusual ------------------------------------------------------------------------------
+
+def test_a_json_schema_response_format_without_a_schema_asks_for_json(client, emulator_requests):
+    # OpenAI's json_schema.schema is optional (it was a KeyError, a 500).
+    response = post(client, ask("Give me JSON", response_format={"type": "json_schema", "json_schema": {"name": "any"}}))
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    config = emulator_requests()[0]["body"]["generationConfig"]
+    assert config["responseMimeType"] == "application/json" and "responseJsonSchema" not in config
+
+
 # --- client values in headers --------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["a\r\nX-Injected: 1", "caf\u00e9 \u2713", "tab\there", "quote\"back\\slash"])
