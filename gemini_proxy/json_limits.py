@@ -19,9 +19,10 @@ import math
 import re
 from typing import Any
 
-# A \uD800-\uDFFF escape (or such a character itself): only text that has one is searched for a
-# lone surrogate.
-_MAYBE_SURROGATE = re.compile("\\\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+# A \uD800-\uDFFF escape: only text that has one is searched for a lone surrogate. (A pattern
+# that starts with a literal is searched at C speed; one that also looked for surrogate
+# characters was ten times slower than json.loads on large bodies.)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class JsonRefused(ValueError):
@@ -61,6 +62,8 @@ def loads(data: str | bytes, max_depth: int) -> Any:
             data = data.decode(json.detect_encoding(data))
         except UnicodeDecodeError:
             raise JsonRefused("it is not valid JSON (not UTF-8 text)") from None
+    elif not _is_text(data):
+        raise LoneSurrogate([])
     try:
         value = json.loads(data, parse_constant=_constant, parse_float=_finite)
     except RecursionError:
@@ -74,7 +77,7 @@ def loads(data: str | bytes, max_depth: int) -> Any:
         raise JsonRefused("it is not valid JSON") from None
     if nested_deeper_than(value, max_depth):
         raise JsonTooDeep(max_depth)
-    if _MAYBE_SURROGATE.search(data) and (path := lone_surrogate_at(value)) is not None:
+    if _SURROGATE_ESCAPE.search(data) and (path := lone_surrogate_at(value)) is not None:
         raise LoneSurrogate(path)
     return value
 
