@@ -250,11 +250,13 @@ CROSS_FIELD_RULES = {
          "then": {"required": ["logprobs"], "properties": {"logprobs": {"const": True}}}},
     ],
     "CreateCompletionRequest": [
-        {"not": {"required": ["echo", "logprobs"], "properties": {"echo": {"const": True}, "logprobs": {"type": "integer"}}}},
+        {"not": {"required": ["echo", "logprobs"],
+                 "properties": {"echo": {"const": True}, "logprobs": {"type": "integer"}}}},
         # best_of is harmless when null or equal to n (1 when n is not set).
         {"if": {"anyOf": [{"not": {"required": ["n"]}}, {"properties": {"n": {"type": "null"}}}]},
          "then": {"properties": {"best_of": {"enum": [None, 1]}}}},
-        *({"if": {"required": ["n"], "properties": {"n": {"const": n}}}, "then": {"properties": {"best_of": {"enum": [None, n]}}}}
+        *({"if": {"required": ["n"], "properties": {"n": {"const": n}}},
+           "then": {"properties": {"best_of": {"enum": [None, n]}}}}
           for n in range(_COMPLETION_N.min, _COMPLETION_N.max + 1)),
     ],
     "CreateEmbeddingRequest": [_not_both("task_type"), _not_both("title")],
@@ -271,8 +273,8 @@ CROSS_FIELD_RULES = {
             {"type": "string"},
             {"type": "array", "items": {"properties": {"type": {"enum": ["text", "refusal"]}}}}]}}}},
     ],
-    "ContentPart": [{"if": {"required": ["type"], "properties": {"type": {"const": kind}}}, "then": {"required": [kind]}}
-                    for kind in PART_TYPES],
+    "ContentPart": [{"if": {"required": ["type"], "properties": {"type": {"const": kind}}},
+                     "then": {"required": [kind]}} for kind in PART_TYPES],
     "File": [{"required": ["file_data"]}],
     # Annotations (JSON Schema does not assert them); generators such as schemathesis use them.
     "FunctionCall": [{"properties": {"arguments": {"contentMediaType": _JSON, "contentSchema": {"type": "object"}}}}],

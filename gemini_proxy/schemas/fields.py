@@ -106,7 +106,8 @@ class Present(fields.Field):
 def refuse_unsupported(schema: Schema, data: dict) -> None:
     """A validates_schema check: a Present field with a value other than its harmless ones."""
     for name, field in schema.fields.items():
-        if isinstance(field, Present) and field.harmless is not None and name in data and data[name] not in field.harmless:
+        harmless = field.harmless if isinstance(field, Present) else None
+        if harmless is not None and name in data and data[name] not in harmless:
             raise ValidationError(f"`{name}` is not supported by this gateway", name)
 
 def _is_token_array(value) -> bool:
