@@ -65,6 +65,15 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _bounded(low: int, high: int):
+    def convert(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+    return convert
+
+
 def _bool(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -126,6 +135,8 @@ class Settings:
     media_fetch_max_redirects: int = field(default=3, metadata={"env": "MEDIA_FETCH_MAX_REDIRECTS", "cast": int})
     # Off by default: a URL naming a private address would let clients probe your network.
     media_allow_private_urls: bool = field(default=False, metadata={"env": "MEDIA_ALLOW_PRIVATE_URLS", "cast": _bool})
+    # Off: http(s) media URLs are refused (400) and the gateway never fetches anything.
+    media_fetch_urls: bool = field(default=True, metadata={"env": "MEDIA_FETCH_URLS", "cast": _bool})
 
     # Thought signatures Gemini returns with function calls, kept for the next turn.
     signature_cache_size: int = field(default=10_000, metadata={"env": "SIGNATURE_CACHE_SIZE", "cast": _positive})
@@ -135,6 +146,13 @@ class Settings:
     # Limits.
     max_body_bytes: int = field(default=20 * 1024 * 1024, metadata={"env": "MAX_BODY_BYTES", "cast": _positive})
     max_messages: int = field(default=2048, metadata={"env": "MAX_MESSAGES", "cast": _positive})
+    # Nesting of JSON a client sends (body, tool arguments and results): far above any real JSON
+    # Schema, far below where Python's recursion limit ends parsing with a 500 (about 975).
+    max_json_depth: int = field(default=128, metadata={"env": "MAX_JSON_DEPTH", "cast": _bounded(1, 512)})
+    # OpenAI's own limit on functions in one request.
+    max_tools: int = field(default=128, metadata={"env": "MAX_TOOLS", "cast": _positive})
+    # Content parts and tool calls in all of a request's messages (each costs as much to check as a message).
+    max_content_parts: int = field(default=4096, metadata={"env": "MAX_CONTENT_PARTS", "cast": _positive})
     models_cache_seconds: float = field(default=60.0, metadata={"env": "MODELS_CACHE_SECONDS", "cast": float})
 
     # Client keys. Unset: the gateway is open (and says so at start).

@@ -217,7 +217,9 @@ def _from_http_exception(exc: HTTPException) -> ApiError:
     else:
         message = exc.description or exc.name
     type_ = "server_error" if status >= 500 else "invalid_request_error"
-    return ApiError(status, message, type_, None, _HTTP_EXCEPTION_CODES.get(status))
+    # RFC 9110: a 405 says which methods the resource has.
+    headers = {"Allow": ", ".join(sorted(exc.valid_methods))} if getattr(exc, "valid_methods", None) else None
+    return ApiError(status, message, type_, None, _HTTP_EXCEPTION_CODES.get(status), headers)
 
 
 def render(error: ApiError) -> Response:

@@ -2,14 +2,18 @@
 becomes the request's log line and metrics when the response closes."""
 from __future__ import annotations
 
+import re
+
 from flask import Flask, g, request
 
-from . import request_ids
+from . import request_body, request_ids
 from .auth import KeyRing
 from .config import Settings
+from .errors import ApiError
 from .ratelimit import RateLimits
 from .telemetry import RequestRecord, Telemetry
 
+_REPEATED_SLASHES = re.compile("/{2,}")
 # Blueprints that serve the OpenAI API: client keys and rate limits apply to them.
 API_BLUEPRINTS = frozenset({"chat", "completions", "embeddings", "models"})
 
@@ -18,13 +22,32 @@ def record() -> RequestRecord:
     return g.record
 
 
+def merged_slashes(wsgi_app):
+    """Serves `/v1//models` as `/v1/models`. Werkzeug matches such a path to the same route
+    anyway, but answers with an HTML 308 redirect to it, which a client that joins a base URL
+    ending in "/" to "/v1/..." may not follow with its POST body. gunicorn already serves a
+    leading "//" this way, and nginx merges slashes by default; the route, and so client keys
+    and limits, are those of the merged path."""
+    def merged(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if "//" in path:
+            environ["PATH_INFO"] = _REPEATED_SLASHES.sub("/", path)
+        return wsgi_app(environ, start_response)
+    return merged
+
+
 def install(app: Flask, settings: Settings, keys: KeyRing, limits: RateLimits, telemetry: Telemetry) -> None:
+    app.wsgi_app = merged_slashes(app.wsgi_app)
+
     @app.before_request
     def _open():
         g.record = RequestRecord(request_ids.current(), request.method, request.path,
                                  request.url_rule.rule if request.url_rule else "unmatched")
         if settings.log_prompts:
-            g.record.prompt = request.get_json(silent=True)
+            try:
+                g.record.prompt = request_body.json_body(settings.max_json_depth)
+            except ApiError:
+                g.record.prompt = None  # the view refuses the body itself
         # A browser's CORS preflight carries no credentials: it is answered, not checked.
         if request.blueprint in API_BLUEPRINTS and request.method != "OPTIONS":
             g.record.client = keys.client_for(request.headers)

@@ -17,11 +17,13 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
-from marshmallow import Schema
+from marshmallow import Schema, validate
 
 from .api import EXTENSION, Services
 from .response_schemas import COMPONENTS
-from .schemas.chat import Content, ContentPartSchema, ToolChoice
+from .schemas.chat import PART_TYPES, ROLES, TEXT_ONLY_ROLES, Content, ContentPartSchema, ToolChoice
+from .schemas.completions import CompletionSchema
+from .translate.models import MODEL_ID_PATTERN
 from .schemas.fields import Present, StrictBoolean, StringOrList, TextInput
 
 OPENAPI_VERSION = "3.1.0"
@@ -42,7 +44,9 @@ _SSE_DESCRIPTION = (
     "With `stream: true`: server-sent events, each `data: <{chunk} JSON>` followed by a blank line, "
     "ending with `data: [DONE]`. The first upstream chunk is awaited before the response starts, so "
     "a failure to start is a real HTTP error; a failure after that is one `data: {{\"error\": ...}}` "
-    "event (the Error schema) followed by `data: [DONE]`."
+    "event (the Error schema) followed by `data: [DONE]`. The schema describes one event, as parsed "
+    "from the stream (as OpenAPI 3.2's `itemSchema` does; before 3.2 tools such as schemathesis read "
+    "an event stream's `schema` this way)."
 )
 
 
@@ -71,12 +75,25 @@ _API_ERRORS = {"400": "InvalidRequest", "401": "Unauthorized", "404": "NotFound"
                "429": "RateLimited", "default": "UpstreamError"}
 
 
+def _json_text(schema: str) -> dict:
+    """A string holding JSON that matches a component schema (JSON Schema 2020-12's content keywords)."""
+    return {"type": "string", "contentMediaType": _JSON, "contentSchema": _ref("schemas", schema)}
+
+
 def _streamed(schema: str, chunk: str) -> dict:
     return {
         _JSON: {"schema": _ref("schemas", schema)},
         _SSE: {
-            "schema": {"type": "string", "description": _SSE_DESCRIPTION.format(chunk=chunk)},
-            "x-sse-data": _ref("schemas", chunk),
+            "schema": {
+                "type": "object",
+                "description": _SSE_DESCRIPTION.format(chunk=chunk),
+                "required": ["data"],
+                "properties": {
+                    "data": {"anyOf": [_json_text(chunk), _json_text("Error"), {"type": "string", "const": "[DONE]"}]},
+                    "event": {"type": "string", "const": "message",
+                              "description": "No event names are sent (SSE's default type)."},
+                },
+            },
             "example": f'data: {{"object": "{COMPONENTS[chunk]["properties"]["object"]["const"]}", ...}}\n\n'
                        "data: [DONE]\n\n",
         },
@@ -160,8 +177,9 @@ def _custom_fields(self, field, **kwargs) -> dict:
     """OpenAI's unions, which the custom fields accept (apispec sees only fields.Field), and
     the parameters that are modelled only to be refused."""
     if isinstance(field, Present):
-        return {"description": "Not supported by this gateway: refused (400, naming it) unless it has its "
-                               "\"off\" value (such as null)."}
+        described = {"description": "Not supported by this gateway: refused (400, naming it) unless it has its "
+                                    "\"off\" value (such as null)."}
+        return {**described, "enum": list(field.harmless)} if field.harmless is not None else described
     strings = {"type": "array", "items": {"type": "string", "minLength": 1}}
     if isinstance(field, StringOrList):
         return _nullable({"oneOf": [{"type": "string", "minLength": 1}, {**strings, "maxItems": field.max_items}]}, field)
@@ -186,10 +204,93 @@ def _request_schemas(services: Services) -> dict[str, Schema]:
 
 def _limits(schemas: dict, services: Services) -> None:
     """Limits that the schemas check in code (from Settings), written into the document."""
-    schemas["CreateChatCompletionRequest"]["properties"]["messages"]["maxItems"] = services.chat_schema.max_messages
+    chat = schemas["CreateChatCompletionRequest"]["properties"]
+    chat["messages"]["maxItems"] = services.chat_schema.max_messages
+    chat["tools"]["maxItems"] = services.chat_schema.max_tools
     for name, prop, limit in (("CreateCompletionRequest", "prompt", services.completion_schema.max_prompts),
                               ("CreateEmbeddingRequest", "input", services.embedding_schema.max_inputs)):
         schemas[name]["properties"][prop]["oneOf"][1]["maxItems"] = limit
+
+
+def _role_is(*roles: str) -> dict:
+    return {"required": ["role"], "properties": {"role": {"enum": list(roles)}}}
+
+
+def _not_both(name: str) -> dict:
+    """`name` set at the top level and as extra_body.google's (or google's) own is refused."""
+    inner = {"type": "object", "required": [name], "properties": {name: {"not": {"type": "null"}}}}
+    return {"not": {"required": [name], "properties": {name: {"not": {"type": "null"}}}, "anyOf": [
+        {"required": ["google"], "properties": {"google": inner}},
+        {"required": ["extra_body"], "properties": {"extra_body": {
+            "type": "object", "required": ["google"], "properties": {"google": inner}}}}]}}
+
+
+# A part Gemini gets something from: empty text (or refusal) parts are dropped.
+_PART_WITH_SOMETHING = {"not": {"anyOf": [
+    {"required": ["type", "text"], "properties": {"type": {"const": "text"}, "text": {"maxLength": 0}}},
+    {"required": ["type", "refusal"], "properties": {"type": {"const": "refusal"}, "refusal": {"maxLength": 0}}}]}}
+_COMPLETION_N = next(v for v in CompletionSchema._declared_fields["n"].validators if isinstance(v, validate.Range))
+
+# What the schemas' @validates_schema methods (and the translation) check across fields, written
+# as JSON Schema so that the document calls valid what the gateway takes, and no more. Not
+# written here: that a tool message's tool_call_id and a named tool_choice name something
+# earlier in the request, and what only a model knows (reasoning_effort per model family).
+CROSS_FIELD_RULES = {
+    "CreateChatCompletionRequest": [
+        # Some user or assistant message must give Gemini something.
+        {"properties": {"messages": {"contains": {"anyOf": [
+            {"required": ["role", "tool_calls"],
+             "properties": {"role": {"const": "assistant"}, "tool_calls": {"type": "array", "minItems": 1}}},
+            {"required": ["role", "content"], "properties": {"role": {"enum": ["user", "assistant"]}, "content": {
+                "anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "contains": _PART_WITH_SOMETHING}]}}},
+        ]}}}},
+        {"if": {"required": ["tool_choice"], "properties": {"tool_choice": {"not": {"enum": ["none", "auto", None]}}}},
+         "then": {"required": ["tools"], "properties": {"tools": {"type": "array", "minItems": 1}}}},
+        {"if": {"required": ["top_logprobs"], "properties": {"top_logprobs": {"type": "integer", "minimum": 1}}},
+         "then": {"required": ["logprobs"], "properties": {"logprobs": {"const": True}}}},
+    ],
+    "CreateCompletionRequest": [
+        {"not": {"required": ["echo", "logprobs"],
+                 "properties": {"echo": {"const": True}, "logprobs": {"type": "integer"}}}},
+        # best_of is harmless when null or equal to n (1 when n is not set).
+        {"if": {"anyOf": [{"not": {"required": ["n"]}}, {"properties": {"n": {"type": "null"}}}]},
+         "then": {"properties": {"best_of": {"enum": [None, 1]}}}},
+        *({"if": {"required": ["n"], "properties": {"n": {"const": n}}},
+           "then": {"properties": {"best_of": {"enum": [None, n]}}}}
+          for n in range(_COMPLETION_N.min, _COMPLETION_N.max + 1)),
+    ],
+    "CreateEmbeddingRequest": [_not_both("task_type"), _not_both("title")],
+    "Message": [
+        {"if": _role_is("function"), "then": False,
+         "description": "Legacy function messages are refused: use tools and tool messages."},
+        {"if": _role_is("tool"), "then": {"required": ["tool_call_id"]}},
+        {"if": _role_is(*(role for role in ROLES if role != "assistant")),
+         "then": {"properties": {"tool_calls": {"anyOf": [{"type": "null"}, {"type": "array", "maxItems": 0}]}}}},
+        {"if": {**_role_is("assistant"), "required": ["role", "tool_calls"],
+                "properties": {"role": {"const": "assistant"}, "tool_calls": {"type": "array", "minItems": 1}}},
+         "else": {"required": ["content"], "properties": {"content": {"not": {"type": "null"}}}}},
+        {"if": _role_is(*TEXT_ONLY_ROLES), "then": {"properties": {"content": {"anyOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"properties": {"type": {"enum": ["text", "refusal"]}}}}]}}}},
+    ],
+    "ContentPart": [{"if": {"required": ["type"], "properties": {"type": {"const": kind}}},
+                     "then": {"required": [kind]}} for kind in PART_TYPES],
+    "File": [{"required": ["file_data"]}],
+    # Annotations (JSON Schema does not assert them); generators such as schemathesis use them.
+    "FunctionCall": [{"properties": {"arguments": {"contentMediaType": _JSON, "contentSchema": {"type": "object"}}}}],
+}
+
+
+def _model_names(schemas: dict, services: Services) -> None:
+    """What a request's `model` may be: a Gemini model id or a configured alias."""
+    settings = services.settings
+    for name, aliases in (("CreateChatCompletionRequest", settings.model_aliases),
+                          ("CreateCompletionRequest", settings.model_aliases),
+                          ("CreateEmbeddingRequest", settings.embedding_model_aliases)):
+        model = schemas[name]["properties"]["model"]
+        model["anyOf"] = [{"pattern": MODEL_ID_PATTERN}, {"enum": sorted(aliases)}]
+        model["description"] = ("A Gemini model id (optionally prefixed models/ or tunedModels/) or a configured "
+                                "alias; anything else is 400 invalid_model.")
 
 
 def _operation(op: Operation, operation_id: str, summary: str, parameters: list[dict]) -> dict:
@@ -245,6 +346,9 @@ def build_document(app: Flask) -> dict:
 
     document = spec.to_dict()
     _limits(document["components"]["schemas"], services)
+    _model_names(document["components"]["schemas"], services)
+    for name, rules in CROSS_FIELD_RULES.items():
+        document["components"]["schemas"][name]["allOf"] = copy.deepcopy(rules)
     return document
 
 

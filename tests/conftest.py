@@ -32,7 +32,10 @@ def gateway_settings(emulator, **overrides) -> Settings:
 
 @pytest.fixture(scope="session")
 def app(emulator):
-    return create_app(gateway_settings(emulator))
+    app = create_app(gateway_settings(emulator))
+    yield app
+    # Its pooled upstream sockets, left to the garbage collector, are ResourceWarnings (errors here).
+    app.extensions["gemini_proxy"].upstream.close()
 
 
 @pytest.fixture

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import current_app
+
+from .. import request_body
 
 from ..auth import KeyRing
 from ..config import Settings
-from ..errors import invalid_request
 from ..model_catalog import ModelCatalog
 from ..schemas import ChatCompletionSchema
 from ..schemas.completions import CompletionSchema
@@ -43,9 +44,4 @@ def services() -> Services:
 
 def json_body():
     """The request's JSON body, whatever its Content-Type (OpenAI accepts a missing one)."""
-    body = request.get_json(force=True, silent=True)
-    if body is None:
-        raise invalid_request(
-            "We could not parse the JSON body of your request. The body must be valid JSON "
-            "(sent with Content-Type: application/json).")
-    return body
+    return request_body.json_body(services().settings.max_json_depth)

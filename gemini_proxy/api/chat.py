@@ -1,6 +1,7 @@
 """POST /v1/chat/completions (and /chat/completions, which base_url="http://host:8000" clients call)."""
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Iterator
@@ -67,6 +68,9 @@ def fetch_media(messages: list[dict], settings: Settings) -> dict[str, tuple[str
                                allow_private=settings.media_allow_private_urls)
     fetched = {}
     for url, param in http_media_urls(messages):
+        if not settings.media_fetch_urls:
+            raise invalid_request("This gateway does not fetch media URLs (MEDIA_FETCH_URLS is off): send the "
+                                  "image as a data: URL.", param, "unsupported_parameter")
         if url not in fetched:
             try:
                 fetched[url] = media_fetch.fetch(url, limits)
@@ -78,7 +82,9 @@ def fetch_media(messages: list[dict], settings: Settings) -> dict[str, tuple[str
 def dropped_header(dropped: tuple[str, ...]) -> dict[str, str]:
     if not dropped:
         return {}
-    value = ", ".join(dropped)
+    # The paths hold the client's property names: escaped as in JSON strings (ASCII, no control
+    # characters), since a header can carry neither a line break nor, through gunicorn, non-Latin-1.
+    value = ", ".join(json.dumps(path)[1:-1] for path in dropped)
     if len(value) > _DROPPED_HEADER_MAX:
         value = value[:_DROPPED_HEADER_MAX].rsplit(", ", 1)[0] + ", ..."
     return {DROPPED_HEADER: value}

@@ -1,28 +1,30 @@
 """The request schema of POST /v1/chat/completions."""
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from .fields import Lenient, Present, StrictBoolean, StrictInteger, StrictNumber, StrictString, StringOrList
+from .fields import (INT32_MAX, INT32_MIN, Lenient, Present, StrictBoolean, StrictInteger, StrictNumber, StrictString,
+                     StringOrList, refuse_long_lists, refuse_unsupported)
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 TEXT_ONLY_ROLES = ("system", "developer", "tool")
 PART_TYPES = ("text", "image_url", "input_audio", "file", "refusal")
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high")
+MAX_SAFETY_SETTINGS = 32
 # Gemini's rule for function names (stricter than OpenAI's: no leading digit).
 FUNCTION_NAME = validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$",
                                 error="must start with a letter or _ and use only letters, digits, _ . : - (at most 64)")
 
 # Modelled OpenAI parameters this gateway cannot honour: refused by name, never dropped.
-# Each entry says which values are harmless (the parameter's "off" values).
+# Each entry lists the values that are harmless (the parameter's "off" values).
 UNSUPPORTED = {
-    "functions": lambda v: v in (None, []),
-    "function_call": lambda v: v in (None, "none", "auto"),
-    "modalities": lambda v: v in (None, ["text"]),
-    "audio": lambda v: v is None,
-    "logit_bias": lambda v: v in (None, {}),
-    "prediction": lambda v: v is None,
-    "web_search_options": lambda v: v is None,
+    "functions": (None, []),
+    "function_call": (None, "none", "auto"),
+    "modalities": (None, ["text"]),
+    "audio": (None,),
+    "logit_bias": (None, {}),
+    "prediction": (None,),
+    "web_search_options": (None,),
 }
 
 
@@ -39,7 +41,7 @@ class InputAudioSchema(Lenient):
 class FileSchema(Lenient):
     file_data = StrictString()
     filename = StrictString()
-    file_id = Present()
+    file_id = Present((None,))
 
     @validates_schema
     def _inline_only(self, data, **kwargs):
@@ -76,6 +78,10 @@ class Content(fields.Field):
 
     default_error_messages = {"invalid": "must be a string or an array of content parts"}
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._part = ContentPartSchema()
+
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
             return [{"type": "text", "text": value}]
@@ -87,7 +93,7 @@ class Content(fields.Field):
                 errors[index] = ["must be an object"]
                 continue
             try:
-                parts.append(ContentPartSchema().load(part))
+                parts.append(self._part.load(part))
             except ValidationError as exc:
                 errors[index] = exc.messages
         if errors:
@@ -100,11 +106,21 @@ class FunctionCallSchema(Lenient):
     arguments = StrictString(required=True)
 
 
+class GoogleToolCallSchema(Lenient):
+    """What Google's compatibility layer attaches to a tool call (and expects back with it)."""
+    thought_signature = StrictString(allow_none=True)
+
+
+class ToolCallExtraContentSchema(Lenient):
+    google = fields.Nested(GoogleToolCallSchema, allow_none=True, error_messages={"type": "must be an object"})
+
+
 class ToolCallSchema(Lenient):
     id = StrictString(required=True, validate=validate.Length(min=1))
     type = StrictString(validate=validate.OneOf(("function",)))
     function = fields.Nested(FunctionCallSchema, required=True)
-    extra_content = fields.Dict()
+    extra_content = fields.Nested(ToolCallExtraContentSchema, allow_none=True,
+                                  error_messages={"type": "must be an object"})
 
 
 class MessageSchema(Lenient):
@@ -112,8 +128,8 @@ class MessageSchema(Lenient):
     content = Content(allow_none=True)
     name = StrictString()
     tool_calls = fields.List(fields.Nested(ToolCallSchema), allow_none=True)
-    tool_call_id = StrictString()
-    function_call = Present()
+    tool_call_id = StrictString(validate=validate.Length(min=1))
+    function_call = Present((None,))
 
     @validates_schema
     def _shape_for_role(self, data, **kwargs):
@@ -183,6 +199,12 @@ class GoogleSchema(Lenient):
     safety_settings = fields.List(fields.Nested(SafetySettingSchema), allow_none=True)
     cached_content = StrictString(allow_none=True)
 
+    @pre_load
+    def _count_first(self, data, **kwargs):
+        # Gemini has about a dozen harm categories: one setting each is all a request needs.
+        refuse_long_lists(data, {"safety_settings": (MAX_SAFETY_SETTINGS, "settings")})
+        return data
+
 
 class ExtraBodySchema(Lenient):
     google = fields.Nested(GoogleSchema, allow_none=True)
@@ -197,11 +219,11 @@ class SamplingSchema(Lenient):
     model = StrictString(validate=validate.Length(min=1))
     temperature = StrictNumber(allow_none=True, validate=validate.Range(0, 2))
     top_p = StrictNumber(allow_none=True, validate=validate.Range(0, 1))
-    top_k = StrictInteger(allow_none=True, validate=validate.Range(min=1))
-    max_tokens = StrictInteger(allow_none=True, validate=validate.Range(min=1))
+    top_k = StrictInteger(allow_none=True, validate=validate.Range(1, INT32_MAX))
+    max_tokens = StrictInteger(allow_none=True, validate=validate.Range(1, INT32_MAX))
     stop = StringOrList(max_items=5, allow_none=True)
     n = StrictInteger(allow_none=True, validate=validate.Range(1, 8))
-    seed = StrictInteger(allow_none=True)
+    seed = StrictInteger(allow_none=True, validate=validate.Range(INT32_MIN, INT32_MAX))
     presence_penalty = StrictNumber(allow_none=True, validate=validate.Range(-2, 2))
     frequency_penalty = StrictNumber(allow_none=True, validate=validate.Range(-2, 2))
     stream = StrictBoolean(allow_none=True)
@@ -215,7 +237,7 @@ class SamplingSchema(Lenient):
 class ChatCompletionSchema(SamplingSchema):
     messages = fields.List(fields.Nested(MessageSchema), required=True,
                            validate=validate.Length(min=1, error="must be a non-empty array"))
-    max_completion_tokens = StrictInteger(allow_none=True, validate=validate.Range(min=1))
+    max_completion_tokens = StrictInteger(allow_none=True, validate=validate.Range(1, INT32_MAX))
     tools = fields.List(fields.Nested(ToolSchema), allow_none=True)
     tool_choice = ToolChoice(allow_none=True)
     parallel_tool_calls = StrictBoolean(allow_none=True)
@@ -223,25 +245,36 @@ class ChatCompletionSchema(SamplingSchema):
     logprobs = StrictBoolean(allow_none=True)
     top_logprobs = StrictInteger(allow_none=True, validate=validate.Range(0, 20))
 
-    functions = Present(allow_none=True)
-    function_call = Present(allow_none=True)
-    modalities = Present(allow_none=True)
-    audio = Present(allow_none=True)
-    logit_bias = Present(allow_none=True)
-    prediction = Present(allow_none=True)
-    web_search_options = Present(allow_none=True)
+    functions = Present(UNSUPPORTED["functions"])
+    function_call = Present(UNSUPPORTED["function_call"])
+    modalities = Present(UNSUPPORTED["modalities"])
+    audio = Present(UNSUPPORTED["audio"])
+    logit_bias = Present(UNSUPPORTED["logit_bias"])
+    prediction = Present(UNSUPPORTED["prediction"])
+    web_search_options = Present(UNSUPPORTED["web_search_options"])
 
-    def __init__(self, max_messages: int, **kwargs):
+    def __init__(self, max_messages: int, max_tools: int = 128, max_parts: int = 4096, **kwargs):
         super().__init__(**kwargs)
         self.max_messages = max_messages
+        self.max_tools = max_tools
+        self.max_parts = max_parts
+
+    @pre_load
+    def _count_first(self, data, **kwargs):
+        refuse_long_lists(data, {"messages": (self.max_messages, "messages"), "tools": (self.max_tools, "tools")})
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if isinstance(messages, list):
+            # Parts cost as much to check as messages do, and a body can hold far more of them.
+            parts = sum(len(items) for message in messages if isinstance(message, dict)
+                        for items in (message.get("content"), message.get("tool_calls")) if isinstance(items, list))
+            if parts > self.max_parts:
+                raise ValidationError(f"must have at most {self.max_parts} content parts and tool calls in all",
+                                      "messages")
+        return data
 
     @validates_schema
-    def _limits_and_unsupported(self, data, **kwargs):
-        if len(data.get("messages", ())) > self.max_messages:
-            raise ValidationError(f"must have at most {self.max_messages} messages", "messages")
-        for name, harmless in UNSUPPORTED.items():
-            if name in data and not harmless(data[name]):
-                raise ValidationError(f"`{name}` is not supported by this gateway", name)
+    def _unsupported(self, data, **kwargs):
+        refuse_unsupported(self, data)
 
     @validates_schema
     def _tool_choice_names_a_tool(self, data, **kwargs):

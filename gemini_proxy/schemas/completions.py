@@ -4,15 +4,10 @@ from __future__ import annotations
 from marshmallow import ValidationError, validate, validates_schema
 
 from .chat import SamplingSchema
-from .fields import Present, StrictBoolean, StrictInteger, TextInput
+from .fields import Present, StrictBoolean, StrictInteger, TextInput, refuse_unsupported
 
 # Modelled legacy parameters this gateway cannot honour, with their harmless values.
-UNSUPPORTED = {
-    "suffix": lambda v, request: v in (None, ""),
-    "logit_bias": lambda v, request: v in (None, {}),
-    # best_of > n means "generate more, return the best n": Gemini has no scoring of candidates.
-    "best_of": lambda v, request: v is None or v == (request.get("n") or 1),
-}
+UNSUPPORTED = {"suffix": (None, ""), "logit_bias": (None, {})}
 
 
 class CompletionSchema(SamplingSchema):
@@ -21,21 +16,22 @@ class CompletionSchema(SamplingSchema):
     echo = StrictBoolean(allow_none=True)
     logprobs = StrictInteger(allow_none=True, validate=validate.Range(0, 20))
 
-    suffix = Present(allow_none=True)
-    logit_bias = Present(allow_none=True)
-    best_of = Present(allow_none=True)
+    suffix = Present(UNSUPPORTED["suffix"])
+    logit_bias = Present(UNSUPPORTED["logit_bias"])
+    # Harmless when null or equal to n. More than n means "generate more, return the best n":
+    # Gemini has no scoring of candidates.
+    best_of = Present(None)
 
     def __init__(self, max_prompts: int, **kwargs):
         super().__init__(**kwargs)
         self.max_prompts = max_prompts
+        self.fields["prompt"].max_items = max_prompts
 
     @validates_schema
-    def _limits_and_unsupported(self, data, **kwargs):
-        if len(data["prompt"]) > self.max_prompts:
-            raise ValidationError(f"must have at most {self.max_prompts} prompts", "prompt")
-        for name, harmless in UNSUPPORTED.items():
-            if name in data and not harmless(data[name], data):
-                raise ValidationError(f"`{name}` is not supported by this gateway", name)
+    def _unsupported(self, data, **kwargs):
+        refuse_unsupported(self, data)
+        if data.get("best_of") is not None and data["best_of"] != (data.get("n") or 1):
+            raise ValidationError("`best_of` is not supported by this gateway", "best_of")
         if data.get("echo") and data.get("logprobs") is not None:
             # The usual reason to ask for both is scoring the prompt, and Gemini gives no
             # log probabilities for prompt tokens: refused rather than half answered.

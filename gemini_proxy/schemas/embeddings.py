@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ..translate.chat import google_extras
-from .fields import Lenient, StrictInteger, StrictString, TextInput
+from .fields import INT32_MAX, Lenient, StrictInteger, StrictString, TextInput
 
 ENCODING_FORMATS = ("float", "base64")
 
@@ -23,7 +22,7 @@ class EmbeddingSchema(Lenient):
     model = StrictString(validate=validate.Length(min=1))
     input = TextInput(required=True)
     encoding_format = StrictString(allow_none=True, validate=validate.OneOf(ENCODING_FORMATS))
-    dimensions = StrictInteger(allow_none=True, validate=validate.Range(min=1))
+    dimensions = StrictInteger(allow_none=True, validate=validate.Range(1, INT32_MAX))
     user = StrictString(allow_none=True)
     # The openai SDK sends extra_body={"task_type": ...} as top-level fields.
     task_type = StrictString(allow_none=True, validate=validate.Length(min=1))
@@ -34,12 +33,11 @@ class EmbeddingSchema(Lenient):
     def __init__(self, max_inputs: int, **kwargs):
         super().__init__(**kwargs)
         self.max_inputs = max_inputs
+        self.fields["input"].max_items = max_inputs
 
     @validates_schema
-    def _limits_and_options(self, data, **kwargs):
-        if len(data["input"]) > self.max_inputs:
-            raise ValidationError(f"must have at most {self.max_inputs} items", "input")
-        google = google_extras(data)
+    def _options(self, data, **kwargs):
+        googles = [data.get("google") or {}, (data.get("extra_body") or {}).get("google") or {}]
         for name in ("task_type", "title"):
-            if data.get(name) is not None and google.get(name) is not None:
+            if data.get(name) is not None and any(google.get(name) is not None for google in googles):
                 raise ValidationError(f"set `{name}` or extra_body.google.{name}, not both", name)

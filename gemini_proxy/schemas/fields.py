@@ -2,7 +2,7 @@
 booleans) and the unions OpenAI uses (string-or-list)."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 
 class Lenient(Schema):
@@ -21,10 +21,19 @@ class StrictNumber(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+# Gemini's integer fields are int32: a larger value is refused here, naming the parameter.
+INT32_MIN, INT32_MAX = -2**31, 2**31 - 1
+
+
 class StrictInteger(fields.Integer):
+    """An integer, and so a whole-number float (1.0): JSON does not tell 1 from 1.0, and JSON
+    Schema calls 1.0 an integer. Every use gives a validate.Range with both ends (a test checks)."""
+
     default_error_messages = {"invalid": "must be an integer"}
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) is float and value.is_integer():
+            return int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.make_error("invalid")
         return value
@@ -58,20 +67,48 @@ class StringOrList(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        if not isinstance(items, list):
             raise self.make_error("invalid")
         if len(items) > self.max_items:
             raise self.make_error("too_long", max=self.max_items)
+        if not all(isinstance(item, str) for item in items):
+            raise self.make_error("invalid")
         if not all(items):
             raise self.make_error("empty")
         return items
 
 
+def refuse_long_lists(data, limits: dict[str, tuple[int, str]]) -> None:
+    """A pre_load check: each list named in `limits` ({name: (most items, what they are)}) is
+    counted before any of its items is validated. Validating first, 100,000 messages cost
+    seconds of CPU before the limit refused them."""
+    if not isinstance(data, dict):
+        return
+    for name, (most, what) in limits.items():
+        value = data.get(name)
+        if isinstance(value, list) and len(value) > most:
+            raise ValidationError(f"must have at most {most} {what}", name)
+
+
 class Present(fields.Field):
-    """Modelled so that a request using it is refused by name, not silently dropped."""
+    """Modelled so that a request using it is refused by name, not silently dropped.
+    `harmless` are its "off" values, taken and ignored (the OpenAPI document lists them);
+    None: the schema decides (a value that depends on another field)."""
+
+    def __init__(self, harmless: tuple | None, **kwargs):
+        super().__init__(**{"allow_none": harmless is None or None in harmless, **kwargs})
+        self.harmless = harmless
 
     def _deserialize(self, value, attr, data, **kwargs):
         return value
+
+
+def refuse_unsupported(schema: Schema, data: dict) -> None:
+    """A validates_schema check: a Present field with a value other than its harmless ones."""
+    for name, field in schema.fields.items():
+        harmless = field.harmless if isinstance(field, Present) else None
+        if harmless is not None and name in data and data[name] not in harmless:
+            raise ValidationError(f"`{name}` is not supported by this gateway", name)
 
 def _is_token_array(value) -> bool:
     """OpenAI also takes pre-tokenised input: a list of token ids, or a list of such lists."""
@@ -82,7 +119,8 @@ def _is_token_array(value) -> bool:
 
 class TextInput(fields.Field):
     """A string or a non-empty list of strings, always loaded as a list. Every text must have
-    something to embed (Gemini refuses blank content); errors name the field, not an index."""
+    something to embed (Gemini refuses blank content); errors name the field, not an index.
+    A list is counted (max_items, set by the schema) before its items are looked at."""
 
     default_error_messages = {
         "invalid": "must be a string or an array of strings",
@@ -90,7 +128,12 @@ class TextInput(fields.Field):
         "empty_list": "must be a non-empty array",
         "blank": "must not be an empty string",
         "blank_item": "item {index} is an empty string",
+        "too_long": "must have at most {max} items",
     }
+
+    def __init__(self, max_items: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.max_items = max_items
 
     def _deserialize(self, value, attr, data, **kwargs):
         if _is_token_array(value):
@@ -99,7 +142,11 @@ class TextInput(fields.Field):
             if not value.strip():
                 raise self.make_error("blank")
             return [value]
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        if not isinstance(value, list):
+            raise self.make_error("invalid")
+        if self.max_items is not None and len(value) > self.max_items:
+            raise self.make_error("too_long", max=self.max_items)
+        if not all(isinstance(item, str) for item in value):
             raise self.make_error("invalid")
         if not value:
             raise self.make_error("empty_list")

@@ -113,7 +113,8 @@ def _output_config(request: dict, dropped: list[str]) -> dict:
     config = {}
     if response_format["type"] in RESPONSE_MIME_TYPES:
         config["response_mime_type"] = RESPONSE_MIME_TYPES[response_format["type"]]
-    if response_format["type"] == "json_schema":
+    # OpenAI's json_schema.schema is optional: without one the answer is JSON of any shape.
+    if response_format["type"] == "json_schema" and "schema" in response_format["json_schema"]:
         config["response_json_schema"] = sanitize(
             response_format["json_schema"]["schema"], "response_format.json_schema.schema", dropped)
     return config
@@ -135,7 +136,7 @@ def gemini_request(request: dict, settings: Settings, *, signatures: Mapping[str
         raise invalid_model()
     family = family_of(model)
     history = History(signatures=signatures, fetched=fetched, max_media_bytes=settings.max_media_bytes,
-                      needs_signatures=family.needs_signatures)
+                      needs_signatures=family.needs_signatures, max_json_depth=settings.max_json_depth)
     system_instruction, contents = contents_from_messages(request["messages"], history)
     dropped: list[str] = []
     config = {**generation_config(request, settings), **_output_config(request, dropped),

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from .. import media
+from .. import json_limits, media
 from ..errors import invalid_request
 
 SYSTEM_ROLES = frozenset({"system", "developer"})
@@ -24,15 +23,16 @@ class History:
     fetched: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)  # http(s) URL -> (mime, bytes)
     max_media_bytes: int = 20 * 1024 * 1024
     needs_signatures: bool = False
+    max_json_depth: int = 128  # of tool call arguments and tool results
 
 
-def signature_bytes(signature: str) -> bytes:
+def signature_bytes(signature: str, param: str | None = None) -> bytes:
     """Gemini's signatures are base64 (standard from Google, URL-safe from the SDK)."""
     text = signature.strip().replace("-", "+").replace("_", "/")
     try:
         return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):
-        raise invalid_request("A thought signature is not valid base64.") from None
+        raise invalid_request("A thought signature is not valid base64.", param) from None
 
 
 def _media_part(part: dict, param: str, history: History) -> dict:
@@ -72,16 +72,17 @@ def parts_from_content(content: list[dict], param: str, history: History) -> lis
     return parts
 
 
-def _call_part(call: dict, param: str, signature: str | None) -> dict:
+def _call_part(call: dict, param: str, signature: str | None, history: History) -> dict:
     try:
-        args = json.loads(call["function"]["arguments"] or "{}")
-    except ValueError:
-        raise invalid_request("Function call arguments must be a JSON string.", f"{param}.function.arguments") from None
+        args = json_limits.loads(call["function"]["arguments"] or "{}", history.max_json_depth)
+    except json_limits.JsonRefused as refused:
+        raise invalid_request(f"Function call arguments must be a JSON string: {refused}.",
+                              f"{param}.function.arguments") from None
     if not isinstance(args, dict):
         raise invalid_request("Function call arguments must encode a JSON object.", f"{param}.function.arguments")
     part = {"function_call": {"name": call["function"]["name"], "args": args}}
     if signature:
-        part["thought_signature"] = signature_bytes(signature)
+        part["thought_signature"] = signature_bytes(signature, f"{param}.extra_content.google.thought_signature")
     return part
 
 
@@ -90,22 +91,23 @@ def _assistant_parts(message: dict, param: str, history: History) -> list[dict]:
     for index, call in enumerate(message.get("tool_calls") or ()):
         google = (call.get("extra_content") or {}).get("google") or {}
         signature = history.signatures.get(call["id"]) or google.get("thought_signature")
-        part = _call_part(call, f"{param}.tool_calls[{index}]", signature)
+        part = _call_part(call, f"{param}.tool_calls[{index}]", signature, history)
         if index == 0 and "thought_signature" not in part and history.needs_signatures:
             part["thought_signature"] = DUMMY_SIGNATURE
         parts.append(part)
     return parts
 
 
-def _tool_result_part(message: dict, param: str, names: Mapping[str, str]) -> dict:
+def _tool_result_part(message: dict, param: str, names: Mapping[str, str], history: History) -> dict:
     call_id = message.get("tool_call_id")
     if call_id not in names:
         raise invalid_request(f"No assistant tool call with id {call_id!r} precedes this tool message.",
                               f"{param}.tool_call_id")
     text = "".join(part.get("text", "") for part in message.get("content") or ())
     try:
-        result = json.loads(text)
-    except ValueError:
+        result = json_limits.loads(text, history.max_json_depth)
+    except json_limits.JsonRefused:
+        # A tool may answer with any text: what is not JSON within the limits goes as text.
         result = text
     # Gemini's functionResponse.response is a JSON object.
     response = result if isinstance(result, dict) else {"result": result}
@@ -128,7 +130,7 @@ def contents_from_messages(messages: list[dict], history: History = History()) -
             names.update((call["id"], call["function"]["name"]) for call in message.get("tool_calls") or ())
             parts = _assistant_parts(message, param, history)
         elif role == "tool":
-            parts = [_tool_result_part(message, param, names)]
+            parts = [_tool_result_part(message, param, names, history)]
         else:
             parts = parts_from_content(message["content"], f"{param}.content", history)
         if not parts:

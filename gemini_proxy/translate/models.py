@@ -15,6 +15,8 @@ UNKNOWN_CREATED = 0
 # A client's model name becomes part of an upstream URL path only when it matches this:
 # anything else ("../files?", "a#frag", "x?key=...") could steer the gateway's own key elsewhere.
 _MODEL_ID = re.compile(r"(?:models/|(tunedModels/))?([A-Za-z0-9][A-Za-z0-9._-]{0,127})")
+# The same rule as a JSON Schema pattern, for the OpenAPI document.
+MODEL_ID_PATTERN = r"^(?:models/|tunedModels/)?[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 
 def gemini_model_id(name: str) -> str | None:

@@ -30,9 +30,14 @@ def document(app):
     return response.get_json()
 
 
-def conforms(document, component, body):
+def document_validator(document, pointer: str) -> Draft202012Validator:
+    """A validator for the schema at `pointer` (a JSON pointer into the document)."""
     registry = Registry().with_resource(DOC_URI, Resource.from_contents(document, default_specification=DRAFT202012))
-    validator = Draft202012Validator({"$ref": f"{DOC_URI}#/components/schemas/{component}"}, registry=registry)
+    return Draft202012Validator({"$ref": f"{DOC_URI}#{pointer}"}, registry=registry)
+
+
+def conforms(document, component, body, pointer=None):
+    validator = document_validator(document, pointer or f"/components/schemas/{component}")
     errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in validator.iter_errors(body)]
     assert not errors, f"{component}: {errors[:5]}"
 
@@ -92,8 +97,15 @@ def test_streaming_and_errors_are_documented(document):
     chat = document["paths"]["/v1/chat/completions"]["post"]
     ok = chat["responses"]["200"]["content"]
     assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/ChatCompletion"}
-    assert ok["text/event-stream"]["x-sse-data"] == {"$ref": "#/components/schemas/ChatCompletionChunk"}
-    assert "data: [DONE]" in ok["text/event-stream"]["schema"]["description"]
+    # One event as parsed from the stream: its data is a chunk, an error, or [DONE].
+    event = ok["text/event-stream"]["schema"]
+    assert event["type"] == "object" and event["required"] == ["data"]
+    assert event["properties"]["data"]["anyOf"] == [
+        {"type": "string", "contentMediaType": "application/json",
+         "contentSchema": {"$ref": "#/components/schemas/ChatCompletionChunk"}},
+        {"type": "string", "contentMediaType": "application/json", "contentSchema": {"$ref": "#/components/schemas/Error"}},
+        {"type": "string", "const": "[DONE]"}]
+    assert "data: [DONE]" in event["description"]
     assert chat["responses"]["400"] == {"$ref": "#/components/responses/InvalidRequest"}
     too_many = document["components"]["responses"]["RateLimited"]
     assert "Retry-After" in too_many["headers"]
@@ -144,6 +156,58 @@ def test_stream_events_match_their_documented_schema(client, document, path, bod
     assert events[-1] == "[DONE]" and len(events) > 2
     for data in events[:-1]:
         conforms(document, component, json.loads(data))
+    # Each event as a client's SSE parser reads it matches the text/event-stream schema.
+    pointer = f"/paths/{path.replace('/', '~1')}/post/responses/200/content/text~1event-stream/schema"
+    for data in events:
+        conforms(document, "event", {"data": data, "event": "message"}, pointer)
+    assert not document_validator(document, pointer).is_valid({"data": 42, "event": "message"})
+
+
+def tool_call_turns(**tool_message):
+    return [{"role": "user", "content": "Call f"},
+            {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "content": "done", **tool_message}]
+
+
+@pytest.mark.parametrize("fields, valid", [
+    ({"max_tokens": 5.0, "n": 1.0, "seed": -3.0, "top_k": 2.0}, True),  # JSON Schema's integers include 5.0
+    ({"max_tokens": 5.5}, False),
+    ({"model": "gpt-4o-mini"}, True),  # an alias
+    ({"model": "models/gemini-2.5-flash"}, True),
+    ({"model": "../cachedContents?x="}, False),
+    ({"messages": [{"role": "user", "content": ""}]}, False),  # nothing for Gemini
+    ({"messages": [{"role": "system", "content": "Be terse."}]}, False),
+    ({"tool_choice": "required"}, False),  # without tools
+    ({"logprobs": False, "top_logprobs": 2}, False),
+    ({"logit_bias": {}, "functions": [], "modalities": ["text"], "audio": None}, True),  # their "off" values
+    ({"logit_bias": {"50256": -100}}, False),
+    ({"seed": 2**31}, False),
+    ({"messages": tool_call_turns(tool_call_id="c1")}, True),
+    ({"messages": tool_call_turns()}, False),  # a tool message without tool_call_id
+    ({"messages": tool_call_turns(tool_call_id="")}, False),
+    ({"messages": [{"role": "function", "name": "f", "content": "x"}]}, False),
+    ({"messages": [{"role": "user", "content": "x", "function_call": {"name": "f"}}]}, False),
+    ({"messages": [{"role": "user"}]}, False),
+    ({"messages": [{"role": "user", "content": None}]}, False),
+    ({"messages": [{"role": "user", "content": "x", "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]}, False),
+    ({"messages": [{"role": "system", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}]},
+                   {"role": "user", "content": "x"}]}, False),
+    ({"messages": [{"role": "system", "content": [{"type": "refusal", "refusal": "no"}]},
+                   {"role": "user", "content": "x"}]}, True),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, False),
+    ({"messages": [{"role": "user", "content": [{"type": "file", "file": {"file_id": "file-1"}}]}]}, False),
+    ({"messages": [{"role": "user", "content": [{"type": "file", "file": {"filename": "a.txt"}}]}]}, False),
+    ({"messages": [{"role": "user", "content": [{"type": "file", "file": {"file_data": "aGk=", "filename": "a.txt"}}]}]},
+     True),
+])
+def test_the_document_calls_valid_what_the_gateway_takes(client, document, fields, valid):
+    body = {**ask(), **fields}
+    in_document = document_validator(document, "/components/schemas/CreateChatCompletionRequest").is_valid(body)
+    response = client.post("/v1/chat/completions", json=body)
+    assert (in_document, response.status_code == 200) == (valid, valid), response.get_data(as_text=True)[:300]
+    if not valid:
+        assert response.status_code == 400
 
 
 def test_docs_page_is_swagger_ui_served_by_the_app(client):

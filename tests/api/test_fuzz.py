@@ -1,0 +1,58 @@
+"""Property test of every operation in the app's own /openapi.json (schemathesis over WSGI, the
+emulator behind the real SDK): valid and invalid requests alike get no 500, and every error
+is OpenAI's envelope. Bounded to about a minute; docs/fuzzing.md has the long campaign
+against a running gateway.
+
+Media URLs are refused (MEDIA_FETCH_URLS off), so a fuzzed image URL can never make the
+gateway fetch anything, or wait on a network."""
+from collections import Counter
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
+
+from gemini_proxy import create_app
+from gemini_proxy.api import EXTENSION
+from tests.conftest import gateway_settings
+
+# Requests per generation mode, spread over every operation of the document (about 0.5 minute
+# each on the 2-CPU machine BENCHMARKS.md describes).
+EXAMPLES = 200
+
+
+@pytest.fixture(scope="module")
+def fuzzed_app(emulator):
+    app = create_app(gateway_settings(emulator, media_fetch_urls=False, models_cache_seconds=60,
+                                      max_body_bytes=1024 * 1024))
+    yield app
+    app.extensions[EXTENSION].upstream.close()
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
+def test_no_input_gets_a_500_and_every_error_is_openai_s_envelope(fuzzed_app, mode):
+    # The unprefixed aliases (/chat/completions...) are the same views: fuzzing them twice buys nothing.
+    api = schemathesis.openapi.from_wsgi("/openapi.json", fuzzed_app).exclude(
+        path_regex=r"^/(chat/completions|completions|embeddings|models)")
+    statuses: Counter = Counter()
+
+    @given(case=api.as_strategy(mode))
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    def request_is_answered_properly(case):
+        response = case.call()
+        statuses[response.status_code] += 1
+        assert response.status_code < 500, f"{response.status_code}: {response.text[:500]}\n{case.as_curl_command()}"
+        if response.status_code >= 400:
+            assert response.headers["content-type"][0].startswith("application/json"), response.text[:300]
+            error = response.json()["error"]
+            assert set(error) == {"message", "type", "param", "code"}, error
+            assert isinstance(error["message"], str) and error["message"]
+            if response.status_code == 405:
+                assert response.headers.get("allow"), "a 405 without Allow"
+
+    request_is_answered_properly()
+    assert sum(statuses.values()) >= EXAMPLES // 2, statuses
+    if mode == GenerationMode.POSITIVE:
+        # The run reached the gateway's answers (the emulator's), not only its refusals.
+        assert statuses[200] >= EXAMPLES // 5, statuses
