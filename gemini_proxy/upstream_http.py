@@ -62,9 +62,8 @@ class ConnectionPool(httpx2.BaseTransport):
     def _exchange(self, origin: Origin, request: httpx2.Request, timeouts: dict):
         body = request.read()
         target = request.url.raw_path.decode("ascii")
-        fresh = False
         while True:
-            connection, reused = self._checkout(origin, fresh)
+            connection, reused = self._checkout(origin)
             sending = True
             try:
                 if connection.sock is None:
@@ -81,17 +80,13 @@ class ConnectionPool(httpx2.BaseTransport):
                 connection.close()
                 if not reused:  # a kept-alive connection closed by Gemini meanwhile: once more on a new one
                     raise httpx2.RemoteProtocolError(f"Gemini closed the connection: {exc!r}") from exc
-                # Not on another idle one: each try sends the whole generation again, and a Gemini
-                # that drops every request would get it once per idle connection (up to 128).
-                fresh = True
             except BaseException as exc:
                 connection.close()
                 raise _transport_error(exc, sending) from exc
 
-    def _checkout(self, origin: Origin, fresh: bool = False) -> tuple[http.client.HTTPConnection, bool]:
-        """An idle kept-alive connection to `origin` (most recently used first), or a new one
-        (always, when `fresh`)."""
-        idle = None if fresh else self._idle.get(origin)
+    def _checkout(self, origin: Origin) -> tuple[http.client.HTTPConnection, bool]:
+        """An idle kept-alive connection to `origin` (most recently used first), or a new one."""
+        idle = self._idle.get(origin)
         now = time.monotonic()
         while idle:
             try:

@@ -133,25 +133,6 @@ def test_a_connection_closed_by_the_server_while_idle_is_replaced_and_the_reques
     assert (server.connections, server.requests) == (2, 2)
 
 
-def drop(conn):
-    return "close"
-
-
-def test_a_request_dropped_on_a_kept_alive_connection_is_sent_once_more_on_a_new_one_only(serve):
-    # Three idle kept-alive connections, then a Gemini that drops every request before answering:
-    # the request goes out twice (the reused connection, then a new one), not once per idle one.
-    server = serve(ok(), ok(), ok(), *[drop] * 8)
-    with client() as http:
-        with (http.stream("POST", server.url + "/a", content=b"{}") as a,
-              http.stream("POST", server.url + "/b", content=b"{}") as b,
-              http.stream("POST", server.url + "/c", content=b"{}") as c):
-            assert [r.read() for r in (a, b, c)] == [b'{"ok": true}'] * 3
-        assert server.connections == 3
-        with pytest.raises(httpx2.RemoteProtocolError):
-            http.post(server.url + "/generate", content=b"{}")
-    assert (server.connections, server.requests) == (4, 5)
-
-
 def test_streamed_body_is_handed_on_as_it_arrives(serve):
     server = serve(slow_stream)
     with client() as http, http.stream("POST", server.url + "/s", content=b"{}") as response:
