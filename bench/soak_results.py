@@ -1,9 +1,10 @@
-"""The soak's vocabulary and verdicts, as pure functions of its results (no processes, no I/O
-except `update_docs`): which faults are injected, how one stream's answer is classified, the
+"""The soak's vocabulary and verdicts, as pure functions of its results (no processes; files
+only in `update_docs`): which faults are injected, how one stream's answer is classified, the
 checks (lost, hung, file descriptors and memory after idle, each against a stated bound) and the
 Markdown that docs/reliability.md carries.
 
-bench/soak.py imports it as `soak_results`; the tests as `bench.soak_results`.
+bench/soak.py imports it as `soak_results`; the tests as `bench.soak_results`. As a script,
+`python bench/soak_results.py RESULTS.json [DOCS.md]` writes the Markdown of a stored run again.
 """
 from __future__ import annotations
 

@@ -1,14 +1,19 @@
 """The soak's verdicts (bench/soak_results.py), without running it: how one stream's answer is
-classified, and that each check fails on what it is meant to catch."""
+classified, that each check fails on what it is meant to catch, and that docs/reliability.md's
+soak figures are generated from a stored run, not edited by hand."""
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 import pytest
 
 from bench import soak_results
 from bench.soak_results import (COMPLETE, ERROR_EVENT, FAULTS, HUNG, LEFT, MB, NONE, THREAD_ALLOWANCE,
                                 WORKER_ALLOWANCE, Reading, evaluate, outcome)
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("reading, expected", [
@@ -169,3 +174,14 @@ def test_update_docs_replaces_only_the_generated_section(tmp_path):
     assert text.startswith("# Reliability\n\nWritten by hand.\n") and text.endswith("\nAfter, by hand.\n")
     assert "first figures" not in text and soak_results.generated_section(text) == ("bench/results/b.json", "second figures\n")
 
+
+def test_the_docs_carry_the_figures_of_a_stored_soak_run():
+    section = soak_results.generated_section((ROOT / "docs" / "reliability.md").read_text())
+    assert section, "no generated soak section: python bench/soak.py --seconds 600 --docs docs/reliability.md"
+    source, body = section
+    results = json.loads((ROOT / source).read_text())
+    assert results["plan"]["streams"] >= 300 and results["plan"]["fault_rate"] >= 0.05
+    results["checks"] = evaluate(results)
+    assert body == soak_results.markdown(results), (
+        f"docs/reliability.md's soak section is not what {source} gives: "
+        f"python bench/soak_results.py {source} docs/reliability.md")
