@@ -24,6 +24,7 @@ from gunicorn import glogging
 load_dotenv()
 
 from gemini_proxy.config import Settings  # noqa: E402  (after .env is loaded)
+from gemini_proxy.logs import redact_access_atoms  # noqa: E402
 from gemini_proxy.emulator.process import start_process, stop_process  # noqa: E402
 
 bind = os.environ.get("BIND", "127.0.0.1:8000").split(",")
@@ -60,10 +61,14 @@ errorlog = "-"
 class _Logger(glogging.Logger):
     """gunicorn's logger, except that access lines are written (and their fields built) only when
     ACCESS_LOG asks for them: with a logging config (below) gunicorn would write them all, and the
-    app's request log says more."""
+    app's request log says more. Their fields carry no credentials."""
 
     def _compute_access_log_enabled(self):
         return bool(self.cfg.accesslog)
+
+    def atoms(self, resp, req, environ, request_time):
+        # A client may put its key in the URL (?key=...): never into the log.
+        return redact_access_atoms(super().atoms(resp, req, environ, request_time))
 
 
 logger_class = _Logger

@@ -176,6 +176,19 @@ def test_access_log_lines_when_asked_for(emulator_process, tmp_path):
     assert '"POST /v1/chat/completions HTTP/1.1" 200' in access["message"]
 
 
+def test_access_log_never_shows_a_key_put_in_the_url(emulator_process, tmp_path):
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as sink:
+        gateway = start_gunicorn(GEMINI_BASE_URL=emulator_process, ACCESS_LOG="-", stderr=sink,
+                                 ACCESS_LOG_FORMAT='%(r)s %(q)s %({authorization}i)s %({raw_uri}e)s')
+        for query in ("key=AIza-in-url", "api_key=sk-in-url&x=1"):
+            requests.get(f"{gateway.url}/v1/models?{query}", headers=bearer("sk-in-header"), timeout=30)
+        gateway.stop()
+    text = log.read_text()
+    assert "/v1/models?key=[REDACTED]" in text and "api_key=[REDACTED]&x=1" in text
+    assert not any(secret in text for secret in ("AIza-in-url", "sk-in-url", "sk-in-header"))
+
+
 def test_sigterm_finishes_streams_and_refuses_new_connections(server):
     gateway = server()
     body = {**CHAT, "stream": True, "messages": [{"role": "user", "content": "[emulator tps=40 tokens=80]"}]}
