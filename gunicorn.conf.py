@@ -28,7 +28,11 @@ from gemini_proxy.logs import redact_access_atoms  # noqa: E402
 from gemini_proxy.emulator.process import start_process, stop_process  # noqa: E402
 
 bind = os.environ.get("BIND", "127.0.0.1:8000").split(",")
-worker_class = "gthread"
+# gunicorn's gthread worker, plus: on SIGTERM new connections are refused and /readyz answers
+# 503 at once, answers still open near the end of the graceful timeout are ended with an error,
+# requests must arrive within REQUEST_READ_TIMEOUT, and gunicorn's own errors are JSON
+# (gemini_proxy/worker.py says why).
+worker_class = "gemini_proxy.worker.GatewayWorker"
 # Two worker processes per CPU of the 2-CPU machine measured in BENCHMARKS.md: each has its own
 # GIL, so four keep both CPUs busy where two left gaps (about +20% throughput; 1000 concurrent
 # streams' first tokens p99 954 -> 650 ms), at about 90 MB per worker.

@@ -58,6 +58,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also refuses nan
+        raise ValueError("must be 0 or more")
+    return value
+
+
 def _bool(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -144,6 +151,8 @@ class Settings:
     log_prompts: bool = field(default=False, metadata={"env": "LOG_PROMPTS", "cast": _bool})
     # Set by gunicorn.conf.py so that /metrics adds up every worker.
     metrics_dir: str | None = field(default=None, metadata={"env": "PROMETHEUS_MULTIPROC_DIR", "cast": _optional(str)})
+    # Seconds a client may take to send a whole request (line, headers, body) to gunicorn; 0: no limit.
+    request_read_timeout: float = field(default=30.0, metadata={"env": "REQUEST_READ_TIMEOUT", "cast": _non_negative})
 
     def __post_init__(self):
         names = {"DEFAULT_MODEL": self.default_model, "DEFAULT_EMBEDDING_MODEL": self.default_embedding_model,

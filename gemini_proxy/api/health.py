@@ -2,9 +2,10 @@
 /metrics (Prometheus, every gunicorn worker added up)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from ..readiness import DRAINING
 from . import services
 
 bp = Blueprint("health", __name__)
@@ -17,6 +18,8 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
+    if request.environ.get(DRAINING):
+        return {"status": "unavailable", "reason": "draining: the server is shutting down"}, 503
     ready, reason = services().readiness.check()
     return {"status": "ready" if ready else "unavailable", "reason": reason}, 200 if ready else 503
 
