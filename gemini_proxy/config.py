@@ -151,6 +151,8 @@ class Settings:
     log_prompts: bool = field(default=False, metadata={"env": "LOG_PROMPTS", "cast": _bool})
     # Set by gunicorn.conf.py so that /metrics adds up every worker.
     metrics_dir: str | None = field(default=None, metadata={"env": "PROMETHEUS_MULTIPROC_DIR", "cast": _optional(str)})
+    # /metrics needs `Authorization: Bearer <token>` when set; unset: open to whoever reaches it.
+    metrics_token: str | None = field(default=None, repr=False, metadata={"env": "METRICS_TOKEN", "cast": _optional(str)})
     # Seconds a client may take to send a whole request (line, headers, body) to gunicorn; 0: no limit.
     request_read_timeout: float = field(default=30.0, metadata={"env": "REQUEST_READ_TIMEOUT", "cast": _non_negative})
 

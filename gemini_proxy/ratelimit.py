@@ -34,6 +34,11 @@ def reset_text(seconds: float) -> str:
     return f"{minutes}m{secs}s" if minutes else f"{secs}s"
 
 
+def _counted(client: Client) -> str:
+    """Whom a limit counts: the key (by digest), never its label, which several keys may share."""
+    return client.limit_id or client.name
+
+
 class RateLimits:
     def __init__(self, settings: Settings):
         self._storage = storage_from_string(settings.redis_url or "memory://", wrap_exceptions=True)
@@ -50,9 +55,9 @@ class RateLimits:
         """Counts the request; a 429 when the minute's requests or tokens are spent."""
         items = self._items(client)
         try:
-            if "tokens" in items and not self._limiter.test(items["tokens"], NAMESPACE, "tokens", client.name):
+            if "tokens" in items and not self._limiter.test(items["tokens"], NAMESPACE, "tokens", _counted(client)):
                 raise self._exceeded("tokens", items["tokens"], client)
-            if "requests" in items and not self._limiter.hit(items["requests"], NAMESPACE, "requests", client.name):
+            if "requests" in items and not self._limiter.hit(items["requests"], NAMESPACE, "requests", _counted(client)):
                 raise self._exceeded("requests", items["requests"], client)
         except StorageError as exc:
             # A limiter that cannot count must not take the gateway down with it.
@@ -62,12 +67,12 @@ class RateLimits:
         item = self._items(client).get("tokens")
         if item and tokens > 0:
             try:
-                self._limiter.hit(item, NAMESPACE, "tokens", client.name, cost=tokens)
+                self._limiter.hit(item, NAMESPACE, "tokens", _counted(client), cost=tokens)
             except StorageError as exc:
                 log.warning("rate limit storage unavailable, %d tokens not counted: %s", tokens, exc)
 
     def _exceeded(self, kind: str, item: RateLimitItemPerMinute, client: Client) -> ApiError:
-        wait = max(0.0, self._limiter.get_window_stats(item, NAMESPACE, kind, client.name).reset_time - time.time())
+        wait = max(0.0, self._limiter.get_window_stats(item, NAMESPACE, kind, _counted(client)).reset_time - time.time())
         return ApiError(
             429, f"Rate limit reached for {KINDS[kind]} on key {client.name}: limit {item.amount}. "
                  f"Please try again in {reset_text(wait)}.",
@@ -77,7 +82,7 @@ class RateLimits:
         headers = {}
         try:
             for kind, item in self._items(client).items():
-                stats = self._limiter.get_window_stats(item, NAMESPACE, kind, client.name)
+                stats = self._limiter.get_window_stats(item, NAMESPACE, kind, _counted(client))
                 headers[f"x-ratelimit-limit-{kind}"] = str(item.amount)
                 headers[f"x-ratelimit-remaining-{kind}"] = str(max(0, stats.remaining))
                 headers[f"x-ratelimit-reset-{kind}"] = reset_text(stats.reset_time - time.time())

@@ -1,10 +1,11 @@
 """Operations: /healthz (the process is alive), /readyz (Gemini answers with our key),
-/metrics (Prometheus, every gunicorn worker added up)."""
+/metrics (Prometheus, every gunicorn worker added up; METRICS_TOKEN protects it)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from ..auth import check_metrics_token
 from ..readiness import DRAINING
 from . import services
 
@@ -26,4 +27,6 @@ def readyz():
 
 @bp.get("/metrics")
 def metrics():
-    return Response(services().telemetry.metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
+    app = services()
+    check_metrics_token(request.headers, app.settings.metrics_token)
+    return Response(app.telemetry.metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
