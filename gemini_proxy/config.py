@@ -65,6 +65,15 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _one_of(*choices: str):
+    def convert(text: str) -> str:
+        value = text.strip().lower()
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+    return convert
+
+
 def _bool(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -142,6 +151,9 @@ class Settings:
     rate_limit_tpm: int = field(default=0, metadata={"env": "RATE_LIMIT_TPM", "cast": int})
     # Shared counters for several workers and machines; unset: in memory, per worker process.
     redis_url: str | None = field(default=None, repr=False, metadata={"env": "REDIS_URL", "cast": _optional(str)})
+    # When Redis cannot be reached: "open" admits requests uncounted, "closed" refuses them (503).
+    rate_limit_failure_mode: str = field(default="open", metadata={"env": "RATE_LIMIT_FAILURE_MODE",
+                                                                   "cast": _one_of("open", "closed")})
 
     # Operations.
     ready_cache_seconds: float = field(default=5.0, metadata={"env": "READY_CACHE_SECONDS", "cast": float})
