@@ -66,6 +66,21 @@ def test_metrics_in_one_process(emulator):
     assert 'gemini_proxy_requests_total{key="anonymous",model="gemini-2.5-flash",route="/v1/chat/completions",status="200"} 1.0' in text
 
 
+def test_a_whole_answers_tokens_are_charged_before_it_is_sent(emulator):
+    """Charged when the response closed, they raced the client's next request (which could get
+    in before them); the answer's own x-ratelimit-remaining-tokens now counts them."""
+    client = create_app(gateway_settings(emulator, rate_limit_tpm=10_000)).test_client()
+    response = client.post("/v1/chat/completions", json=CHAT)
+    spent = response.json["usage"]["total_tokens"]
+    assert int(response.headers["x-ratelimit-remaining-tokens"]) == 10_000 - spent
+    response.close()
+    again = client.post("/v1/chat/completions", json={**CHAT, "stream": True})
+    assert int(again.headers["x-ratelimit-remaining-tokens"]) == 10_000 - spent  # a stream: charged at its end
+    again.get_data()
+    again.close()
+    assert int(client.get("/v1/models").headers["x-ratelimit-remaining-tokens"]) < 10_000 - spent
+
+
 def test_metrics_need_the_metrics_token_when_one_is_set(emulator):
     client = create_app(gateway_settings(emulator, metrics_token="mt-secret", gateway_api_keys="sk-client team")).test_client()
     client.post("/v1/chat/completions", json=CHAT, headers={"Authorization": "Bearer sk-client"}).close()
