@@ -31,6 +31,7 @@ import errno
 import json
 import logging
 import os
+import re
 import socket
 import ssl
 import threading
@@ -43,7 +44,8 @@ from gunicorn import util
 from gunicorn.http import errors as http_errors
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.http.wsgi import Response as GunicornResponse, default_environ
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.http2 import negotiation
+from gunicorn.workers.gthread import _DEFER, DEFAULT_WORKER_DATA_TIMEOUT, TConn, ThreadWorker
 from werkzeug.exceptions import RequestTimeout
 
 from .config import Settings
@@ -117,26 +119,17 @@ def raw_response(error: ApiError) -> bytes:
 
 
 class _DeadlineSocket:
-    """The client socket as gunicorn's request parser sees it: while armed, each recv() waits only
-    for what is left of the request's read time, counted from its first recv()."""
+    """The client socket as gunicorn's request parser sees it: while the connection's request is
+    being read, each recv() waits only for what is left of its read time."""
 
-    def __init__(self, sock: socket.socket, seconds: float):
-        self._sock, self._seconds = sock, seconds
-        self.armed, self.expired, self._deadline = True, False, None
-
-    def arm(self) -> None:
-        self.armed, self.expired, self._deadline = True, False, None
-
-    def disarm(self) -> None:
-        self.armed = False
+    def __init__(self, sock: socket.socket, conn: "_Connection"):
+        self._sock, self._conn = sock, conn
 
     def recv(self, size: int) -> bytes:
-        if not self.armed:
+        conn = self._conn
+        if not conn.reading:
             return self._sock.recv(size)
-        now = time.monotonic()
-        if self._deadline is None:
-            self._deadline = now + self._seconds
-        left = self._deadline - now
+        left = conn.start_clock() - time.monotonic()
         if left > 0:
             previous = self._sock.gettimeout()
             self._sock.settimeout(left)
@@ -146,8 +139,7 @@ class _DeadlineSocket:
                 pass
             finally:
                 self._sock.settimeout(previous)
-        self.expired = True
-        raise RequestReadTimeout(f"The request did not arrive whole within {self._seconds:g} s.")
+        raise conn.timed_out()
 
     # gunicorn bounds its own reads of a body left unread with these.
     def gettimeout(self):
@@ -158,16 +150,74 @@ class _DeadlineSocket:
 
 
 class _Connection(TConn):
+    """A client connection whose requests must arrive within `read_timeout` (0: no limit),
+    counted from their first byte."""
+
     def __init__(self, cfg, sock, client, server, read_timeout: float):
         super().__init__(cfg, sock, client, server)
         self.read_timeout = read_timeout
-        self.reader: _DeadlineSocket | None = None
+        self.deadline: float | None = None  # set by the request's first byte
+        self.reading = True  # False once the app answers: reads are gunicorn's business again
+        self.expired = False
+        self._wrapped = False
 
     def init(self):
         super().init()
         unreader = getattr(self.parser, "unreader", None)
-        if self.reader is None and self.read_timeout and isinstance(unreader, SocketUnreader):
-            self.reader = unreader.sock = _DeadlineSocket(unreader.sock, self.read_timeout)
+        if not self._wrapped and self.read_timeout and isinstance(unreader, SocketUnreader):
+            unreader.sock, self._wrapped = _DeadlineSocket(unreader.sock, self), True
+
+    def start_clock(self) -> float:
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.read_timeout
+        return self.deadline
+
+    def timed_out(self) -> RequestReadTimeout:
+        self.expired = True
+        return RequestReadTimeout(f"The request did not arrive whole within {self.read_timeout:g} s.")
+
+    def answered(self) -> None:
+        self.reading = False
+
+    def next_request(self) -> None:
+        self.deadline, self.reading, self.expired = None, True, False
+
+    def arrived(self) -> bool | None:
+        """Whether the request has arrived whole (its head, and its body when small), reading what
+        has come so far into the parser's buffer without waiting: a thread then parses it without
+        waiting on the client. None: nothing has come yet."""
+        self.init()  # the parser (no I/O without TLS)
+        buffer = self.parser.unreader.buf
+        try:
+            data = self.sock.recv(_LOOKAHEAD, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            data = None
+        except OSError:
+            return True  # the parser meets the error and closes
+        if data == b"":
+            return True  # the client closed: the parser says so
+        if data:
+            buffer.seek(0, os.SEEK_END)
+            buffer.write(data)
+        received = buffer.getvalue()
+        if not received:
+            return None
+        self.start_clock()
+        head_end = received.find(b"\r\n\r\n", 0, _LOOKAHEAD)
+        if head_end < 0:
+            return len(received) >= _LOOKAHEAD  # a head this long: the parser judges it
+        length = _CONTENT_LENGTH.search(received, 0, head_end + 2)
+        if length is None or not length.group(1).isdigit():
+            return True  # no body, chunked or malformed: the parser reads (or refuses) it
+        whole = head_end + 4 + int(length.group(1))
+        return whole > _LOOKAHEAD or len(received) >= whole  # a large body is read by a thread, in time
+
+
+# How much of a request may arrive before a thread takes it; and where its body length is.
+_LOOKAHEAD = 32768
+# How often requests waiting (in the poller) to arrive are checked against their deadline.
+_SWEEP_SECONDS = 0.2
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([^\r]*?)[ \t]*\r\n", re.IGNORECASE)
 
 
 class _Exchange:
@@ -258,6 +308,7 @@ class GatewayWorker(ThreadWorker):
         self._exchanges: set[_Exchange] = set()
         self._exchanges_lock = threading.Lock()
         self._drain: _Drain | None = None
+        self._next_sweep = 0.0
 
     def init_process(self):
         self.read_timeout = Settings.from_env().request_read_timeout
@@ -279,24 +330,66 @@ class GatewayWorker(ThreadWorker):
                 raise
 
     def handle(self, conn):
-        if getattr(conn, "reader", None) is not None:
-            conn.reader.arm()  # a kept-alive connection's next request gets its own time
+        """A thread takes a connection only once its request has arrived (as gunicorn's threads
+        read a request until it is whole, a client sending a byte now and then held one for
+        ever); one that is still arriving goes back to the poller until more comes."""
+        if isinstance(conn, _Connection) and conn.read_timeout:
+            if not conn.reading:
+                conn.next_request()  # a kept-alive connection's next request gets its own time
+            if self._waits_for_arrival(conn) and not self._arrived(conn):
+                return _DEFER
         self._local.conn = conn
         try:
             return super().handle(conn)
         finally:
             self._local.conn = None
 
+    def _waits_for_arrival(self, conn: _Connection) -> bool:
+        # TLS and HTTP/2 read their own way: a thread reads those requests, within the deadline.
+        return not (self.cfg.is_ssl or conn.is_http2 or negotiation.prior_knowledge_allowed(self.cfg, conn.client))
+
+    @staticmethod
+    def _arrived(conn: _Connection) -> bool:
+        arrived = conn.arrived()
+        if arrived is None and not conn.data_ready:  # a new connection: its request is on its way
+            if not conn.wait_for_data(DEFAULT_WORKER_DATA_TIMEOUT):
+                return False
+            arrived = conn.arrived()
+        # Past its deadline the parser's first read answers 408.
+        return bool(arrived) or conn.deadline is not None and time.monotonic() >= conn.deadline
+
+    def murder_pending(self):
+        """gunicorn's, and: a request still arriving when its time is up gets a 408 and is closed."""
+        super().murder_pending()
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + _SWEEP_SECONDS
+        late = [conn for conn in self.pending_conns
+                if isinstance(conn, _Connection) and conn.deadline is not None and now >= conn.deadline]
+        for conn in late:
+            self.pending_conns.remove(conn)
+            try:
+                self.poller.unregister(conn.sock)
+            except (OSError, KeyError, ValueError):
+                pass
+            self.nr_conns -= 1
+            try:
+                util.write_nonblock(conn.sock, raw_response(error_for(conn.timed_out())))
+            except OSError:
+                pass
+            conn.close()
+
     def _serving(self, app):
         def serve(environ, start_response):
             environ[DRAINING] = self._drain is not None
             exchange = _Exchange(environ, start_response)
-            reader = getattr(getattr(self._local, "conn", None), "reader", None)
+            conn = getattr(self._local, "conn", None)
 
             def start(status, headers, exc_info=None):
-                if reader is not None:
-                    reader.disarm()
-                    if reader.expired and exchange.response is not None:
+                if isinstance(conn, _Connection):
+                    conn.answered()
+                    if conn.expired and exchange.response is not None:
                         exchange.response.force_close()  # the rest of the body may still be on its way
                 exchange.begin(headers)
                 return start_response(status, headers, exc_info)

@@ -93,9 +93,11 @@ def test_a_request_must_arrive_within_the_read_timeout(server):
             assert answer.startswith(b"HTTP/1.1 408 ") and b'"request_timeout"' in answer
 
 
-def test_a_slow_body_is_a_408_from_the_app(server):
+@pytest.mark.parametrize("length", [200, 100_000])  # waited for in the poller; read by the app in a thread
+def test_a_slow_body_is_a_408(server, length):
     head = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 200\r\n\r\n")
+            b"Content-Length: %d\r\n\r\n" % length)
+    started = time.monotonic()
     status, headers, body = exchange(server.url, head + b'{"model": "gemini-2.5-flash", ', timeout=10)
-    assert status == 408 and headers["connection"] == "close"
+    assert status == 408 and headers["connection"] == "close" and time.monotonic() - started < 3
     assert json.loads(body)["error"]["type"] == "invalid_request_error"

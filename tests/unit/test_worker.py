@@ -7,8 +7,9 @@ import time
 import pytest
 from gunicorn.http import errors as http_errors
 
-from gemini_proxy.worker import (SHUTTING_DOWN, RequestReadTimeout, _DeadlineSocket, _Drain, cut_margin, error_for,
-                                 raw_response)
+from gunicorn.config import Config
+
+from gemini_proxy.worker import SHUTTING_DOWN, RequestReadTimeout, _Connection, _Drain, cut_margin, error_for, raw_response
 
 
 @pytest.mark.parametrize("exc, status", [
@@ -44,26 +45,56 @@ def test_answers_are_ended_before_the_graceful_timeout(graceful, cut, leave):
     assert drain.wait(100.0) == (cut or 0.1) and drain.wait(drain.exit_at + 1) == 0.1
 
 
-def test_a_request_must_arrive_whole_in_time_however_it_trickles():
+@pytest.fixture
+def connection():
     ours, client = socket.socketpair()
     with ours, client:
-        reader = _DeadlineSocket(ours, 0.5)
-        started = time.monotonic()
-        with pytest.raises(RequestReadTimeout):
-            while True:
-                client.sendall(b"x")  # a byte every 0.1 s: each recv() alone would never time out
-                assert reader.recv(10) == b"x"
-                time.sleep(0.1)
-        assert 0.4 < time.monotonic() - started < 1.0 and reader.expired
-        assert ours.gettimeout() is None  # left blocking, as gunicorn's threads expect
+        yield _Connection(Config(), ours, ("127.0.0.1", 5000), ("127.0.0.1", 8000), read_timeout=0.5), client
 
-        ours.setblocking(False)
-        ours.recv(10)  # what came after the deadline
-        ours.setblocking(True)
-        reader.arm()  # the next request on the connection gets its own time
-        client.sendall(b"y")
-        assert reader.recv(10) == b"y" and not reader.expired
-        reader.disarm()  # the app is answering: reads are gunicorn's business again
-        time.sleep(0.6)
-        client.sendall(b"z")
-        assert reader.recv(10) == b"z"
+
+def test_a_request_must_arrive_whole_in_time_however_it_trickles(connection):
+    conn, client = connection
+    conn.init()
+    started = time.monotonic()
+    with pytest.raises(RequestReadTimeout):
+        while True:
+            client.sendall(b"x")  # a byte every 0.1 s: each recv() alone would never time out
+            assert conn.parser.unreader.sock.recv(10) == b"x"
+            time.sleep(0.1)
+    assert 0.4 < time.monotonic() - started < 1.0 and conn.expired
+    assert conn.sock.gettimeout() is None  # left blocking, as gunicorn's threads expect
+
+    conn.answered()  # the app is answering: reads are gunicorn's business again
+    time.sleep(0.6)
+    assert conn.parser.unreader.sock.recv(10) == b"x"  # what came after the deadline
+    conn.next_request()  # the next request on the connection gets its own time
+    client.sendall(b"y")
+    assert conn.parser.unreader.sock.recv(10) == b"y" and not conn.expired
+
+
+def test_a_thread_takes_a_request_only_once_it_has_arrived(connection):
+    conn, client = connection
+    assert conn.arrived() is None and conn.deadline is None  # nothing yet: no clock either
+    client.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Len")
+    assert conn.arrived() is False and conn.deadline is not None
+    client.sendall(b"gth: 8\r\n\r\n{\"a\": ")
+    assert conn.arrived() is False  # the head, not yet the whole small body
+    client.sendall(b"1}")
+    assert conn.arrived() is True
+    assert conn.parser.unreader.buf.getvalue().endswith(b'{"a": 1}')  # kept for the parser, in order
+
+
+@pytest.mark.parametrize("raw", [b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                                 b"POST /v1/embeddings HTTP/1.1\r\nContent-Length: 9999999\r\n\r\n{",  # read by a thread
+                                 b"POST /v1/embeddings HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                                 b"GET /" + b"a" * 40000])  # too long to wait for: the parser refuses it
+def test_requests_a_thread_takes_at_once(connection, raw):
+    conn, client = connection
+    client.sendall(raw)
+    assert conn.arrived() is True
+
+
+def test_a_closed_connection_goes_to_the_parser(connection):
+    conn, client = connection
+    client.shutdown(socket.SHUT_WR)
+    assert conn.arrived() is True
