@@ -15,12 +15,8 @@ request whose answer has not started gets a 503; each is logged. The main thread
 because the thread serving the request may be blocked on Gemini's next chunk; a worker left
 with such threads exits without waiting for them.
 
-Slow clients. gunicorn bounds the wait for a request's first byte, not for the rest: a client
-sending a byte now and then held a thread for ever. Here the whole request (line, headers,
-body) must arrive within REQUEST_READ_TIMEOUT, else 408.
-
-gunicorn's own error answers (bad request line, headers too large, ...) are OpenAI's JSON
-envelope instead of an HTML page.
+Slow clients: a thread takes a request only once it has arrived, within REQUEST_READ_TIMEOUT
+(arrival.py). gunicorn's own error answers are OpenAI's JSON envelope (server_errors.py).
 
 This module is imported by the arbiter too (gunicorn loads the worker class there): it must
 not import prometheus_client, which the workers import only once PROMETHEUS_MULTIPROC_DIR is set.
@@ -28,12 +24,9 @@ not import prometheus_client, which the workers import only once PROMETHEUS_MULT
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import os
-import re
 import socket
-import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -41,17 +34,16 @@ from datetime import timedelta
 from http import HTTPStatus
 
 from gunicorn import util
-from gunicorn.http import errors as http_errors
-from gunicorn.http.unreader import SocketUnreader
 from gunicorn.http.wsgi import Response as GunicornResponse, default_environ
 from gunicorn.http2 import negotiation
-from gunicorn.workers.gthread import _DEFER, DEFAULT_WORKER_DATA_TIMEOUT, TConn, ThreadWorker
-from werkzeug.exceptions import RequestTimeout
+from gunicorn.workers.gthread import _DEFER, DEFAULT_WORKER_DATA_TIMEOUT, ThreadWorker
 
+from .arrival import SWEEP_SECONDS, Connection
 from .config import Settings
 from .errors import ApiError
 from .logs import redact_secrets
 from .readiness import DRAINING
+from .server_errors import error_for, raw_response
 from .sse import DONE, event
 
 log = logging.getLogger("gemini_proxy.worker")
@@ -67,157 +59,6 @@ def cut_margin(graceful_timeout: float) -> float:
     """How long before the graceful timeout ends open answers are ended: enough for their
     threads to finish and the worker to exit before the arbiter kills it."""
     return min(5.0, graceful_timeout / 4)
-
-
-class RequestReadTimeout(RequestTimeout):
-    """The client took longer than REQUEST_READ_TIMEOUT to send its request. An HTTPException, so
-    that raised while the app reads the body it becomes the app's own 408."""
-
-
-# gunicorn's parse failures -> (status, message); the first match wins (InvalidResponseHeader,
-# the app's fault, is a subclass of InvalidHeader and is checked before it).
-_SERVER_FAULTS = (http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName,
-                  http_errors.ConfigurationProblem)
-_CLIENT_FAULTS = (
-    (http_errors.LimitRequestLine, 414, "The request line is too long."),
-    (http_errors.LimitRequestHeaders, 431, "The request's header fields are too large or too many."),
-    (http_errors.UnsupportedTransferCoding, 501, "The request's Transfer-Encoding is not supported."),
-    (http_errors.ExpectationFailed, 417, "The request's Expect header cannot be met."),
-    (http_errors.ForbiddenProxyRequest, 403, "Requests through this proxy are not allowed."),
-    ((http_errors.InvalidChunkSize, http_errors.ChunkMissingTerminator, http_errors.InvalidChunkExtension),
-     400, "The request's chunked body is malformed."),
-    ((http_errors.InvalidRequestLine, http_errors.InvalidRequestMethod, http_errors.InvalidHTTPVersion),
-     400, "The request line is malformed."),
-    ((http_errors.InvalidHeader, http_errors.InvalidHeaderName, http_errors.ObsoleteFolding),
-     400, "A request header is malformed."),
-    ((http_errors.InvalidProxyLine, http_errors.InvalidProxyHeader, http_errors.InvalidSchemeHeaders,
-      http_errors.InvalidH2CPreface), 400, "The request is malformed."),
-    (ssl.SSLError, 400, "The TLS connection failed."),
-)
-_CODES = {408: "request_timeout", 414: "request_line_too_long", 431: "request_headers_too_large"}
-
-
-def error_for(exc: BaseException) -> ApiError | None:
-    """The answer to a failure gunicorn met before (or outside) the app; None: not the client's."""
-    if isinstance(exc, RequestReadTimeout):
-        return ApiError(408, exc.description, "invalid_request_error", None, _CODES[408])
-    if isinstance(exc, _SERVER_FAULTS):
-        return None
-    for kinds, status, message in _CLIENT_FAULTS:
-        if isinstance(exc, kinds):
-            return ApiError(status, message, "invalid_request_error", None, _CODES.get(status, "invalid_request"))
-    return None
-
-
-def raw_response(error: ApiError) -> bytes:
-    """`error` as a whole HTTP/1.1 response that closes the connection."""
-    body = json.dumps(error.body()).encode()
-    head = [f"HTTP/1.1 {error.status} {HTTPStatus(error.status).phrase}", "Connection: close",
-            "Content-Type: application/json", f"Content-Length: {len(body)}",
-            *(f"{name}: {value}" for name, value in error.headers.items())]
-    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
-
-
-class _DeadlineSocket:
-    """The client socket as gunicorn's request parser sees it: while the connection's request is
-    being read, each recv() waits only for what is left of its read time."""
-
-    def __init__(self, sock: socket.socket, conn: "_Connection"):
-        self._sock, self._conn = sock, conn
-
-    def recv(self, size: int) -> bytes:
-        conn = self._conn
-        if not conn.reading:
-            return self._sock.recv(size)
-        left = conn.start_clock() - time.monotonic()
-        if left > 0:
-            previous = self._sock.gettimeout()
-            self._sock.settimeout(left)
-            try:
-                return self._sock.recv(size)
-            except TimeoutError:
-                pass
-            finally:
-                self._sock.settimeout(previous)
-        raise conn.timed_out()
-
-    # gunicorn bounds its own reads of a body left unread with these.
-    def gettimeout(self):
-        return self._sock.gettimeout()
-
-    def settimeout(self, value) -> None:
-        self._sock.settimeout(value)
-
-
-class _Connection(TConn):
-    """A client connection whose requests must arrive within `read_timeout` (0: no limit),
-    counted from their first byte."""
-
-    def __init__(self, cfg, sock, client, server, read_timeout: float):
-        super().__init__(cfg, sock, client, server)
-        self.read_timeout = read_timeout
-        self.deadline: float | None = None  # set by the request's first byte
-        self.reading = True  # False once the app answers: reads are gunicorn's business again
-        self.expired = False
-        self._wrapped = False
-
-    def init(self):
-        super().init()
-        unreader = getattr(self.parser, "unreader", None)
-        if not self._wrapped and self.read_timeout and isinstance(unreader, SocketUnreader):
-            unreader.sock, self._wrapped = _DeadlineSocket(unreader.sock, self), True
-
-    def start_clock(self) -> float:
-        if self.deadline is None:
-            self.deadline = time.monotonic() + self.read_timeout
-        return self.deadline
-
-    def timed_out(self) -> RequestReadTimeout:
-        self.expired = True
-        return RequestReadTimeout(f"The request did not arrive whole within {self.read_timeout:g} s.")
-
-    def answered(self) -> None:
-        self.reading = False
-
-    def next_request(self) -> None:
-        self.deadline, self.reading, self.expired = None, True, False
-
-    def arrived(self) -> bool | None:
-        """Whether the request has arrived whole (its head, and its body when small), reading what
-        has come so far into the parser's buffer without waiting: a thread then parses it without
-        waiting on the client. None: nothing has come yet."""
-        self.init()  # the parser (no I/O without TLS)
-        buffer = self.parser.unreader.buf
-        try:
-            data = self.sock.recv(_LOOKAHEAD, socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            data = None
-        except OSError:
-            return True  # the parser meets the error and closes
-        if data == b"":
-            return True  # the client closed: the parser says so
-        if data:
-            buffer.seek(0, os.SEEK_END)
-            buffer.write(data)
-        received = buffer.getvalue()
-        if not received:
-            return None
-        self.start_clock()
-        head_end = received.find(b"\r\n\r\n", 0, _LOOKAHEAD)
-        if head_end < 0:
-            return len(received) >= _LOOKAHEAD  # a head this long: the parser judges it
-        length = _CONTENT_LENGTH.search(received, 0, head_end + 2)
-        if length is None or not length.group(1).isdigit():
-            return True  # no body, chunked or malformed: the parser reads (or refuses) it
-        whole = head_end + 4 + int(length.group(1))
-        return whole > _LOOKAHEAD or len(received) >= whole  # a large body is read by a thread, in time
-
-
-# How much of a request may arrive before a thread takes it; and where its body length is.
-_LOOKAHEAD = 32768
-# How often requests waiting (in the poller) to arrive are checked against their deadline.
-_SWEEP_SECONDS = 0.2
-_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([^\r]*?)[ \t]*\r\n", re.IGNORECASE)
 
 
 class _Exchange:
@@ -324,7 +165,7 @@ class GatewayWorker(ThreadWorker):
             client_sock, client_addr = listener.accept()
             self.nr_conns += 1
             client_sock.setblocking(True)
-            self.enqueue_req(_Connection(self.cfg, client_sock, client_addr, listener.getsockname(), self.read_timeout))
+            self.enqueue_req(Connection(self.cfg, client_sock, client_addr, listener.getsockname(), self.read_timeout))
         except OSError as e:
             if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
@@ -333,7 +174,7 @@ class GatewayWorker(ThreadWorker):
         """A thread takes a connection only once its request has arrived (as gunicorn's threads
         read a request until it is whole, a client sending a byte now and then held one for
         ever); one that is still arriving goes back to the poller until more comes."""
-        if isinstance(conn, _Connection) and conn.read_timeout:
+        if isinstance(conn, Connection) and conn.read_timeout:
             if not conn.reading:
                 conn.next_request()  # a kept-alive connection's next request gets its own time
             if self._waits_for_arrival(conn) and not self._arrived(conn):
@@ -344,12 +185,12 @@ class GatewayWorker(ThreadWorker):
         finally:
             self._local.conn = None
 
-    def _waits_for_arrival(self, conn: _Connection) -> bool:
+    def _waits_for_arrival(self, conn: Connection) -> bool:
         # TLS and HTTP/2 read their own way: a thread reads those requests, within the deadline.
         return not (self.cfg.is_ssl or conn.is_http2 or negotiation.prior_knowledge_allowed(self.cfg, conn.client))
 
     @staticmethod
-    def _arrived(conn: _Connection) -> bool:
+    def _arrived(conn: Connection) -> bool:
         arrived = conn.arrived()
         if arrived is None and not conn.data_ready:  # a new connection: its request is on its way
             if not conn.wait_for_data(DEFAULT_WORKER_DATA_TIMEOUT):
@@ -364,9 +205,9 @@ class GatewayWorker(ThreadWorker):
         now = time.monotonic()
         if now < self._next_sweep:
             return
-        self._next_sweep = now + _SWEEP_SECONDS
+        self._next_sweep = now + SWEEP_SECONDS
         late = [conn for conn in self.pending_conns
-                if isinstance(conn, _Connection) and conn.deadline is not None and now >= conn.deadline]
+                if isinstance(conn, Connection) and conn.deadline is not None and now >= conn.deadline]
         for conn in late:
             self.pending_conns.remove(conn)
             try:
@@ -387,7 +228,7 @@ class GatewayWorker(ThreadWorker):
             conn = getattr(self._local, "conn", None)
 
             def start(status, headers, exc_info=None):
-                if isinstance(conn, _Connection):
+                if isinstance(conn, Connection):
                     conn.answered()
                     if conn.expired and exchange.response is not None:
                         exchange.response.force_close()  # the rest of the body may still be on its way

@@ -1,5 +1,6 @@
-"""The gateway's gunicorn worker, piece by piece (tests/e2e/test_drain.py and
-test_gunicorn_edges.py run it in gunicorn)."""
+"""The gateway's gunicorn worker, piece by piece: ending answers in time, requests that must
+arrive in time, gunicorn's own errors (tests/e2e/test_drain.py and test_gunicorn_edges.py run it
+in gunicorn)."""
 import json
 import socket
 import time
@@ -9,7 +10,9 @@ from gunicorn.http import errors as http_errors
 
 from gunicorn.config import Config
 
-from gemini_proxy.worker import SHUTTING_DOWN, RequestReadTimeout, _Connection, _Drain, cut_margin, error_for, raw_response
+from gemini_proxy.arrival import Connection, RequestReadTimeout
+from gemini_proxy.server_errors import error_for, raw_response
+from gemini_proxy.worker import SHUTTING_DOWN, _Drain, cut_margin
 
 
 @pytest.mark.parametrize("exc, status", [
@@ -49,7 +52,7 @@ def test_answers_are_ended_before_the_graceful_timeout(graceful, cut, leave):
 def connection():
     ours, client = socket.socketpair()
     with ours, client:
-        yield _Connection(Config(), ours, ("127.0.0.1", 5000), ("127.0.0.1", 8000), read_timeout=0.5), client
+        yield Connection(Config(), ours, ("127.0.0.1", 5000), ("127.0.0.1", 8000), read_timeout=0.5), client
 
 
 def test_a_request_must_arrive_whole_in_time_however_it_trickles(connection):
