@@ -23,6 +23,9 @@ from werkzeug.exceptions import RequestTimeout
 LOOKAHEAD = 32768
 # How often requests waiting in the poller are checked against their deadline.
 SWEEP_SECONDS = 0.2
+# How long a thread waits for a new connection's first bytes before leaving it to the poller
+# (gunicorn waits 5 s: a few hundred connections that send nothing held every thread).
+FIRST_BYTES_WAIT = 0.5
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([^\r]*?)[ \t]*\r\n", re.IGNORECASE)
 
 

@@ -36,9 +36,9 @@ from http import HTTPStatus
 from gunicorn import util
 from gunicorn.http.wsgi import Response as GunicornResponse, default_environ
 from gunicorn.http2 import negotiation
-from gunicorn.workers.gthread import _DEFER, DEFAULT_WORKER_DATA_TIMEOUT, ThreadWorker
+from gunicorn.workers.gthread import _DEFER, ThreadWorker
 
-from .arrival import SWEEP_SECONDS, Connection
+from .arrival import FIRST_BYTES_WAIT, SWEEP_SECONDS, Connection
 from .config import Settings
 from .errors import ApiError
 from .logs import redact_secrets
@@ -193,7 +193,7 @@ class GatewayWorker(ThreadWorker):
     def _arrived(conn: Connection) -> bool:
         arrived = conn.arrived()
         if arrived is None and not conn.data_ready:  # a new connection: its request is on its way
-            if not conn.wait_for_data(DEFAULT_WORKER_DATA_TIMEOUT):
+            if not conn.wait_for_data(FIRST_BYTES_WAIT):
                 return False
             arrived = conn.arrived()
         # Past its deadline the parser's first read answers 408.
