@@ -9,6 +9,10 @@ beside the server and stopped with it, so this one command serves a working gate
 Logs: one JSON object per line on stderr, gunicorn's own included. The app writes a request
 log line per request (request id, key name, model, tokens, duration), so gunicorn's access log
 is off unless ACCESS_LOG is set (to any value, e.g. "-").
+
+SIGHUP runs this file again (a new module), so nothing that must outlive a reload is kept in
+it: the emulator process and the metrics folder it made are kept on the arbiter (`server`),
+which on_exit stops and removes.
 """
 import os
 import shutil
@@ -20,16 +24,15 @@ from gunicorn import glogging
 load_dotenv()
 
 from gemini_proxy.config import Settings  # noqa: E402  (after .env is loaded)
+from gemini_proxy.logs import redact_access_atoms  # noqa: E402
 from gemini_proxy.emulator.process import start_process, stop_process  # noqa: E402
 
-# Workers write their metrics here and /metrics adds them up. Set before any worker imports
-# prometheus_client (it reads the variable at import time).
-_own_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
-if _own_metrics_dir:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gemini-proxy-metrics-")
-
 bind = os.environ.get("BIND", "127.0.0.1:8000").split(",")
-worker_class = "gthread"
+# gunicorn's gthread worker, plus: on SIGTERM new connections are refused and /readyz answers
+# 503 at once, answers still open near the end of the graceful timeout are ended with an error,
+# requests must arrive within REQUEST_READ_TIMEOUT, and gunicorn's own errors are JSON
+# (gemini_proxy/worker.py says why).
+worker_class = "gemini_proxy.worker.GatewayWorker"
 # Two worker processes per CPU of the 2-CPU machine measured in BENCHMARKS.md: each has its own
 # GIL, so four keep both CPUs busy where two left gaps (about +20% throughput; 1000 concurrent
 # streams' first tokens p99 954 -> 650 ms), at about 90 MB per worker.
@@ -62,10 +65,14 @@ errorlog = "-"
 class _Logger(glogging.Logger):
     """gunicorn's logger, except that access lines are written (and their fields built) only when
     ACCESS_LOG asks for them: with a logging config (below) gunicorn would write them all, and the
-    app's request log says more."""
+    app's request log says more. Their fields carry no credentials."""
 
     def _compute_access_log_enabled(self):
         return bool(self.cfg.accesslog)
+
+    def atoms(self, resp, req, environ, request_time):
+        # A client may put its key in the URL (?key=...): never into the log.
+        return redact_access_atoms(super().atoms(resp, req, environ, request_time))
 
 
 logger_class = _Logger
@@ -82,18 +89,21 @@ logconfig_dict = {
     },
 }
 
-_emulator = {}
-
 
 def on_starting(server):
-    if _own_metrics_dir:
-        _empty(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    # Workers write their metrics here and /metrics adds them up. Set before any worker starts
+    # (prometheus_client reads the variable when it is imported).
+    server.gemini_proxy_metrics_dir = None
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        server.gemini_proxy_metrics_dir = tempfile.mkdtemp(prefix="gemini-proxy-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = server.gemini_proxy_metrics_dir
+    server.gemini_proxy_emulator = None
     settings = Settings.from_env()
     if settings.uses_emulator:
         server.log.warning("No GEMINI_API_KEY: starting the built-in Gemini emulator on 127.0.0.1:%s; "
                            "answers come from it, not from Google.", settings.emulator_port)
-        _emulator["process"] = start_process(settings.emulator_port, ttft=settings.emulator_ttft,
-                                             tokens_per_second=settings.emulator_tokens_per_second)
+        server.gemini_proxy_emulator = start_process(settings.emulator_port, ttft=settings.emulator_ttft,
+                                                     tokens_per_second=settings.emulator_tokens_per_second)
 
 
 def child_exit(server, worker):
@@ -103,12 +113,9 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    if "process" in _emulator:
-        stop_process(_emulator.pop("process"))
-    if _own_metrics_dir:
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
-
-
-def _empty(directory):
-    for name in os.listdir(directory):
-        os.unlink(os.path.join(directory, name))
+    emulator, server.gemini_proxy_emulator = getattr(server, "gemini_proxy_emulator", None), None
+    if emulator is not None:
+        stop_process(emulator)
+    metrics_dir, server.gemini_proxy_metrics_dir = getattr(server, "gemini_proxy_metrics_dir", None), None
+    if metrics_dir:
+        shutil.rmtree(metrics_dir, ignore_errors=True)

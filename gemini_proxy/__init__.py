@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     upstream = Upstream(settings)
+    metrics = Metrics(settings.metrics_dir)
     services = app.extensions[EXTENSION] = Services(
         settings=settings,
         upstream=upstream,
@@ -51,8 +52,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         completion_schema=CompletionSchema(max_prompts=settings.max_completion_prompts),
         signatures=SignatureStore(settings.signature_db, settings.signature_cache_size, settings.signature_db_max_rows),
         keys=KeyRing(settings),
-        limits=RateLimits(settings),
-        telemetry=Telemetry(Metrics(settings.metrics_dir)),
+        limits=RateLimits(settings, lambda action: metrics.rate_limit_unavailable.labels(action).inc()),
+        telemetry=Telemetry(metrics),
         readiness=Readiness(upstream, settings),
     )
     for blueprint in (chat.bp, completions.bp, embeddings.bp, models.bp, health.bp, docs.bp):

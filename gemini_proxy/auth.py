@@ -3,12 +3,17 @@
 Keys come from GATEWAY_API_KEYS (comma-separated entries) and/or a keys file (one entry per
 line, `#` comments). An entry is `KEY [NAME] [rpm=N] [tpm=N]`: the key, an optional name used
 in logs, metrics and rate-limit messages, and optional per-key rate limits.
+
+A key without a name is labelled by its place among the entries (`key-3`), and a pass-through
+client `passthrough`: labels are shown in /metrics and logs, and any label derived from the key
+(even a short hash) would let whoever reads them confirm a guess of a short key offline. Rate
+limits count by `limit_id` (the key's SHA-256), never by the label.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -20,13 +25,15 @@ _HEADERS = ("api-key", "x-api-key")
 
 @dataclass(frozen=True)
 class Client:
-    name: str
+    name: str  # the label in logs, metrics and messages
     rpm: int | None = None  # None: the default limit
     tpm: int | None = None
-    gemini_key: str | None = None  # pass-through mode: the key sent to Gemini
+    gemini_key: str | None = field(default=None, repr=False)  # pass-through mode: the key sent to Gemini
+    limit_id: str = field(default="", repr=False)  # what rate limits count by ("": the name)
 
 
 ANONYMOUS = Client("anonymous")
+PASS_THROUGH = "passthrough"
 
 
 def _digest(key: str) -> bytes:
@@ -40,14 +47,16 @@ def _limit(entry: str, word: str) -> tuple[str, int]:
     return name, int(value)
 
 
-def parse_entry(entry: str) -> tuple[bytes, Client]:
+def parse_entry(entry: str, place: int = 1) -> tuple[bytes, Client]:
+    """An entry's key digest and client; `place` (from 1) labels a key that has no name."""
     key, *rest = entry.split()
     limits = dict(_limit(entry, word) for word in rest if "=" in word)
     names = [word for word in rest if "=" not in word]
     if len(names) > 1:
         raise SettingsError("an API key entry has one key, one optional name and optional rpm=/tpm=")
-    name = names[0] if names else f"key-{_digest(key).hex()[:8]}"
-    return _digest(key), Client(name, limits.get("rpm"), limits.get("tpm"))
+    digest = _digest(key)
+    name = names[0] if names else f"key-{place}"
+    return digest, Client(name, limits.get("rpm"), limits.get("tpm"), limit_id=digest.hex())
 
 
 def _entries(settings: Settings) -> list[str]:
@@ -68,7 +77,7 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
 
 class KeyRing:
     def __init__(self, settings: Settings):
-        self._clients = [parse_entry(entry) for entry in _entries(settings)]
+        self._clients = [parse_entry(entry, place) for place, entry in enumerate(_entries(settings), 1)]
         self.pass_through = settings.pass_through_keys
 
     @property
@@ -90,7 +99,7 @@ class KeyRing:
                                 "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
                            "invalid_request_error", None, "invalid_api_key")
         if self.pass_through:
-            return Client(f"passthrough-{_digest(key).hex()[:8]}", gemini_key=key)
+            return Client(PASS_THROUGH, gemini_key=key, limit_id=_digest(key).hex())
         digest, found = _digest(key), None
         for known, client in self._clients:
             # Compared with every key, in constant time, so timing tells nothing.
@@ -99,3 +108,13 @@ class KeyRing:
         if found is None:
             raise ApiError(401, "Incorrect API key provided.", "invalid_request_error", None, "invalid_api_key")
         return found
+
+
+def check_metrics_token(headers: Mapping[str, str], token: str | None) -> None:
+    """/metrics with METRICS_TOKEN set needs `Authorization: Bearer <token>`; a 401 otherwise."""
+    if token is None:
+        return
+    presented = presented_key(headers) or ""
+    if not hmac.compare_digest(_digest(presented), _digest(token)):
+        raise ApiError(401, "/metrics needs the metrics token: Authorization: Bearer METRICS_TOKEN.",
+                       "invalid_request_error", None, "invalid_api_key", {"WWW-Authenticate": "Bearer"})

@@ -74,6 +74,22 @@ def _bounded(low: int, high: int):
     return convert
 
 
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also refuses nan
+        raise ValueError("must be 0 or more")
+    return value
+
+
+def _one_of(*choices: str):
+    def convert(text: str) -> str:
+        value = text.strip().lower()
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+    return convert
+
+
 def _bool(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -166,6 +182,9 @@ class Settings:
     rate_limit_tpm: int = field(default=0, metadata={"env": "RATE_LIMIT_TPM", "cast": int})
     # Shared counters for several workers and machines; unset: in memory, per worker process.
     redis_url: str | None = field(default=None, repr=False, metadata={"env": "REDIS_URL", "cast": _optional(str)})
+    # When Redis cannot be reached: "open" admits requests uncounted, "closed" refuses them (503).
+    rate_limit_failure_mode: str = field(default="open", metadata={"env": "RATE_LIMIT_FAILURE_MODE",
+                                                                   "cast": _one_of("open", "closed")})
 
     # Operations.
     ready_cache_seconds: float = field(default=5.0, metadata={"env": "READY_CACHE_SECONDS", "cast": float})
@@ -175,6 +194,10 @@ class Settings:
     log_prompts: bool = field(default=False, metadata={"env": "LOG_PROMPTS", "cast": _bool})
     # Set by gunicorn.conf.py so that /metrics adds up every worker.
     metrics_dir: str | None = field(default=None, metadata={"env": "PROMETHEUS_MULTIPROC_DIR", "cast": _optional(str)})
+    # /metrics needs `Authorization: Bearer <token>` when set; unset: open to whoever reaches it.
+    metrics_token: str | None = field(default=None, repr=False, metadata={"env": "METRICS_TOKEN", "cast": _optional(str)})
+    # Seconds a client may take to send a whole request (line, headers, body) to gunicorn; 0: no limit.
+    request_read_timeout: float = field(default=30.0, metadata={"env": "REQUEST_READ_TIMEOUT", "cast": _non_negative})
 
     def __post_init__(self):
         names = {"DEFAULT_MODEL": self.default_model, "DEFAULT_EMBEDDING_MODEL": self.default_embedding_model,

@@ -3,10 +3,18 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 
 APP_LOGGER = "gemini_proxy"
+
+REDACTED = "[REDACTED]"
+# Query parameters that carry credentials (Google's own ?key=, ?api_key=, access tokens, ...):
+# clients put keys in URLs, and URLs end up in logs.
+_SECRET_PARAM = re.compile(
+    r"(?i)((?:^|[?&;])[^=&;#\s]*(?:key|token|secret|passw|pwd|auth|signature|credential)[^=&;#\s]*=)[^&;#\s\"']*")
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key", "cookie"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -34,3 +42,22 @@ def configure(level: str) -> None:
     handler.gemini_proxy = True
     handler.setFormatter(JsonFormatter())
     logger.addHandler(handler)
+
+
+def redact_secrets(text: str) -> str:
+    """`text` (a URL, a query string, a request line) with the values of credential-looking query
+    parameters replaced."""
+    return _SECRET_PARAM.sub(lambda match: match.group(1) + REDACTED, text)
+
+
+def redact_access_atoms(atoms: dict) -> dict:
+    """gunicorn's access-log fields without credentials: secret headers (`%({authorization}i)s`,
+    `%({http_x_api_key}e)s`) blanked, secret query parameters taken out of everything else."""
+    clean = {}
+    for name, value in atoms.items():
+        header = name[1:-2].lower().removeprefix("http_").replace("_", "-") if name.startswith("{") else ""
+        if header in _SECRET_HEADERS:
+            clean[name] = REDACTED
+        else:
+            clean[name] = redact_secrets(value) if isinstance(value, str) else value
+    return clean

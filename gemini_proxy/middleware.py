@@ -60,11 +60,20 @@ def install(app: Flask, settings: Settings, keys: KeyRing, limits: RateLimits, t
             return response
         current.status = response.status_code
         current.upstream_error = current.upstream_error or g.get("upstream_error")
+        # A whole answer's tokens are charged before it is sent, so the client's next request
+        # cannot get in first; a stream's when it ends.
+        charged = not response.is_streamed
+        if charged:
+            _charge(current)
         if request.blueprint in API_BLUEPRINTS:
             response.headers.update(limits.headers(current.client))
-        response.call_on_close(lambda: _finished(current))
+        response.call_on_close(lambda: _finished(current, charged))
         return response
 
-    def _finished(current: RequestRecord) -> None:
+    def _charge(current: RequestRecord) -> None:
         limits.charge(current.client, (current.usage or {}).get("total_tokens", 0))
+
+    def _finished(current: RequestRecord, charged: bool) -> None:
+        if not charged:
+            _charge(current)
         telemetry.finished(current)

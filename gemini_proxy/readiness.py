@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .config import Settings
 from .errors import ApiError
-from .upstream import Upstream
+
+if TYPE_CHECKING:  # the gunicorn worker imports DRAINING in the arbiter, which needs no SDK
+    from .upstream import Upstream
+
+# In a request's WSGI environ: True once the worker serving it has begun to drain (SIGTERM).
+DRAINING = "gemini_proxy.draining"
 
 
 class Readiness:

@@ -63,6 +63,9 @@ class Metrics:
                                        ["status"], registry=r)
         self.streams = Gauge("gemini_proxy_streams_in_flight", "Streams being answered now.",
                              multiprocess_mode="livesum", registry=r)
+        self.rate_limit_unavailable = Counter(
+            "gemini_proxy_rate_limit_unavailable", "Requests whose rate limits could not be checked (Redis unreachable), "
+            "by what was done: admitted, refused, tokens_not_counted.", ["action"], registry=r)
 
     def exposition(self) -> bytes:
         if not self._dir:

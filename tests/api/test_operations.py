@@ -66,6 +66,33 @@ def test_metrics_in_one_process(emulator):
     assert 'gemini_proxy_requests_total{key="anonymous",model="gemini-2.5-flash",route="/v1/chat/completions",status="200"} 1.0' in text
 
 
+def test_a_whole_answers_tokens_are_charged_before_it_is_sent(emulator):
+    """Charged when the response closed, they raced the client's next request (which could get
+    in before them); the answer's own x-ratelimit-remaining-tokens now counts them."""
+    client = create_app(gateway_settings(emulator, rate_limit_tpm=10_000)).test_client()
+    response = client.post("/v1/chat/completions", json=CHAT)
+    spent = response.json["usage"]["total_tokens"]
+    assert int(response.headers["x-ratelimit-remaining-tokens"]) == 10_000 - spent
+    response.close()
+    again = client.post("/v1/chat/completions", json={**CHAT, "stream": True})
+    assert int(again.headers["x-ratelimit-remaining-tokens"]) == 10_000 - spent  # a stream: charged at its end
+    again.get_data()
+    again.close()
+    assert int(client.get("/v1/models").headers["x-ratelimit-remaining-tokens"]) < 10_000 - spent
+
+
+def test_metrics_need_the_metrics_token_when_one_is_set(emulator):
+    client = create_app(gateway_settings(emulator, metrics_token="mt-secret", gateway_api_keys="sk-client team")).test_client()
+    client.post("/v1/chat/completions", json=CHAT, headers={"Authorization": "Bearer sk-client"}).close()
+    for headers in ({}, {"Authorization": "Bearer sk-client"}, {"Authorization": "Bearer mt-secre"}):
+        refused = client.get("/metrics", headers=headers)
+        assert refused.status_code == 401 and refused.json["error"]["code"] == "invalid_api_key"
+        assert "mt-secret" not in refused.get_data(as_text=True)
+    text = client.get("/metrics", headers={"Authorization": "Bearer mt-secret"}).get_data(as_text=True)
+    assert 'key="team"' in text and "sk-client" not in text
+    assert create_app(gateway_settings(emulator)).test_client().get("/metrics").status_code == 200
+
+
 def test_cors_is_off_by_default_and_on_for_named_origins(emulator):
     closed = create_app(gateway_settings(emulator)).test_client()
     assert "Access-Control-Allow-Origin" not in closed.get("/v1/models", headers={"Origin": "https://app.example"}).headers

@@ -1,4 +1,5 @@
 """gunicorn behind real nginx, configured with the shipped deploy/nginx.conf."""
+import http.client
 import json
 import re
 import time
@@ -6,7 +7,7 @@ import time
 import pytest
 import requests
 
-from tests.e2e.conftest import running_nginx
+from tests.e2e.conftest import ROOT, running_nginx
 
 pytestmark = pytest.mark.e2e
 
@@ -77,3 +78,30 @@ def test_stream_through_nginx_ends_with_done(nginx):
     body = requests.post(f"{nginx}/v1/chat/completions", json=ask("hi", stream=True), timeout=30).text
     events = [e for e in body.split("\n\n") if e]
     assert events[-1] == "data: [DONE]" and all(json.loads(e[6:]) for e in events[:-1])
+
+
+@pytest.mark.parametrize("path", ["/metrics", "//metrics", "/%6Detrics", "/v1/../metrics", "/metrics?x=1"])
+def test_metrics_are_not_on_the_public_port(nginx, path):
+    host, port = nginx.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    assert response.status == 404 and json.loads(body)["error"]["code"] == "unknown_url"
+    assert b"gemini_proxy_requests_total" not in body
+
+
+def test_the_metrics_server_in_the_config_serves_them(gateway, tmp_path):
+    """The commented metrics server, uncommented on a loopback port."""
+    from tests.e2e.conftest import free_port
+    port = free_port()
+    shipped = (ROOT / "deploy" / "nginx.conf").read_text()
+    block = shipped[shipped.index("# server {"):]
+    enabled = "\n".join(line.removeprefix("# ") for line in block.splitlines()).replace("10.0.0.5:9180", f"127.0.0.1:{port}")
+    requests.get(f"{gateway.url}/v1/models", timeout=30)  # something to count
+    with running_nginx(gateway.url.removeprefix("http://"), tmp_path, **{block: enabled}):
+        assert "gemini_proxy_requests_total" in requests.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
+        assert requests.get(f"http://127.0.0.1:{port}/v1/models", timeout=30).status_code == 404

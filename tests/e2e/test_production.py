@@ -9,7 +9,7 @@ import openai
 import pytest
 import requests
 
-from tests.e2e.conftest import start_gunicorn
+from tests.e2e.conftest import free_port, start_gunicorn, start_redis
 
 pytestmark = pytest.mark.e2e
 
@@ -176,6 +176,19 @@ def test_access_log_lines_when_asked_for(emulator_process, tmp_path):
     assert '"POST /v1/chat/completions HTTP/1.1" 200' in access["message"]
 
 
+def test_access_log_never_shows_a_key_put_in_the_url(emulator_process, tmp_path):
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as sink:
+        gateway = start_gunicorn(GEMINI_BASE_URL=emulator_process, ACCESS_LOG="-", stderr=sink,
+                                 ACCESS_LOG_FORMAT='%(r)s %(q)s %({authorization}i)s %({raw_uri}e)s')
+        for query in ("key=AIza-in-url", "api_key=sk-in-url&x=1"):
+            requests.get(f"{gateway.url}/v1/models?{query}", headers=bearer("sk-in-header"), timeout=30)
+        gateway.stop()
+    text = log.read_text()
+    assert "/v1/models?key=[REDACTED]" in text and "api_key=[REDACTED]&x=1" in text
+    assert not any(secret in text for secret in ("AIza-in-url", "sk-in-url", "sk-in-header"))
+
+
 def test_sigterm_finishes_streams_and_refuses_new_connections(server):
     gateway = server()
     body = {**CHAT, "stream": True, "messages": [{"role": "user", "content": "[emulator tps=40 tokens=80]"}]}
@@ -189,3 +202,46 @@ def test_sigterm_finishes_streams_and_refuses_new_connections(server):
         rest = [line for line in lines if line]
     assert rest[-1] == b"data: [DONE]"
     assert gateway.process.wait(30) == 0
+
+
+@pytest.mark.parametrize("mode", ["open", "closed"])
+def test_redis_outage_is_a_setting_logged_once_and_counted(emulator_process, tmp_path, mode):
+    """A real redis-server stopped in the middle of traffic, then started again."""
+    port = free_port()
+    redis = start_redis(port, tmp_path)
+    log = tmp_path / "gunicorn.log"
+    try:
+        with log.open("w") as sink:
+            gateway = start_gunicorn(GEMINI_BASE_URL=emulator_process, WEB_CONCURRENCY="1", RATE_LIMIT_RPM="1000",
+                                     REDIS_URL=f"redis://127.0.0.1:{port}/0", RATE_LIMIT_FAILURE_MODE=mode, stderr=sink)
+            try:
+                url = f"{gateway.url}/v1/models"
+                assert requests.get(url, timeout=30).headers["x-ratelimit-limit-requests"] == "1000"
+                redis.terminate()
+                redis.wait(10)
+                during = []
+                for _ in range(6):
+                    asked = time.monotonic()
+                    during.append(requests.get(url, timeout=30))
+                    assert time.monotonic() - asked < 1.5  # no request waits on the dead Redis for long
+                redis = start_redis(port, tmp_path)
+                time.sleep(1.2)  # Redis is tried again once a second
+                after = requests.get(url, timeout=30)
+                metrics = requests.get(f"{gateway.url}/metrics", timeout=30).text
+            finally:
+                gateway.stop()
+    finally:
+        redis.terminate()
+        redis.wait(10)
+    if mode == "open":
+        assert [r.status_code for r in during] == [200] * 6
+        assert not any("x-ratelimit-limit-requests" in r.headers for r in during)
+    else:
+        assert [r.status_code for r in during] == [503] * 6
+        assert during[0].json()["error"]["code"] == "rate_limit_unavailable" and during[0].headers["Retry-After"] == "1"
+    assert after.status_code == 200 and after.headers["x-ratelimit-limit-requests"] == "1000"
+    action = "admitted" if mode == "open" else "refused"
+    assert _metric(metrics, "gemini_proxy_rate_limit_unavailable_total", action=action) == 6
+    messages = [json.loads(line)["message"] for line in log.read_text().splitlines() if line.startswith("{")]
+    assert len([m for m in messages if m.startswith("rate limit storage unavailable")]) == 1
+    assert len([m for m in messages if m.startswith("rate limit storage is back")]) == 1

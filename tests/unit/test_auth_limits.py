@@ -1,4 +1,6 @@
 """Client key entries, key lookup, and rate-limit arithmetic."""
+import hashlib
+
 import pytest
 
 from gemini_proxy.auth import ANONYMOUS, KeyRing, parse_entry, presented_key
@@ -10,8 +12,29 @@ from gemini_proxy.ratelimit import RateLimits, reset_text
 def test_entries_name_keys_and_set_limits():
     _, named = parse_entry("sk-1 team-a rpm=10 tpm=5000")
     assert (named.name, named.rpm, named.tpm) == ("team-a", 10, 5000)
-    _, unnamed = parse_entry("sk-2")
-    assert unnamed.name.startswith("key-") and "sk-2" not in unnamed.name and unnamed.rpm is None
+    _, unnamed = parse_entry("sk-2", 3)
+    assert unnamed.name == "key-3" and unnamed.rpm is None
+
+
+def test_labels_reveal_nothing_of_the_key_but_limits_count_each_key():
+    """A label used to carry a 32-bit hash prefix of an unnamed key: enough to confirm a guess of
+    a short key offline. Labels are now places; limits count by the key's digest."""
+    ring = KeyRing(Settings(gateway_api_keys="sk-aaa, sk-bbb, sk-ccc team, sk-ddd team"))
+    clients = [ring.client_for({"Authorization": f"Bearer sk-{c * 3}"}) for c in "abcd"]
+    assert [c.name for c in clients] == ["key-1", "key-2", "team", "team"]
+    assert len({c.limit_id for c in clients}) == 4
+    digests = {hashlib.sha256(f"sk-{c * 3}".encode()).hexdigest() for c in "abcd"}
+    assert not any(d[:k] in c.name for c in clients for d in digests for k in (4, 8))
+    passing = KeyRing(Settings(pass_through_keys=True))
+    one, other = (passing.client_for({"Authorization": f"Bearer AIza-{n}"}) for n in (1, 2))
+    assert one.name == other.name == "passthrough" and one.limit_id != other.limit_id
+    assert "AIza" not in repr(one)
+
+    limits = RateLimits(Settings(rate_limit_rpm=1))
+    for client in clients:  # one request each: the two "team" keys do not share a budget
+        limits.admit(client)
+    with pytest.raises(ApiError):
+        limits.admit(clients[3])
 
 
 @pytest.mark.parametrize("entry", ["sk a b", "sk team rpm=x", "sk team burst=3"])
