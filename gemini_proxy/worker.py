@@ -50,9 +50,13 @@ log = logging.getLogger("gemini_proxy.worker")
 
 # The main thread never waits longer than this on one client while ending answers.
 _WRITE_TIMEOUT = 0.5
-SHUTTING_DOWN = ApiError(503, "The server is shutting down and ended this answer before it was complete. "
-                              "Please retry the request.", "service_unavailable_error", None, "server_shutting_down",
-                         {"Retry-After": "1"})
+
+
+def shutting_down() -> ApiError:
+    """What a request or stream still open near the end of the graceful timeout is told."""
+    return ApiError(503, "The server is shutting down and ended this answer before it was complete. "
+                         "Please retry the request.", "service_unavailable_error", None, "server_shutting_down",
+                    {"Retry-After": "1"})
 
 
 def cut_margin(graceful_timeout: float) -> float:
@@ -309,9 +313,9 @@ class GatewayWorker(ThreadWorker):
         try:
             exchange.sock.settimeout(_WRITE_TIMEOUT)
             if how == "503":
-                exchange.sock.sendall(raw_response(SHUTTING_DOWN))
+                exchange.sock.sendall(raw_response(shutting_down()))
             elif how == "error event" and isinstance(exchange.response, GunicornResponse):
-                exchange.response.write(event(SHUTTING_DOWN.body()) + DONE)
+                exchange.response.write(event(shutting_down().body()) + DONE)
                 exchange.response.close()
         except (OSError, ValueError, AttributeError):
             how += " (client not reachable)"

@@ -61,7 +61,7 @@ def read_stream(url, text, started):
 
 
 def test_sigterm_ends_every_answer_in_time_and_refuses_new_connections(emulator_process, tmp_path):
-    graceful = 4  # answers still open are ended a second before it is over (gemini_proxy/worker.py)
+    graceful = 6  # answers still open are ended 1.5 s before it is over (gemini_proxy/worker.py)
     log = tmp_path / "gunicorn.log"
     with log.open("w") as sink:
         server = start_gunicorn(GEMINI_BASE_URL=emulator_process, UPSTREAM_RETRIES="0", WEB_CONCURRENCY="1",
@@ -72,7 +72,6 @@ def test_sigterm_ends_every_answer_in_time_and_refuses_new_connections(emulator_
                    "silent": "[emulator ttft=0 tps=0.1 tokens=40]"}  # then no chunk for 40 s: its thread waits on Gemini
         try:
             kept_alive = requests.Session()
-            assert kept_alive.get(f"{server.url}/readyz", timeout=30).status_code == 200
             with ThreadPoolExecutor(8) as pool:
                 started = {name: threading.Event() for name in streams}
                 running = {name: pool.submit(read_stream, server.url, text, started[name]) for name, text in streams.items()}
@@ -80,6 +79,7 @@ def test_sigterm_ends_every_answer_in_time_and_refuses_new_connections(emulator_
                                       timeout=30)
                 assert all(event.wait(20) for event in started.values())
                 time.sleep(0.3)  # the non-stream request reached the app
+                assert kept_alive.get(f"{server.url}/readyz", timeout=30).status_code == 200
 
                 server.process.send_signal(signal.SIGTERM)
                 sigterm = time.monotonic()

@@ -12,7 +12,7 @@ from gunicorn.config import Config
 
 from gemini_proxy.arrival import Connection, RequestReadTimeout
 from gemini_proxy.server_errors import error_for, raw_response
-from gemini_proxy.worker import SHUTTING_DOWN, _Drain, cut_margin
+from gemini_proxy.worker import _Drain, cut_margin, shutting_down
 
 
 @pytest.mark.parametrize("exc, status", [
@@ -32,7 +32,7 @@ def test_faults_of_the_server_are_not_blamed_on_the_client(exc):
 
 
 def test_raw_response_is_whole_http():
-    raw = raw_response(SHUTTING_DOWN)
+    raw = raw_response(shutting_down())
     head, _, body = raw.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
     assert b"Connection: close" in head and b"Retry-After: 1" in head
