@@ -24,15 +24,15 @@ from gunicorn import glogging
 load_dotenv()
 
 from gemini_proxy.config import Settings  # noqa: E402  (after .env is loaded)
-from gemini_proxy.logs import redact_access_atoms  # noqa: E402
-from gemini_proxy.emulator.process import start_process, stop_process  # noqa: E402
+from gemini_proxy.observability.logs import redact_access_atoms  # noqa: E402
+from gemini_emulator.process import start_process, stop_process  # noqa: E402
 
 bind = os.environ.get("BIND", "127.0.0.1:8000").split(",")
 # gunicorn's gthread worker, plus: on SIGTERM new connections are refused and /readyz answers
 # 503 at once, answers still open near the end of the graceful timeout are ended with an error,
 # requests must arrive within REQUEST_READ_TIMEOUT, and gunicorn's own errors are JSON
 # (gemini_proxy/worker.py says why).
-worker_class = "gemini_proxy.worker.GatewayWorker"
+worker_class = "gemini_proxy.server.worker.GatewayWorker"
 # Two worker processes per CPU of the 2-CPU machine measured in BENCHMARKS.md: each has its own
 # GIL, so four keep both CPUs busy where two left gaps (about +20% throughput; 1000 concurrent
 # streams' first tokens p99 954 -> 650 ms), at about 90 MB per worker.
@@ -80,7 +80,7 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "gemini_proxy.logs.JsonFormatter"}},
+    "formatters": {"json": {"()": "gemini_proxy.observability.logs.JsonFormatter"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
     "root": {"handlers": ["stderr"], "level": "WARNING"},
     "loggers": {

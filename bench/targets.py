@@ -1,6 +1,6 @@
 """Start and stop everything the benchmark measures, each as its own processes on 127.0.0.1.
 
-- the emulator (`python -m gemini_proxy.emulator`), at a given pace;
+- the emulator (`python -m gemini_emulator`), at a given pace;
 - the gateway: gunicorn with the shipped gunicorn.conf.py and wsgi:app, pointed at the emulator;
 - the bare stack and the tutorial's design: small Flask apps (bench/apps/) under the very same
   gunicorn.conf.py, so workers, threads and timeouts are the gateway's;
@@ -115,7 +115,7 @@ def _wait_ready(service: Service, path: str, timeout: float) -> Service:
 
 def start_emulator(workdir: Path, name: str, ttft: float, tokens_per_second: float, chunk_tokens: int) -> Service:
     port = free_port()
-    process, log = _spawn(name, [PYTHON, "-m", "gemini_proxy.emulator", "--port", str(port), "--ttft", str(ttft),
+    process, log = _spawn(name, [PYTHON, "-m", "gemini_emulator", "--port", str(port), "--ttft", str(ttft),
                                  "--tokens-per-second", str(tokens_per_second), "--chunk-tokens", str(chunk_tokens)],
                           dict(os.environ), workdir)
     return _wait_ready(Service(name, process, f"http://127.0.0.1:{port}", log), "/emulator/stats", 30)

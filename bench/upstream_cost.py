@@ -27,7 +27,7 @@ from google.genai import types
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import targets  # noqa: E402  (bench/ is this script's directory)
 
-from gemini_proxy import upstream  # noqa: E402
+from gemini_proxy.upstream import client as upstream  # noqa: E402
 from gemini_proxy.config import Settings  # noqa: E402
 
 MODEL = "gemini-2.5-flash"

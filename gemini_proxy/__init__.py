@@ -5,38 +5,35 @@ import logging
 
 from flask import Flask
 
-from . import request_ids
-from .config import Settings
-from .errors import register_error_handlers
+from flask_cors import CORS
+
+from gemini_proxy.access.keys import KeyRing
+from gemini_proxy.access.limits import RateLimits
+from gemini_proxy.api import chat, completions, docs, embeddings, health, models
+from gemini_proxy.catalog import ModelCatalog
+from gemini_proxy.config import Settings
+from gemini_proxy.errors import register_error_handlers
+from gemini_proxy.observability import logs
+from gemini_proxy.observability.readiness import Readiness
+from gemini_proxy.observability.telemetry import Metrics, Telemetry
+from gemini_proxy.schemas import ChatCompletionSchema
+from gemini_proxy.schemas.completions import CompletionSchema
+from gemini_proxy.schemas.embeddings import EmbeddingSchema
+from gemini_proxy.services import EXTENSION, Services
+from gemini_proxy.stores.signatures import SignatureStore
+from gemini_proxy.upstream.client import Upstream
+from gemini_proxy.web import hooks, request_ids
 
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """The only place that wires things together. Tests pass their own Settings.
-
-    The app's modules are imported here, not at the top, so that importing the package (as
-    `python -m gemini_proxy.emulator` does) stays free of the SDK and Flask machinery.
-    """
-    from flask_cors import CORS
-
-    from . import logs, middleware
-    from .api import EXTENSION, Services, chat, completions, docs, embeddings, health, models
-    from .auth import KeyRing
-    from .model_catalog import ModelCatalog
-    from .ratelimit import RateLimits
-    from .readiness import Readiness
-    from .schemas import ChatCompletionSchema
-    from .schemas.completions import CompletionSchema
-    from .schemas.embeddings import EmbeddingSchema
-    from .signatures import SignatureStore
-    from .telemetry import Metrics, Telemetry
-    from .upstream import Upstream
-
+    """The only place that wires things together. Tests pass their own Settings."""
     settings = settings or Settings.from_env()
     logs.configure(settings.log_level)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["MAX_JSON_DEPTH"] = settings.max_json_depth
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
@@ -59,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in (chat.bp, completions.bp, embeddings.bp, models.bp, health.bp, docs.bp):
         app.register_blueprint(blueprint)
     request_ids.install(app)
-    middleware.install(app, settings, services.keys, services.limits, services.telemetry)
+    hooks.install(app, settings, services.keys, services.limits, services.telemetry)
     register_error_handlers(app)
     if settings.cors_origins:
         CORS(app, origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],

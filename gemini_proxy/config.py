@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Mapping
 
-from .translate.models import gemini_model_id
+from gemini_proxy.translate.models import gemini_model_id
 
 DEFAULT_ALIASES = (
     "gpt-4o-mini=gemini-2.5-flash,gpt-4o=gemini-2.5-pro,gpt-3.5-turbo=gemini-2.5-flash-lite,"

@@ -8,7 +8,7 @@ import requests
 
 from gemini_proxy import create_app
 from gemini_proxy.config import Settings
-from gemini_proxy.emulator import EmulatorConfig, EmulatorServer
+from gemini_emulator import EmulatorConfig, EmulatorServer
 
 
 @pytest.fixture(scope="session")

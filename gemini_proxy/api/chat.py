@@ -8,17 +8,20 @@ from typing import Iterator
 
 from flask import Blueprint
 
-from .. import media, media_fetch
-from ..config import Settings
-from ..errors import ApiError, invalid_request
-from ..middleware import record
-from ..schemas import load
-from ..sse import stream_response
-from ..translate.chat import AnswerContext, GeminiRequest, completion_from_response, gemini_request
-from ..translate.messages import http_media_urls
-from ..translate.stream import ChatStream
-from ..telemetry import RequestRecord
-from . import Services, json_body, services
+from gemini_proxy.media import data as media
+
+from gemini_proxy.media import fetch as media_fetch
+from gemini_proxy.config import Settings
+from gemini_proxy.errors import ApiError, invalid_request
+from gemini_proxy.web.hooks import record
+from gemini_proxy.schemas import load
+from gemini_proxy.web.sse import stream_response
+from gemini_proxy.translate.chat import AnswerContext, GeminiRequest, completion_from_response, gemini_request
+from gemini_proxy.translate.messages import http_media_urls
+from gemini_proxy.translate.stream import ChatStream
+from gemini_proxy.observability.telemetry import RequestRecord
+from gemini_proxy.services import Services, services
+from gemini_proxy.web.body import json_body
 
 bp = Blueprint("chat", __name__)
 

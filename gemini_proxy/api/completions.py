@@ -8,15 +8,16 @@ from typing import Iterator
 
 from flask import Blueprint
 
-from ..schemas import load
-from ..sse import stream_response
-from ..translate.chat import AnswerContext, GeminiRequest, completion_from_response, gemini_request
-from ..translate.completions import CompletionContext, TextCompletionStream, chat_request_from, text_completion_from
-from ..translate.stream import ChatStream
-from ..middleware import record
-from ..telemetry import RequestRecord
-from . import Services, json_body, services
-from .chat import relay
+from gemini_proxy.schemas import load
+from gemini_proxy.web.sse import stream_response
+from gemini_proxy.translate.chat import AnswerContext, GeminiRequest, completion_from_response, gemini_request
+from gemini_proxy.translate.completions import CompletionContext, TextCompletionStream, chat_request_from, text_completion_from
+from gemini_proxy.translate.stream import ChatStream
+from gemini_proxy.web.hooks import record
+from gemini_proxy.observability.telemetry import RequestRecord
+from gemini_proxy.services import Services, services
+from gemini_proxy.web.body import json_body
+from gemini_proxy.api.chat import relay
 
 bp = Blueprint("completions", __name__)
 

@@ -9,11 +9,11 @@ import json
 
 from flask import Blueprint, Response, current_app, send_from_directory, url_for
 
-from ..openapi import TITLE, Document
+from gemini_proxy.openapi.document import TITLE, Document
 
 bp = Blueprint("docs", __name__)
 
-EXTENSION = "gemini_proxy.openapi"
+EXTENSION = "gemini_proxy.openapi.document"
 ASSET_PACKAGE = "flask_swagger_ui"
 ASSET_MAX_AGE = 24 * 3600
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..errors import invalid_model
-from ..schemas import load
-from ..translate.embeddings import batches, embed_config, embedding_list, prompt_tokens_from, vectors_from
-from ..middleware import record
-from . import json_body, services
+from gemini_proxy.errors import invalid_model
+from gemini_proxy.schemas import load
+from gemini_proxy.translate.embeddings import batches, embed_config, embedding_list, prompt_tokens_from, vectors_from
+from gemini_proxy.web.hooks import record
+from gemini_proxy.services import services
+from gemini_proxy.web.body import json_body
 
 bp = Blueprint("embeddings", __name__)
 

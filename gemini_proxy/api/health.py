@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
-from prometheus_client import CONTENT_TYPE_LATEST
 
-from ..auth import check_metrics_token
-from ..readiness import DRAINING
-from . import services
+from gemini_proxy.access.keys import check_metrics_token
+from gemini_proxy.observability.readiness import DRAINING
+from gemini_proxy.services import services
 
 bp = Blueprint("health", __name__)
 
@@ -29,4 +28,5 @@ def readyz():
 def metrics():
     app = services()
     check_metrics_token(request.headers, app.settings.metrics_token)
-    return Response(app.telemetry.metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
+    collected = app.telemetry.metrics
+    return Response(collected.exposition(), mimetype=collected.content_type)

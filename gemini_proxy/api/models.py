@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import services
+from gemini_proxy.services import services
 
 bp = Blueprint("models", __name__)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError
 
-from ..errors import invalid_request
-from .chat import ChatCompletionSchema
+from gemini_proxy.errors import invalid_request
+from gemini_proxy.schemas.chat import ChatCompletionSchema
 
 __all__ = ["ChatCompletionSchema", "load"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from .fields import (INT32_MAX, INT32_MIN, Lenient, Present, StrictBoolean, StrictInteger, StrictNumber, StrictString,
+from gemini_proxy.schemas.fields import (INT32_MAX, INT32_MIN, Lenient, Present, StrictBoolean, StrictInteger, StrictNumber, StrictString,
                      StringOrList, refuse_long_lists, refuse_unsupported)
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, validate, validates_schema
 
-from .chat import SamplingSchema
-from .fields import Present, StrictBoolean, StrictInteger, TextInput, refuse_unsupported
+from gemini_proxy.schemas.chat import SamplingSchema
+from gemini_proxy.schemas.fields import Present, StrictBoolean, StrictInteger, TextInput, refuse_unsupported
 
 # Modelled legacy parameters this gateway cannot honour, with their harmless values.
 UNSUPPORTED = {"suffix": (None, ""), "logit_bias": (None, {})}

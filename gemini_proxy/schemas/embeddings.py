@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from .fields import INT32_MAX, Lenient, StrictInteger, StrictString, TextInput
+from gemini_proxy.schemas.fields import INT32_MAX, Lenient, StrictInteger, StrictString, TextInput
 
 ENCODING_FORMATS = ("float", "base64")
 

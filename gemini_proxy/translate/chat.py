@@ -4,12 +4,12 @@ from __future__ import annotations
 import re
 from typing import Callable, Mapping, NamedTuple
 
-from ..config import Settings
-from ..errors import invalid_model, invalid_request
-from .families import Family, family_of
-from .messages import History, contents_from_messages
-from .schema import sanitize
-from .tools import function_declarations, tool_calls_from, tool_config
+from gemini_proxy.config import Settings
+from gemini_proxy.errors import invalid_model, invalid_request
+from gemini_proxy.translate.families import Family, family_of
+from gemini_proxy.translate.messages import History, contents_from_messages
+from gemini_proxy.translate.schema import sanitize
+from gemini_proxy.translate.tools import function_declarations, tool_calls_from, tool_config
 
 # Gemini finishReason -> OpenAI finish_reason. Anything not listed (MALFORMED_FUNCTION_CALL,
 # FINISH_REASON_UNSPECIFIED, reasons newer than this table...) is "stop".

@@ -6,8 +6,8 @@ import math
 import struct
 from typing import Iterator
 
-from ..errors import upstream_bad_response
-from .chat import google_extras
+from gemini_proxy.errors import upstream_bad_response
+from gemini_proxy.translate.chat import google_extras
 
 # OpenAI-side option (top level or extra_body.google) -> EmbedContentConfig field.
 GOOGLE_OPTIONS = {"task_type": "task_type", "title": "title"}

@@ -6,8 +6,10 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from .. import json_limits, media
-from ..errors import invalid_request
+from gemini_proxy.schemas import json_limits
+
+from gemini_proxy.media import data as media
+from gemini_proxy.errors import invalid_request
 
 SYSTEM_ROLES = frozenset({"system", "developer"})
 ROLES = {"user": "user", "assistant": "model", "tool": "user"}

@@ -8,8 +8,8 @@ chunk has "usage": null and a last chunk has "choices": [] and the usage.
 """
 from __future__ import annotations
 
-from .chat import BLOCKED_PROMPT, AnswerContext, finish_reason_from, logprobs_from, text_of, usage_from
-from .tools import tool_calls_from
+from gemini_proxy.translate.chat import BLOCKED_PROMPT, AnswerContext, finish_reason_from, logprobs_from, text_of, usage_from
+from gemini_proxy.translate.tools import tool_calls_from
 
 
 class ChatStream:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from .schema import sanitize
+from gemini_proxy.translate.schema import sanitize
 
 # OpenAI tool_choice (string form) -> Gemini function calling mode.
 TOOL_CHOICE_MODES = {"none": "NONE", "auto": "AUTO", "required": "ANY"}

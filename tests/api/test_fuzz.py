@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
 from gemini_proxy import create_app
-from gemini_proxy.api import EXTENSION
+from gemini_proxy.services import EXTENSION
 from tests.conftest import gateway_settings
 
 # Requests per generation mode, spread over every operation of the document (about 0.5 minute

@@ -6,8 +6,10 @@ import time
 
 import pytest
 
-from gemini_proxy import create_app, json_limits
-from gemini_proxy.api import EXTENSION
+from gemini_proxy import create_app
+
+from gemini_proxy.schemas import json_limits
+from gemini_proxy.services import EXTENSION
 from tests.conftest import gateway_settings
 from tests.support import assert_openai
 

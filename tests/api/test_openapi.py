@@ -11,7 +11,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from gemini_proxy.api.docs import EXTENSION
-from gemini_proxy.openapi import UNDOCUMENTED_ENDPOINTS, openapi_path
+from gemini_proxy.openapi.document import UNDOCUMENTED_ENDPOINTS, openapi_path
 from gemini_proxy.schemas import ChatCompletionSchema
 from gemini_proxy.schemas.completions import CompletionSchema
 from gemini_proxy.schemas.embeddings import EmbeddingSchema

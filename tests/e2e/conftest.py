@@ -1,4 +1,4 @@
-"""Real processes on loopback: the emulator (`python -m gemini_proxy.emulator`) and gunicorn
+"""Real processes on loopback: the emulator (`python -m gemini_emulator`) and gunicorn
 with the project's own gunicorn.conf.py, driven by the official openai SDK."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import openai
 import pytest
 import requests
 
-from gemini_proxy.emulator.process import start_process, stop_process
+from gemini_emulator.process import start_process, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 # One file for every gunicorn of the run, as on a machine whose workers share it.

@@ -6,7 +6,7 @@ import requests
 from google import genai
 from google.genai import types
 
-from gemini_proxy.emulator import EmulatorConfig, EmulatorServer
+from gemini_emulator import EmulatorConfig, EmulatorServer
 
 
 def sdk_client(url: str, key: str = "k", **http_options) -> genai.Client:

@@ -10,7 +10,7 @@ import requests
 from google.genai import errors, types
 from jsonschema import Draft202012Validator
 
-from gemini_proxy.emulator import count_tokens
+from gemini_emulator import count_tokens
 from tests.e2e.emulator_support import client, server, stats  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e

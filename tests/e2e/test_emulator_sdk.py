@@ -18,7 +18,7 @@ import pytest
 import requests
 from google.genai import errors, types
 
-from gemini_proxy.emulator import EmulatorConfig, EmulatorServer, count_tokens
+from gemini_emulator import EmulatorConfig, EmulatorServer, count_tokens
 from tests.e2e.emulator_support import client, sdk_client, server, stats  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
@@ -361,7 +361,7 @@ def test_concurrent_streams_from_one_client(client, server):
 
 
 def test_cli_serves_and_exits_cleanly_on_sigterm():
-    process = subprocess.Popen([sys.executable, "-m", "gemini_proxy.emulator", "--port", "0",
+    process = subprocess.Popen([sys.executable, "-m", "gemini_emulator", "--port", "0",
                                 "--ttft", "0.1"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stderr.readline()

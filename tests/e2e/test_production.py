@@ -92,7 +92,7 @@ def test_tokens_per_minute(server, redis_url):
 
 
 def test_pass_through_keys_reach_gemini(tmp_path):
-    from gemini_proxy.emulator.process import start_process, stop_process
+    from gemini_emulator.process import start_process, stop_process
     from tests.e2e.conftest import free_port
     port = free_port()
     emulator = start_process(port, extra_args=("--api-key", "gemini-key-of-the-client"))

@@ -7,17 +7,17 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
-from gemini_proxy.emulator import count_tokens
-from gemini_proxy.emulator.catalog import find_model
-from gemini_proxy.emulator.directives import extract
-from gemini_proxy.emulator.errors import EmulatorError
-from gemini_proxy.emulator.generation import plan_answer
-from gemini_proxy.emulator.logprobs import split_tokens
-from gemini_proxy.emulator.responses import full_response, stream_events
-from gemini_proxy.emulator.signatures import DUMMY, check_signatures, classify, issue
-from gemini_proxy.emulator.thinking import RULES, check_thinking
-from gemini_proxy.emulator.validation import parse_generate
-from gemini_proxy.emulator.wire import encode_base64, normalize_keys
+from gemini_emulator import count_tokens
+from gemini_emulator.catalog import find_model
+from gemini_emulator.directives import extract
+from gemini_emulator.errors import EmulatorError
+from gemini_emulator.generation import plan_answer
+from gemini_emulator.logprobs import split_tokens
+from gemini_emulator.responses import full_response, stream_events
+from gemini_emulator.signatures import DUMMY, check_signatures, classify, issue
+from gemini_emulator.thinking import RULES, check_thinking
+from gemini_emulator.validation import parse_generate
+from gemini_emulator.wire import encode_base64, normalize_keys
 
 CHUNK = 4
 GEMINI_3 = "gemini-3-pro-preview"
@@ -504,5 +504,5 @@ def test_safety_settings_are_checked_against_the_enums():
     ("Paris weather", None),
 ])
 def test_the_place_is_the_capitalised_words_after_in(text, place):
-    from gemini_proxy.emulator.tools import place_in
+    from gemini_emulator.tools import place_in
     assert place_in(text) == place

@@ -6,19 +6,19 @@ import math
 
 import pytest
 
-from gemini_proxy.emulator import count_tokens
-from gemini_proxy.emulator.catalog import MODELS, decode_page_token, find_model, list_page
-from gemini_proxy.emulator.directives import Directives, extract, parse_text
-from gemini_proxy.emulator.embeddings import batch_embed, cosine, embed_text
-from gemini_proxy.emulator.errors import EmulatorError
-from gemini_proxy.emulator.generation import INLINE_PART_TOKENS, plan_answer, prompt_usage
-from gemini_proxy.emulator.responses import full_response, stream_events
-from gemini_proxy.emulator.state import Stats
-from gemini_proxy.emulator.streaming import DroppedConnection, Pace, StreamFault, paced_stream
-from gemini_proxy.emulator.text import compose
-from gemini_proxy.emulator.tokens import chunk_text, truncate_tokens
-from gemini_proxy.emulator.validation import parse_generate
-from gemini_proxy.emulator.wire import decode_base64, normalize_keys, sse_event
+from gemini_emulator import count_tokens
+from gemini_emulator.catalog import MODELS, decode_page_token, find_model, list_page
+from gemini_emulator.directives import Directives, extract, parse_text
+from gemini_emulator.embeddings import batch_embed, cosine, embed_text
+from gemini_emulator.errors import EmulatorError
+from gemini_emulator.generation import INLINE_PART_TOKENS, plan_answer, prompt_usage
+from gemini_emulator.responses import full_response, stream_events
+from gemini_emulator.state import Stats
+from gemini_emulator.streaming import DroppedConnection, Pace, StreamFault, paced_stream
+from gemini_emulator.text import compose
+from gemini_emulator.tokens import chunk_text, truncate_tokens
+from gemini_emulator.validation import parse_generate
+from gemini_emulator.wire import decode_base64, normalize_keys, sse_event
 
 FLASH = find_model("gemini-2.5-flash")
 NO_THINKING = find_model("gemini-2.0-flash")
@@ -434,7 +434,7 @@ def test_batch_embed_keeps_order_and_enforces_limits():
 
 
 def test_multi_turn_answers_quote_the_first_user_sentence():
-    from gemini_proxy.emulator.generation import recalled
+    from gemini_emulator.generation import recalled
     history = [{"role": "user", "parts": [{"text": "My colour is blue. Remember it."}]},
                {"role": "model", "parts": [{"text": "Noted."}]},
                {"role": "user", "parts": [{"text": "Which colour?"}]}]

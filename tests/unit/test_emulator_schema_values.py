@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
-from gemini_proxy.emulator.openapi_schema import openapi_to_json_schema
-from gemini_proxy.emulator.schema_values import Hints, instance
+from gemini_emulator.openapi_schema import openapi_to_json_schema
+from gemini_emulator.schema_values import Hints, instance
 
 FORMATS = Draft202012Validator.FORMAT_CHECKER
 
@@ -191,7 +191,7 @@ def test_formats_without_a_jsonschema_checker_here_are_well_formed_too(seed):
 
 
 def test_gemini_ref_and_defs_resolve_and_a_dangling_ref_is_a_400():
-    from gemini_proxy.emulator.errors import EmulatorError
+    from gemini_emulator.errors import EmulatorError
 
     schema = openapi_to_json_schema({"type": "OBJECT", "defs": {"Id": {"type": "INTEGER"}},
                                      "properties": {"id": {"ref": "#/defs/Id"}}})

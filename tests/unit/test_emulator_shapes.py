@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from gemini_proxy.emulator import EmulatorConfig, count_tokens, create_emulator_app
+from gemini_emulator import EmulatorConfig, count_tokens, create_emulator_app
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "data" / "recordings" / "gemini"
 KEY = {"x-goog-api-key": "test-key"}

@@ -2,7 +2,7 @@
 import pytest
 from marshmallow import validate
 
-from gemini_proxy.json_limits import JsonRefused, JsonTooDeep, LoneSurrogate, loads, nested_deeper_than
+from gemini_proxy.schemas.json_limits import JsonRefused, JsonTooDeep, LoneSurrogate, loads, nested_deeper_than
 from gemini_proxy.schemas import ChatCompletionSchema
 from gemini_proxy.schemas.completions import CompletionSchema
 from gemini_proxy.schemas.embeddings import EmbeddingSchema

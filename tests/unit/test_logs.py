@@ -1,7 +1,7 @@
 """Credentials never reach a log line: keys clients put in URLs, secret headers."""
 import pytest
 
-from gemini_proxy.logs import REDACTED, redact_access_atoms, redact_secrets
+from gemini_proxy.observability.logs import REDACTED, redact_access_atoms, redact_secrets
 
 
 @pytest.mark.parametrize("text, secret", [

@@ -20,8 +20,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from gemini_proxy.media import MediaError, MediaLimits, audio_mime, decode_base64, file_mime, parse_data_url
-from gemini_proxy.media_fetch import fetch
+from gemini_proxy.media.data import MediaError, MediaLimits, audio_mime, decode_base64, file_mime, parse_data_url
+from gemini_proxy.media.fetch import fetch
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
 LOOPBACK = MediaLimits(timeout=2.0, allow_private=True)

@@ -1,6 +1,6 @@
 """The thought-signature store: shared by workers, kept across restarts, bounded."""
-from gemini_proxy import signatures as module
-from gemini_proxy.signatures import SignatureStore
+from gemini_proxy.stores import signatures as module
+from gemini_proxy.stores.signatures import SignatureStore
 
 
 def test_a_signature_stored_by_one_worker_is_found_by_another_and_after_a_restart(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from gemini_proxy.translate.chat import AnswerContext
 from gemini_proxy.translate.stream import ChatStream
-from gemini_proxy.upstream import response_from_wire
+from gemini_proxy.upstream.client import response_from_wire
 from tests.support import DATA, assert_openai, recorded_gemini
 
 HEAD = {"completion_id": "chatcmpl-test", "created": 1700000000, "model": "gemini-2.5-flash"}

@@ -13,7 +13,7 @@ from gemini_proxy.translate.messages import DUMMY_SIGNATURE
 from gemini_proxy.translate.schema import sanitize
 from gemini_proxy.translate.stream import ChatStream
 from gemini_proxy.translate.tools import tool_config
-from gemini_proxy.upstream import response_from_wire
+from gemini_proxy.upstream.client import response_from_wire
 from tests.support import RECORDINGS, assert_openai, recorded_gemini
 
 SCHEMA = ChatCompletionSchema(max_messages=100)

@@ -5,7 +5,7 @@ from google.genai import types
 
 from gemini_proxy.translate.messages import signature_bytes
 from gemini_proxy.translate.wire import rest_request, sdk_names
-from gemini_proxy.upstream import dump
+from gemini_proxy.upstream.client import dump
 from tests.support import recorded_gemini
 
 SCHEMA = {"type": "object", "properties": {"snake_case_name": {"type": "string"}}, "additionalProperties": False}

@@ -1,10 +1,10 @@
-"""What a Gemini answer must be before translation reads it (gemini_proxy.upstream_answers):
+"""What a Gemini answer must be before translation reads it (gemini_proxy.upstream.answers):
 recorded real answers pass; anything else is a 502 that says what was wrong, never a 500."""
 import pytest
 
 from gemini_proxy.errors import ApiError
-from gemini_proxy.upstream import response_from_wire
-from gemini_proxy.upstream_answers import Progress, check_answer, check_shape
+from gemini_proxy.upstream.client import response_from_wire
+from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
 from tests.support import recorded_gemini
 
 

@@ -1,4 +1,4 @@
-"""The upstream connection pool (gemini_proxy.upstream_http) against a scripted HTTP server on a
+"""The upstream connection pool (gemini_proxy.upstream.pool) against a scripted HTTP server on a
 real socket (loopback only): keep-alive, stale connections, timeouts, streaming and early close,
 pool limits, TLS verification (a test CA from trustme)."""
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 import trustme
 
 from gemini_proxy.config import Settings
-from gemini_proxy.upstream import _client_args
-from gemini_proxy.upstream_http import READ_TIMEOUT, ConnectionPool
+from gemini_proxy.upstream.client import _client_args
+from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool
 
 
 class ScriptedServer:
@@ -271,7 +271,7 @@ def test_close_stops_the_reaper(serve):
 
 def test_the_pool_connect_timeout_caps_the_requests(monkeypatch):
     seen = []
-    monkeypatch.setattr("gemini_proxy.upstream_http._connect", lambda connection, timeout: seen.append(timeout) or 1 / 0)
+    monkeypatch.setattr("gemini_proxy.upstream.pool._connect", lambda connection, timeout: seen.append(timeout) or 1 / 0)
     pool = ConnectionPool(1, max_keepalive=1, connect_timeout=2.0)
     with httpx2.Client(transport=pool, timeout=httpx2.Timeout(30.0, connect=9.0)) as http, pytest.raises(ZeroDivisionError):
         http.post("http://127.0.0.1:9/a", content=b"{}")

@@ -10,9 +10,9 @@ from gunicorn.http import errors as http_errors
 
 from gunicorn.config import Config
 
-from gemini_proxy.arrival import Connection, RequestReadTimeout
-from gemini_proxy.server_errors import error_for, raw_response
-from gemini_proxy.worker import _Drain, cut_margin, shutting_down
+from gemini_proxy.server.arrival import Connection, RequestReadTimeout
+from gemini_proxy.server.errors import error_for, raw_response
+from gemini_proxy.server.worker import _Drain, cut_margin, shutting_down
 
 
 @pytest.mark.parametrize("exc, status", [

@@ -1,0 +1,70 @@
+"""CLI: python -m gemini_emulator [--host H] [--port P] [--ttft S] ..."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from typing import Sequence
+
+from gemini_emulator.config import EmulatorConfig
+from gemini_emulator.server import EmulatorServer
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m gemini_emulator",
+        description="Serve a local Gemini API emulator (generativelanguage REST wire format).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8089, help="port (default 8089; 0 = any)")
+    parser.add_argument("--ttft", type=float, default=0.0, help="seconds to first token")
+    parser.add_argument("--tokens-per-second", type=float, default=0.0,
+                        help="generation pace; 0 = as fast as possible")
+    parser.add_argument("--chunk-tokens", type=int, default=4, help="tokens per stream chunk")
+    parser.add_argument("--max-batch", type=int, default=100,
+                        help="most requests in one batchEmbedContents call")
+    parser.add_argument("--api-key", default=None,
+                        help="require this key (default: any non-empty key is accepted)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = EmulatorConfig(
+            api_key=args.api_key,
+            ttft=args.ttft,
+            tokens_per_second=args.tokens_per_second,
+            chunk_tokens=args.chunk_tokens,
+            max_batch=args.max_batch,
+        )
+    except ValueError as exc:
+        _parser().error(str(exc))
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # Werkzeug's own per-request and startup lines are not wanted: this is a quiet tool.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+
+    server = EmulatorServer(config, host=args.host, port=args.port).start()
+    pace = (f"ttft={config.ttft}s, "
+            + (f"{config.tokens_per_second} tokens/s" if config.tokens_per_second else
+               "unpaced")
+            + f", {config.chunk_tokens} tokens/chunk, "
+            + ("api key required" if config.api_key else "any api key"))
+    logging.getLogger("gemini_emulator").info(
+        "Gemini emulator listening on %s (%s)", server.url, pace)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""The models a client can name: upstream models (cached briefly) plus the configured aliases."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+from gemini_proxy.config import Settings
+from gemini_proxy.errors import ApiError, model_not_found
+from gemini_proxy.translate.models import ALIAS_OWNER, gemini_model_id, model_object, models_from_gemini
+from gemini_proxy.upstream.client import Upstream
+
+
+class ModelCatalog:
+    def __init__(self, upstream: Upstream, settings: Settings, clock: Callable[[], float] = time.monotonic):
+        self._upstream = upstream
+        self._aliases = {**settings.model_aliases, **settings.embedding_model_aliases}
+        self._ttl = settings.models_cache_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._models: list[dict] = []
+        self._expires = float("-inf")
+
+    def list(self) -> list[dict]:
+        with self._lock:
+            if self._clock() >= self._expires:
+                self._models = models_from_gemini(self._upstream.list_models(), self._aliases)
+                self._expires = self._clock() + self._ttl
+            return self._models
+
+    def get(self, model_id: str) -> dict:
+        if model_id in self._aliases:
+            return model_object(model_id, ALIAS_OWNER)
+        gemini_id = gemini_model_id(model_id)
+        if gemini_id is None:
+            raise model_not_found(None)
+        for model in self.list():
+            if model["id"] == model_id:
+                return model
+        # Not listed is not proof of absence (listing is filtered): ask upstream.
+        try:
+            found = self._upstream.get_model(gemini_id)
+        except ApiError as error:
+            raise model_not_found(model_id) if error.status in (400, 404) else error
+        return model_object(found["name"].removeprefix("models/"))

@@ -1,0 +1,38 @@
+"""Is Gemini reachable with the configured key? Asked at most once per READY_CACHE_SECONDS."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Callable
+
+from gemini_proxy.config import Settings
+from gemini_proxy.errors import ApiError
+
+if TYPE_CHECKING:  # the gunicorn worker imports DRAINING in the arbiter, which needs no SDK
+    from gemini_proxy.upstream.client import Upstream
+
+# In a request's WSGI environ: True once the worker serving it has begun to drain (SIGTERM).
+DRAINING = "gemini_proxy.draining"
+
+
+class Readiness:
+    def __init__(self, upstream: Upstream, settings: Settings, clock: Callable[[], float] = time.monotonic):
+        self._upstream = upstream
+        self._model = settings.resolve_model(None)
+        self._ttl = settings.ready_cache_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._answer: tuple[bool, str] = (False, "not checked yet")
+        self._expires = float("-inf")
+
+    def check(self) -> tuple[bool, str]:
+        """(ready, reason): the default model must be retrievable, which needs the key accepted."""
+        with self._lock:
+            if self._clock() >= self._expires:
+                try:
+                    self._upstream.get_model(self._model)
+                    self._answer = (True, f"{self._model} reachable")
+                except ApiError as error:
+                    self._answer = (False, f"Gemini answered {error.status}: {error.message}")
+                self._expires = self._clock() + self._ttl
+            return self._answer

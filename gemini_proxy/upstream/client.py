@@ -1,0 +1,296 @@
+"""The one boundary with Gemini: the only module that imports google-genai.
+
+Owns the SDK client (one per worker process, kept alive: Client.__del__ closes its pool),
+timeouts and retries, and turns every SDK or transport failure into an ApiError. Answers
+leave this module as plain dicts with the SDK's snake_case field names, so translate/ never
+sees an SDK object.
+
+generateContent, the hot path, goes through the SDK's own HTTP layer (its headers, SSE parsing
+and error mapping) with Gemini's REST JSON built by translate.wire: the SDK's pydantic round
+trips cost more per request than everything else the gateway does. The other calls use the
+SDK's typed methods. Under the SDK's httpx2 client, the sockets are upstream_http's keep-alive
+pool (BENCHMARKS.md has the measurements behind both choices).
+
+Time and retries are the gateway's, not the SDK's (its tenacity options would retry a read
+timeout, running the same generation again while the client waits):
+- one deadline, UPSTREAM_TIMEOUT, covers every attempt of a call and the waits between them,
+  up to Gemini's response headers and, for a stream, its first chunk (a non-streamed answer:
+  the whole of it). Each attempt connects within UPSTREAM_CONNECT_TIMEOUT. Once a stream's
+  first chunk arrived, each next one must come within UPSTREAM_CHUNK_TIMEOUT.
+- `retryable` is the one rule for what is tried again: Gemini's 500/502/503/504, and a
+  connection that could not be opened or closed before Gemini's response headers. Never a
+  timeout waiting for an answer (the generation may still be running), a 429 (the client gets
+  its Retry-After), or anything after the headers arrived. UPSTREAM_RETRIES times at most,
+  after `retry_wait`, and only while the deadline leaves time.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+import urllib.request
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar
+from urllib.parse import urlsplit
+
+import httpx2
+import pydantic
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from gemini_proxy.config import Settings
+from gemini_proxy.errors import (ApiError, invalid_model, invalid_request, upstream_api_error, upstream_bad_response, upstream_timeout,
+                     upstream_unreachable)
+from gemini_proxy.translate.models import gemini_model_id
+from gemini_proxy.translate.wire import rest_request, sdk_names
+from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
+from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool
+
+log = logging.getLogger(__name__)
+
+GOOGLE_BASE_URL = "https://generativelanguage.googleapis.com/"
+
+# Retried before any byte reaches the client; 429 is not: the client gets it with Retry-After.
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+# Transport failures before Gemini's response headers where Gemini got no request, or sent no
+# answer: the connection could not be opened, or it broke while sending or before the headers.
+RETRIED_FAILURES = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.WriteError, httpx2.ReadError,
+                    httpx2.RemoteProtocolError)
+MAX_RETRY_WAIT = 4.0  # seconds (or UPSTREAM_RETRY_DELAY, if that is longer)
+
+T = TypeVar("T")
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether a call that failed this way before Gemini's response headers is tried again."""
+    if isinstance(exc, genai_errors.APIError):
+        return exc.code in RETRY_STATUSES
+    return isinstance(exc, RETRIED_FAILURES)
+
+
+def retry_wait(retry: int, delay: float, draw: Callable[[], float] = random.random) -> float:
+    """Seconds before retry number `retry` (1, 2, ...): between half and all of
+    delay x 2^(retry-1), which is at most MAX_RETRY_WAIT (or `delay`, if longer)."""
+    full = min(delay * 2 ** (retry - 1), max(delay, MAX_RETRY_WAIT))
+    return full * (0.5 + draw() / 2)
+
+
+def _api_error_from(exc: Exception, secrets: tuple[str, ...] = ()) -> ApiError:
+    if isinstance(exc, genai_errors.APIError):
+        body = exc.details if isinstance(exc.details, dict) else {}
+        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        details = error.get("details") if isinstance(error.get("details"), list) else []
+        code = exc.code if isinstance(exc.code, int) else 500
+        status = exc.status if isinstance(exc.status, str) else None
+        message = exc.message if isinstance(exc.message, str) else ""
+        return upstream_api_error(code, status, message, details, secrets)
+    if isinstance(exc, pydantic.ValidationError):
+        # Only options passed through verbatim (extra_body.google) can fail the SDK's checks.
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return invalid_request(f"Gemini's SDK refused an option: {where}: {first.get('msg', 'invalid')}.")
+    if isinstance(exc, httpx2.ConnectTimeout):  # the connection never opened: unreachable, not slow
+        return upstream_unreachable(type(exc).__name__)
+    if isinstance(exc, httpx2.TimeoutException):
+        return upstream_timeout()
+    if isinstance(exc, httpx2.TransportError):
+        return upstream_unreachable(type(exc).__name__)
+    return upstream_bad_response()
+
+
+_UPSTREAM_FAILURES = (genai_errors.APIError, genai_errors.UnknownApiResponseError, httpx2.HTTPError,
+                      pydantic.ValidationError, ValueError)
+
+
+@contextmanager
+def _mapped_errors(secrets: tuple[str, ...] = ()):
+    try:
+        yield
+    except _UPSTREAM_FAILURES as exc:
+        raise _api_error_from(exc, secrets) from exc
+
+
+def dump(response: Any) -> dict:
+    """An SDK response object as the plain dict translate/ reads."""
+    return response.model_dump(mode="json", exclude_none=True, exclude={"sdk_http_response"})
+
+
+def _key_option(api_key: str | None) -> dict | None:
+    """A client's own Gemini key (pass-through mode) replaces the gateway's for one call."""
+    return {"headers": {"x-goog-api-key": api_key}} if api_key else None
+
+
+def response_from_wire(body: dict) -> dict:
+    """Gemini's REST JSON (camelCase) as the dict translate/ reads."""
+    return sdk_names(body)
+
+
+def _resource(model: str) -> str:
+    """The URL path of a model. Callers resolve and check client names first; this is the last
+    guard before a name becomes part of a URL."""
+    model_id = gemini_model_id(model)
+    if model_id is None:
+        raise invalid_model()
+    return model_id if model_id.startswith("tunedModels/") else f"models/{model_id}"
+
+
+def _client_args(settings: Settings, proxies: dict[str, str] | None = None) -> dict:
+    """The SDK's httpx2.Client runs on upstream_http's connection pool, unless a proxy from the
+    environment (HTTPS_PROXY, NO_PROXY, ...) applies to Gemini: then on httpx2's own transport,
+    which honours it."""
+    proxies = urllib.request.getproxies_environment() if proxies is None else proxies
+    max_connections = settings.upstream_max_connections
+    max_keepalive = min(max_connections, 128)
+    url = urlsplit(settings.upstream_base_url or GOOGLE_BASE_URL)
+    if proxies.get(url.scheme, proxies.get("all")) and not urllib.request.proxy_bypass_environment(url.hostname or "", proxies):
+        # httpx2's default pool (100 connections) would queue streams beyond that.
+        return {"limits": httpx2.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive)}
+    return {"transport": ConnectionPool(max_connections, max_keepalive, connect_timeout=settings.upstream_connect_timeout)}
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, math.ceil(seconds * 1000))  # the SDK's timeout unit; 0 would mean none
+
+
+def _set_read_timeout(response: httpx2.Response, seconds: float) -> None:
+    """Through upstream_http's pool only: httpx2's own transport (behind an outbound proxy)
+    keeps the timeout the attempt started with."""
+    setter = response.extensions.get(READ_TIMEOUT)
+    if setter is not None:
+        setter(max(seconds, 0.001))
+
+
+def _failure(exc: BaseException) -> str:
+    return str(exc.code) if isinstance(exc, genai_errors.APIError) else type(exc).__name__
+
+
+class Upstream:
+    def __init__(self, settings: Settings):
+        self._timeout = settings.upstream_timeout
+        self._connect_timeout = settings.upstream_connect_timeout
+        self._chunk_timeout = settings.upstream_chunk_timeout
+        self._retries = max(0, settings.upstream_retries)
+        self._retry_delay = settings.upstream_retry_delay
+        self._gateway_key = settings.gemini_api_key
+        # No retry_options: the SDK makes one attempt per call; _with_retries decides on more.
+        self._client = genai.Client(
+            api_key=settings.upstream_api_key,
+            http_options=types.HttpOptions(
+                base_url=settings.upstream_base_url,
+                api_version=settings.gemini_api_version,
+                timeout=_milliseconds(settings.upstream_timeout),
+                client_args=_client_args(settings),
+            ),
+        )
+
+    def generate(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> dict:
+        secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
+        response = self._open(f"{_resource(model)}:generateContent", rest_request(contents, config), api_key,
+                              deadline, secrets).response_stream
+        try:
+            _set_read_timeout(response, deadline - time.monotonic())
+            with _mapped_errors(secrets):
+                body = json.loads(response.read())
+        finally:
+            response.close()
+        return check_answer(response_from_wire(body))
+
+    def stream(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> Iterator[dict]:
+        """Chunks as they arrive. Closing the iterator closes the upstream connection. A stream
+        that ends before it is finished raises (upstream_answers), after its last chunk."""
+        secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
+        response = self._open(f"{_resource(model)}:streamGenerateContent?alt=sse", rest_request(contents, config),
+                              api_key, deadline, secrets)
+        chunks = response.segments()  # each SSE event parsed once, by the SDK's strict SSE reader
+        progress = Progress()
+        try:
+            # The first chunk is part of the wait for the answer to start; after it, the gaps.
+            _set_read_timeout(response.response_stream, deadline - time.monotonic())
+            with _mapped_errors(secrets):
+                for chunk in chunks:
+                    if isinstance(chunk, dict) and "error" in chunk:  # a failure after the 200: one more event
+                        error = chunk["error"] if isinstance(chunk["error"], dict) else {}
+                        code = error.get("code") if isinstance(error.get("code"), int) else 500
+                        genai_errors.APIError.raise_error(code, chunk, response.response_stream)
+                    answer = check_shape(response_from_wire(chunk))
+                    if not progress.chunks:
+                        _set_read_timeout(response.response_stream, self._chunk_timeout)
+                    progress.add(answer)
+                    yield answer
+            progress.check_finished()
+        finally:
+            chunks.close()
+            response.response_stream.close()
+
+    def _open(self, path: str, body: dict, api_key: str | None, deadline: float, secrets: tuple[str, ...]):
+        """Sends a generateContent call through the SDK's HTTP layer (base URL, key, api
+        version, headers, error mapping, SSE parsing) and returns once Gemini's response headers
+        arrived: the body is read by the caller, so a failure after this point is never retried.
+        One level below the SDK's public `request`/`request_streamed`, which would serialise
+        every parsed event back to text and wrap it in a pydantic model to be parsed again."""
+        http = self._client._api_client
+
+        def attempt(left: float):
+            options = {**(_key_option(api_key) or {}), "timeout": _milliseconds(left)}
+            request = http._build_request("post", path, body, options)  # also X-Server-Timeout: what is left
+            request.timeout = httpx2.Timeout(left, connect=min(self._connect_timeout, left))
+            return http._request(request, options, stream=True)
+        return self._with_retries(attempt, deadline, secrets)
+
+    def _with_retries(self, attempt: Callable[[float], T], deadline: float, secrets: tuple[str, ...]) -> T:
+        """`attempt(seconds left)`, tried again while `retryable` says so, UPSTREAM_RETRIES times
+        at most and only while the deadline leaves time after the wait."""
+        retry = 0
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise upstream_timeout()
+            try:
+                return attempt(left)
+            except _UPSTREAM_FAILURES as exc:
+                retry += 1
+                wait = retry_wait(retry, self._retry_delay)
+                if retry > self._retries or not retryable(exc) or time.monotonic() + wait >= deadline:
+                    raise _api_error_from(exc, secrets) from exc
+                log.info("upstream call failed (%s): retry %d of %d in %.2f s", _failure(exc), retry, self._retries, wait)
+                time.sleep(wait)
+
+    def _typed(self, call: Callable[[dict], T], api_key: str | None = None) -> T:
+        """A typed SDK call under the same deadline and retry rule; `call` gets its http_options.
+        These calls are idempotent and send nothing to the client before they end."""
+        def attempt(left: float) -> T:
+            return call({**(_key_option(api_key) or {}), "timeout": _milliseconds(left)})
+        return self._with_retries(attempt, time.monotonic() + self._timeout, self._secrets(api_key))
+
+    def _secrets(self, api_key: str | None) -> tuple[str, ...]:
+        """The keys of a call, never to be echoed in an error message."""
+        return tuple(key for key in (self._gateway_key, api_key) if key)
+
+    def embed(self, model: str, texts: list[str], config: dict, api_key: str | None = None) -> dict:
+        """One batchEmbedContents call: one embedding per text, in order. The SDK splits
+        nothing, so the caller keeps `texts` within Gemini's per-call limit."""
+        # One Content per text: for some models the SDK merges a list of plain strings into one.
+        contents = [{"parts": [{"text": text}]} for text in texts]
+        resource = _resource(model)
+        return self._typed(lambda options: dump(self._client.models.embed_content(
+            model=resource, contents=contents, config={**config, "http_options": options})), api_key)
+
+    def count_tokens(self, model: str, texts: list[str], api_key: str | None = None) -> int:
+        contents = [{"role": "user", "parts": [{"text": text}]} for text in texts]
+        resource = _resource(model)
+        return self._typed(lambda options: self._client.models.count_tokens(
+            model=resource, contents=contents, config={"http_options": options}).total_tokens or 0, api_key)
+
+    def list_models(self) -> list[dict]:
+        return self._typed(lambda options: [
+            dump(model) for model in self._client.models.list(config={"page_size": 1000, "http_options": options})])
+
+    def get_model(self, model: str) -> dict:
+        resource = _resource(model)
+        return self._typed(lambda options: dump(self._client.models.get(model=resource, config={"http_options": options})))
+
+    def close(self) -> None:
+        self._client.close()
