@@ -4,7 +4,7 @@ OpenAI clients send images as data: or http(s) URLs, audio as bare base64 with a
 files as a data: URL or bare base64 with a filename. Every bad input raises MediaError, which the
 caller turns into a 400 naming the param. fetch() is an SSRF guard: it only talks to public
 addresses (unless told otherwise), connects to exactly the address it checked, and bounds the
-whole exchange in time and size (it lives in media_fetch).
+whole exchange in time and size (it lives in media/fetch.py).
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ because the thread serving the request may be blocked on Gemini's next chunk; a 
 with such threads exits without waiting for them.
 
 Slow clients: a thread takes a request only once it has arrived, within REQUEST_READ_TIMEOUT
-(arrival.py). gunicorn's own error answers are OpenAI's JSON envelope (server_errors.py).
+(arrival.py). gunicorn's own error answers are OpenAI's JSON envelope (server/errors.py).
 
 This module is imported by the arbiter too (gunicorn loads the worker class there): it must
 not import prometheus_client, which the workers import only once PROMETHEUS_MULTIPROC_DIR is set.

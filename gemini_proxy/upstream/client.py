@@ -8,7 +8,7 @@ sees an SDK object.
 generateContent, the hot path, goes through the SDK's own HTTP layer (its headers, SSE parsing
 and error mapping) with Gemini's REST JSON built by translate.wire: the SDK's pydantic round
 trips cost more per request than everything else the gateway does. The other calls use the
-SDK's typed methods. Under the SDK's httpx2 client, the sockets are upstream_http's keep-alive
+SDK's typed methods. Under the SDK's httpx2 client, the sockets are pool.py's keep-alive
 pool (BENCHMARKS.md has the measurements behind both choices).
 
 Time and retries are the gateway's, not the SDK's (its tenacity options would retry a read
@@ -138,7 +138,7 @@ def _resource(model: str) -> str:
 
 
 def _client_args(settings: Settings, proxies: dict[str, str] | None = None) -> dict:
-    """The SDK's httpx2.Client runs on upstream_http's connection pool, unless a proxy from the
+    """The SDK's httpx2.Client runs on pool.py's connection pool, unless a proxy from the
     environment (HTTPS_PROXY, NO_PROXY, ...) applies to Gemini: then on httpx2's own transport,
     which honours it."""
     proxies = urllib.request.getproxies_environment() if proxies is None else proxies
@@ -156,7 +156,7 @@ def _milliseconds(seconds: float) -> int:
 
 
 def _set_read_timeout(response: httpx2.Response, seconds: float) -> None:
-    """Through upstream_http's pool only: httpx2's own transport (behind an outbound proxy)
+    """Through pool.py's ConnectionPool only: httpx2's own transport (behind an outbound proxy)
     keeps the timeout the attempt started with."""
     setter = response.extensions.get(READ_TIMEOUT)
     if setter is not None:
@@ -200,7 +200,7 @@ class Upstream:
 
     def stream(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> Iterator[dict]:
         """Chunks as they arrive. Closing the iterator closes the upstream connection. A stream
-        that ends before it is finished raises (upstream_answers), after its last chunk."""
+        that ends before it is finished raises (answers.py), after its last chunk."""
         secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
         response = self._open(f"{_resource(model)}:streamGenerateContent?alt=sse", rest_request(contents, config),
                               api_key, deadline, secrets)

@@ -17,14 +17,14 @@ Kept from the default transport:
   until the pool is next used;
 - failures raised as httpx2's exceptions (ConnectError, ConnectTimeout, WriteTimeout,
   ReadTimeout, RemoteProtocolError, ReadError, PoolTimeout), which the SDK's retries and
-  upstream.py's error mapping read;
+  client.py's error mapping read;
 - a streamed answer is handed on as soon as bytes arrive; closing it before its end closes the
   connection, so Gemini stops generating.
 Added: the connect timeout can be capped for the whole pool (`connect_timeout`), and a
 streamed answer's read timeout can be changed while it is read: the response's extensions
-hold READ_TIMEOUT, a function of the new timeout in seconds (upstream.py waits longer for the
+hold READ_TIMEOUT, a function of the new timeout in seconds (client.py waits longer for the
 first chunk of a stream than for the gap between two chunks).
-Not kept: proxies from the environment (upstream.py keeps httpx2's own transport when one
+Not kept: proxies from the environment (client.py keeps httpx2's own transport when one
 applies) and HTTP/2 (the default transport does not use it either).
 """
 from __future__ import annotations
@@ -101,7 +101,7 @@ class ConnectionPool(httpx2.BaseTransport):
                 connection.close()
                 # A kept-alive connection Gemini closed before the request was out: once more on a
                 # new one. Closed after it was sent, Gemini may have started on it: the caller's
-                # retry rule decides (upstream.py), so that a retry is counted and bounded.
+                # retry rule decides (client.py), so that a retry is counted and bounded.
                 if not (reused and sending):
                     raise httpx2.RemoteProtocolError(f"Gemini closed the connection: {exc!r}") from exc
             except BaseException as exc:
