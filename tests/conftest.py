@@ -1,4 +1,5 @@
-"""Fixtures shared by the API and e2e layers: a real emulator behind the real SDK."""
+"""Fixtures shared by every layer: a real emulator (in process, on a socket) behind the real SDK,
+and an app built on it. Helpers live in tests/support/."""
 from __future__ import annotations
 
 import os
@@ -7,8 +8,8 @@ import pytest
 import requests
 
 from gemini_proxy import create_app
-from gemini_proxy.config import Settings
 from gemini_emulator import EmulatorConfig, EmulatorServer
+from tests.support import gateway_settings
 
 
 @pytest.fixture(scope="session")
@@ -24,10 +25,6 @@ def emulator_requests(emulator):
     def last(n: int = 1) -> list[dict]:
         return requests.get(f"{emulator.url}/emulator/requests", params={"last": n}, timeout=5).json()
     return last
-
-
-def gateway_settings(emulator, **overrides) -> Settings:
-    return Settings(**{"gemini_base_url": emulator.url, "upstream_retries": 0, "signature_db": "", **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from gemini_proxy import create_app
-from tests.conftest import gateway_settings
+from tests.support import gateway_settings
 from tests.support import assert_openai, sse_events
 
 WEATHER = {"type": "function", "function": {

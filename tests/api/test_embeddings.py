@@ -6,7 +6,7 @@ import requests
 
 from gemini_proxy import create_app
 from gemini_proxy.translate.embeddings import floats_from_base64
-from tests.conftest import gateway_settings
+from tests.support import gateway_settings
 from tests.support import assert_openai
 
 PATHS = ["/v1/embeddings", "/embeddings"]

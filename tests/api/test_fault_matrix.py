@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from gemini_proxy import create_app
-from tests.conftest import gateway_settings
+from tests.support import gateway_settings
 from tests.support import assert_fault_outcome, fault_matrix
 
 TIMEOUT = 1.5  # UPSTREAM_TIMEOUT of these tests

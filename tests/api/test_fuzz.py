@@ -14,7 +14,7 @@ from schemathesis import GenerationMode
 
 from gemini_proxy import create_app
 from gemini_proxy.services import EXTENSION
-from tests.conftest import gateway_settings
+from tests.support import gateway_settings
 
 # Requests per generation mode, spread over every operation of the document (about 0.5 minute
 # each on the 2-CPU machine BENCHMARKS.md describes).

@@ -10,7 +10,7 @@ from gemini_proxy import create_app
 
 from gemini_proxy.schemas import json_limits
 from gemini_proxy.services import EXTENSION
-from tests.conftest import gateway_settings
+from tests.support import gateway_settings
 from tests.support import assert_openai
 
 CHAT = "/v1/chat/completions"

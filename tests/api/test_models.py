@@ -2,7 +2,7 @@
 import pytest
 
 from gemini_proxy import create_app
-from tests.conftest import gateway_settings
+from tests.support import gateway_settings
 from tests.support import assert_openai
 
 

@@ -6,7 +6,7 @@ import requests
 
 from gemini_proxy import create_app
 from gemini_proxy.config import Settings
-from tests.conftest import gateway_settings
+from tests.support import gateway_settings
 
 CHAT = {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "a secret prompt"}]}
 

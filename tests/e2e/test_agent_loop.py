@@ -7,7 +7,7 @@ import openai
 import pytest
 import requests
 
-from tests.e2e.conftest import start_gunicorn
+from tests.support.processes import start_gunicorn
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.e2e.conftest import free_port, running_nginx, start_gunicorn
+from tests.support.processes import free_port, running_nginx, start_gunicorn
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.e2e.conftest import ROOT
+from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ import openai
 import pytest
 import requests
 
-from tests.e2e.conftest import ROOT, free_port, start_gunicorn
+from tests.support.processes import ROOT, free_port, start_gunicorn
 
 pytestmark = pytest.mark.e2e
 

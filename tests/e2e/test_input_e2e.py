@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from tests.e2e.conftest import start_gunicorn
+from tests.support.processes import start_gunicorn
 
 pytestmark = pytest.mark.e2e
 

@@ -3,7 +3,7 @@ on is driven through successes, failures and tricks; no log line, metric or answ
 import pytest
 import requests
 
-from tests.e2e.conftest import start_gunicorn
+from tests.support.processes import start_gunicorn
 
 pytestmark = pytest.mark.e2e
 

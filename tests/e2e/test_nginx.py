@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from tests.e2e.conftest import ROOT, running_nginx
+from tests.support.processes import ROOT, running_nginx
 
 pytestmark = pytest.mark.e2e
 
@@ -96,7 +96,7 @@ def test_metrics_are_not_on_the_public_port(nginx, path):
 
 def test_the_metrics_server_in_the_config_serves_them(gateway, tmp_path):
     """The commented metrics server, uncommented on a loopback port."""
-    from tests.e2e.conftest import free_port
+    from tests.support.processes import free_port
     port = free_port()
     shipped = (ROOT / "deploy" / "nginx.conf").read_text()
     block = shipped[shipped.index("# server {"):]

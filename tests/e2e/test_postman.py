@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.e2e.conftest import ROOT, start_gunicorn
+from tests.support.processes import ROOT, start_gunicorn
 
 pytestmark = pytest.mark.e2e
 

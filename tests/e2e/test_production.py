@@ -9,7 +9,7 @@ import openai
 import pytest
 import requests
 
-from tests.e2e.conftest import free_port, start_gunicorn, start_redis
+from tests.support.processes import free_port, start_gunicorn, start_redis
 
 pytestmark = pytest.mark.e2e
 
@@ -93,7 +93,7 @@ def test_tokens_per_minute(server, redis_url):
 
 def test_pass_through_keys_reach_gemini(tmp_path):
     from gemini_emulator.process import start_process, stop_process
-    from tests.e2e.conftest import free_port
+    from tests.support.processes import free_port
     port = free_port()
     emulator = start_process(port, extra_args=("--api-key", "gemini-key-of-the-client"))
     gateway = start_gunicorn(GEMINI_BASE_URL=f"http://127.0.0.1:{port}", GATEWAY_PASS_THROUGH_KEYS="true")

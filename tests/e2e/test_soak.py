@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from bench.soak_results import COMPLETE, ERRORS, FAULTS, HUNG, NONE, fixed_fds, is_lost, memory_bound
-from tests.e2e.conftest import ROOT
+from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.e2e
 

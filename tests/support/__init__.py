@@ -11,7 +11,10 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-DATA = Path(__file__).parent / "data"
+from gemini_proxy.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
 RECORDINGS = DATA / "recordings"
 SPEC_URI = "urn:openai-openapi"
 
@@ -78,7 +81,7 @@ def assert_openai(component: str, body) -> None:
         f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors[:5])
 
 
-FAULTS_DOC = DATA.parents[1] / "docs" / "faults.md"
+FAULTS_DOC = ROOT / "docs" / "faults.md"
 
 
 @dataclass(frozen=True)
@@ -157,3 +160,8 @@ def assert_fault_outcome(case: FaultCase, status: int, headers, raw: bytes) -> N
         assert_openai("ErrorResponse", body)
         assert (body["error"]["type"], body["error"]["code"]) == (case.type, case.code)
         assert headers.get("Retry-After") == case.retry_after
+
+
+def gateway_settings(emulator, **overrides) -> Settings:
+    """Settings of a test app in front of `emulator`: no retries, no signature file."""
+    return Settings(**{"gemini_base_url": emulator.url, "upstream_retries": 0, "signature_db": "", **overrides})

@@ -15,7 +15,7 @@ import pytest
 import requests
 from google.genai import errors
 
-from tests.e2e.emulator_support import client, sdk_client, server  # noqa: F401 (fixtures)
+from tests.support.emulator import sdk_client
 
 pytestmark = pytest.mark.e2e
 

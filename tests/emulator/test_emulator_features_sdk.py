@@ -11,7 +11,7 @@ from google.genai import errors, types
 from jsonschema import Draft202012Validator
 
 from gemini_emulator import count_tokens
-from tests.e2e.emulator_support import client, server, stats  # noqa: F401 (fixtures)
+from tests.support.emulator import stats
 
 pytestmark = pytest.mark.e2e
 

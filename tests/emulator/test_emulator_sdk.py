@@ -19,7 +19,7 @@ import requests
 from google.genai import errors, types
 
 from gemini_emulator import EmulatorConfig, EmulatorServer, count_tokens
-from tests.e2e.emulator_support import client, sdk_client, server, stats  # noqa: F401 (fixtures)
+from tests.support.emulator import sdk_client, stats
 
 pytestmark = pytest.mark.e2e
 
