@@ -7,7 +7,7 @@ import os
 import pytest
 import requests
 
-from gemini_proxy import create_app
+from gemini_proxy.app import create_app
 from gemini_emulator import EmulatorConfig, EmulatorServer
 from tests.support import gateway_settings
 

@@ -11,6 +11,8 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from gemini_proxy.access.keys import ANONYMOUS, Client
 
@@ -47,18 +49,11 @@ class RequestRecord:
 
 
 class Metrics:
-    def __init__(self, multiprocess_dir: str | None):
-        # Imported here, once a worker builds its app: prometheus_client decides when it is
-        # first imported whether values are kept per process (PROMETHEUS_MULTIPROC_DIR), and
-        # gunicorn's arbiter imports this package before its on_starting hook sets that folder.
-        import prometheus_client  # noqa: PLC0415
-        from prometheus_client import Counter, Gauge, Histogram  # noqa: PLC0415
-        from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415
+    content_type = CONTENT_TYPE_LATEST
 
-        self._client, self._collector = prometheus_client, MultiProcessCollector
+    def __init__(self, multiprocess_dir: str | None):
         self._dir = multiprocess_dir
-        self.content_type = prometheus_client.CONTENT_TYPE_LATEST
-        self.registry = prometheus_client.CollectorRegistry()
+        self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter("gemini_proxy_requests", "Requests answered.", ["route", "status", "model", "key"], registry=r)
         self.latency = Histogram("gemini_proxy_request_duration_seconds", "Time from request to the end of the answer.",
@@ -76,10 +71,10 @@ class Metrics:
 
     def exposition(self) -> bytes:
         if not self._dir:
-            return self._client.generate_latest(self.registry)
-        registry = self._client.CollectorRegistry()
-        self._collector(registry, path=self._dir)
-        return self._client.generate_latest(registry)
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=self._dir)
+        return generate_latest(registry)
 
 
 class Telemetry:

@@ -4,7 +4,7 @@ import math
 import pytest
 import requests
 
-from gemini_proxy import create_app
+from gemini_proxy.app import create_app
 from gemini_proxy.translate.embeddings import floats_from_base64
 from tests.support import gateway_settings
 from tests.support import assert_openai

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from gemini_proxy import create_app
+from gemini_proxy.app import create_app
 from tests.support import gateway_settings
 from tests.support import assert_openai, sse_events
 

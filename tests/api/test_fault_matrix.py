@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from gemini_proxy import create_app
+from gemini_proxy.app import create_app
 from tests.support import gateway_settings
 from tests.support import assert_fault_outcome, fault_matrix
 

@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
-from gemini_proxy import create_app
+from gemini_proxy.app import create_app
 from gemini_proxy.services import EXTENSION
 from tests.support import gateway_settings
 

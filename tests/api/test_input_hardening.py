@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from gemini_proxy import create_app
+from gemini_proxy.app import create_app
 
 from gemini_proxy.schemas import json_limits
 from gemini_proxy.services import EXTENSION

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from gemini_proxy import create_app
+from gemini_proxy.app import create_app
 from gemini_proxy.config import Settings, SettingsError
 from gemini_proxy.errors import invalid_model
 from gemini_proxy.translate.models import gemini_model_id

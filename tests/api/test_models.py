@@ -1,7 +1,7 @@
 """GET /v1/models and /v1/models/{id}."""
 import pytest
 
-from gemini_proxy import create_app
+from gemini_proxy.app import create_app
 from tests.support import gateway_settings
 from tests.support import assert_openai
 

@@ -4,7 +4,7 @@ import logging
 
 import requests
 
-from gemini_proxy import create_app
+from gemini_proxy.app import create_app
 from gemini_proxy.config import Settings
 from tests.support import gateway_settings
 

@@ -79,13 +79,21 @@ def test_close_fault_answers_nothing_at_all(client, server, stream):
         connection.getresponse()
 
 
-def handler_threads() -> int:
-    return sum(1 for thread in threading.enumerate() if "process_request_thread" in thread.name)
+def handler_threads(server) -> int:
+    """Threads serving a connection of this emulator (other emulators of the test session have
+    theirs): socketserver starts each with (request socket, client address) as its arguments."""
+    def serves(thread) -> bool:
+        request = (getattr(thread, "_args", None) or (None,))[0]
+        try:
+            return request.getsockname()[1] == server._server.server_port
+        except (AttributeError, OSError):
+            return False
+    return sum(1 for thread in threading.enumerate() if serves(thread))
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 def test_hang_fault_holds_the_connection_until_the_client_leaves(server, stream):
-    before = handler_threads()
+    before = handler_threads(server)
     connection = socket.create_connection((server.host, server._server.server_port))
     payload = body("[emulator fault=hang]")
     connection.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nx-goog-api-key: k\r\nContent-Type: application/json\r\n"
@@ -104,12 +112,12 @@ def test_hang_fault_holds_the_connection_until_the_client_leaves(server, stream)
         assert received.startswith(b"HTTP/1.1 200") and received.endswith(b"\r\n\r\n")
     else:
         assert received == b""
-    assert handler_threads() == before + 1
+    assert handler_threads(server) == before + 1
     connection.close()
     deadline = time.monotonic() + 3
-    while handler_threads() > before and time.monotonic() < deadline:
+    while handler_threads(server) > before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert handler_threads() == before, "the emulator kept waiting after the client left"
+    assert handler_threads(server) == before, "the emulator kept waiting after the client left"
 
 
 def test_hang_fault_after_some_chunks(server):

@@ -1,0 +1,77 @@
+"""gemini-proxy: an OpenAI-compatible HTTP gateway to Google Gemini."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from flask_cors import CORS
+
+from gemini_proxy.access.keys import KeyRing
+from gemini_proxy.access.limits import RateLimits
+from gemini_proxy.api import chat, completions, docs, embeddings, health, models
+from gemini_proxy.catalog import ModelCatalog
+from gemini_proxy.config import Settings
+from gemini_proxy.errors import register_error_handlers
+from gemini_proxy.observability import logs
+from gemini_proxy.observability.readiness import Readiness
+from gemini_proxy.observability.telemetry import Metrics, Telemetry
+from gemini_proxy.schemas import ChatCompletionSchema
+from gemini_proxy.schemas.completions import CompletionSchema
+from gemini_proxy.schemas.embeddings import EmbeddingSchema
+from gemini_proxy.services import EXTENSION, Services
+from gemini_proxy.stores.signatures import SignatureStore
+from gemini_proxy.upstream.client import Upstream
+from gemini_proxy.web import hooks, request_ids
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The only place that wires things together. Tests pass their own Settings."""
+    settings = settings or Settings.from_env()
+    logs.configure(settings.log_level)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["MAX_JSON_DEPTH"] = settings.max_json_depth
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+
+    upstream = Upstream(settings)
+    metrics = Metrics(settings.metrics_dir)
+    services = app.extensions[EXTENSION] = Services(
+        settings=settings,
+        upstream=upstream,
+        models=ModelCatalog(upstream, settings),
+        chat_schema=ChatCompletionSchema(max_messages=settings.max_messages, max_tools=settings.max_tools,
+                                         max_parts=settings.max_content_parts),
+        embedding_schema=EmbeddingSchema(max_inputs=settings.max_embedding_inputs),
+        completion_schema=CompletionSchema(max_prompts=settings.max_completion_prompts),
+        signatures=SignatureStore(settings.signature_db, settings.signature_cache_size, settings.signature_db_max_rows),
+        keys=KeyRing(settings),
+        limits=RateLimits(settings, lambda action: metrics.rate_limit_unavailable.labels(action).inc()),
+        telemetry=Telemetry(metrics),
+        readiness=Readiness(upstream, settings),
+    )
+    for blueprint in (chat.bp, completions.bp, embeddings.bp, models.bp, health.bp, docs.bp):
+        app.register_blueprint(blueprint)
+    request_ids.install(app)
+    hooks.install(app, settings, services.keys, services.limits, services.telemetry)
+    register_error_handlers(app)
+    if settings.cors_origins:
+        CORS(app, origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
+             expose_headers=["X-Request-ID", "Retry-After", "X-Gemini-Proxy-Dropped-Schema-Keywords",
+                             *(f"x-ratelimit-{what}-{kind}" for what in ("limit", "remaining", "reset")
+                               for kind in ("requests", "tokens"))])
+
+    if services.keys.open:
+        log.warning("No GATEWAY_API_KEYS: the gateway is open to anyone who can reach it.")
+
+    if not settings.redis_url and (settings.rate_limit_rpm or settings.rate_limit_tpm or services.keys.sets_limits):
+        log.warning("Rate limits are counted per worker process (no REDIS_URL): with several gunicorn "
+                    "workers a key can get up to that many times its limit. Set REDIS_URL to share them.")
+
+    if settings.uses_emulator:
+        log.warning("No GEMINI_API_KEY is set: answers come from the built-in Gemini emulator at %s, "
+                    "not from Google. Set GEMINI_API_KEY to use Gemini.", settings.upstream_base_url)
+    return app
