@@ -12,7 +12,7 @@ from gemini_proxy.access.limits import RateLimits
 from gemini_proxy.api import chat, completions, docs, embeddings, health, models
 from gemini_proxy.catalog import ModelCatalog
 from gemini_proxy.config import Settings
-from gemini_proxy.errors import register_error_handlers
+from gemini_proxy.web.errors import register_error_handlers
 from gemini_proxy.observability import logs
 from gemini_proxy.observability.readiness import Readiness
 from gemini_proxy.observability.telemetry import Metrics, Telemetry

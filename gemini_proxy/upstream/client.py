@@ -42,11 +42,12 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from gemini_proxy.config import Settings
-from gemini_proxy.errors import (ApiError, invalid_model, invalid_request, upstream_api_error, upstream_bad_response, upstream_timeout,
-                     upstream_unreachable)
+from gemini_proxy.errors import (ApiError, invalid_model, invalid_request, upstream_bad_response, upstream_timeout,
+                                 upstream_unreachable)
 from gemini_proxy.translate.models import gemini_model_id
 from gemini_proxy.translate.wire import rest_request, sdk_names
 from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
+from gemini_proxy.upstream.errors import upstream_api_error
 from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ import requests
 from google.genai import errors as genai_errors
 
 from gemini_proxy.app import create_app
-from gemini_proxy.errors import MAX_RETRY_AFTER, MAX_UPSTREAM_MESSAGE, clean_upstream_message, upstream_api_error
 from gemini_proxy.upstream.client import retry_wait, retryable
+from gemini_proxy.upstream.errors import MAX_RETRY_AFTER, MAX_UPSTREAM_MESSAGE, clean_upstream_message, upstream_api_error
 from tests.support import gateway_settings
 from tests.support import sse_events
 
