@@ -20,7 +20,7 @@ from flask import Flask
 from marshmallow import Schema, validate
 
 from gemini_proxy.services import EXTENSION, Services
-from gemini_proxy.openapi.responses import COMPONENTS
+from gemini_proxy.openapi.responses import COMPONENTS, nullable, ref
 from gemini_proxy.schemas.chat import PART_TYPES, ROLES, TEXT_ONLY_ROLES, Content, ContentPartSchema, ToolChoice
 from gemini_proxy.schemas.completions import CompletionSchema
 from gemini_proxy.translate.models import MODEL_ID_PATTERN
@@ -50,12 +50,8 @@ _SSE_DESCRIPTION = (
 )
 
 
-def _ref(kind: str, name: str) -> dict:
-    return {"$ref": f"#/components/{kind}/{name}"}
-
-
 def _error_response(description: str, **extra) -> dict:
-    return {"description": description, "content": {_JSON: {"schema": _ref("schemas", "Error")}}, **extra}
+    return {"description": description, "content": {_JSON: {"schema": ref("Error")}}, **extra}
 
 
 RESPONSES = {
@@ -77,12 +73,12 @@ _API_ERRORS = {"400": "InvalidRequest", "401": "Unauthorized", "404": "NotFound"
 
 def _json_text(schema: str) -> dict:
     """A string holding JSON that matches a component schema (JSON Schema 2020-12's content keywords)."""
-    return {"type": "string", "contentMediaType": _JSON, "contentSchema": _ref("schemas", schema)}
+    return {"type": "string", "contentMediaType": _JSON, "contentSchema": ref(schema)}
 
 
 def _streamed(schema: str, chunk: str) -> dict:
     return {
-        _JSON: {"schema": _ref("schemas", schema)},
+        _JSON: {"schema": ref(schema)},
         _SSE: {
             "schema": {
                 "type": "object",
@@ -123,18 +119,18 @@ OPERATIONS: dict[str, Operation] = {
         "Each prompt is one chat request; choices of prompt p are numbered p * n + i.",
         request="CreateCompletionRequest", errors=_API_ERRORS, api=True),
     "embeddings.create_embeddings": Operation(
-        "createEmbedding", "Create embeddings", "Embeddings", {_JSON: {"schema": _ref("schemas", "EmbeddingList")}},
+        "createEmbedding", "Create embeddings", "Embeddings", {_JSON: {"schema": ref("EmbeddingList")}},
         "`data[i].index` is the position of the input; `encoding_format: base64` gives little-endian float32.",
         request="CreateEmbeddingRequest", errors=_API_ERRORS, api=True),
     "models.list_models": Operation(
-        "listModels", "List models", "Models", {_JSON: {"schema": _ref("schemas", "ModelList")}},
+        "listModels", "List models", "Models", {_JSON: {"schema": ref("ModelList")}},
         "Gemini models that can generate content or embeddings, then the configured aliases.",
         errors={k: v for k, v in _API_ERRORS.items() if k not in ("400", "404", "413")}, api=True),
     "models.retrieve_model": Operation(
-        "retrieveModel", "Retrieve a model", "Models", {_JSON: {"schema": _ref("schemas", "Model")}},
+        "retrieveModel", "Retrieve a model", "Models", {_JSON: {"schema": ref("Model")}},
         errors={k: v for k, v in _API_ERRORS.items() if k not in ("400", "413")}, api=True),
     "health.healthz": Operation(
-        "health", "Liveness", "Operations", {_JSON: {"schema": _ref("schemas", "Health")}},
+        "health", "Liveness", "Operations", {_JSON: {"schema": ref("Health")}},
         "The process is alive and serving; never calls Gemini."),
     "health.readyz": Operation(
         "ready", "Readiness", "Operations", {_JSON: {"schema": {
@@ -153,8 +149,6 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 _CONVERTER = re.compile(r"<(?:[a-z_]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
-# Nested schemas of these modules are named after their resource (both have an ExtraBody).
-_MODULE_PREFIXES = {"embeddings": "Embedding", "completions": "Completion"}
 
 
 def openapi_path(rule: str) -> str:
@@ -162,15 +156,18 @@ def openapi_path(rule: str) -> str:
     return _CONVERTER.sub(r"{\1}", rule)
 
 
-def _schema_name(schema) -> str:
+def _schema_name(schema) -> str | None:
+    """A nested schema's component name; None (written inline) for one loaded with `only` some
+    of its fields (Google's options): each use differs, and apispec tells uses apart by the
+    outer schema's `only` alone."""
+    if isinstance(schema, Schema) and schema.only is not None:
+        return None
     cls = resolve_schema_cls(schema)
-    name = cls.__name__.removesuffix("Schema") or cls.__name__
-    prefix = _MODULE_PREFIXES.get(cls.__module__.rsplit(".", 1)[-1], "")
-    return name if prefix in name else prefix + name
+    return cls.__name__.removesuffix("Schema") or cls.__name__
 
 
 def _nullable(schema: dict, field) -> dict:
-    return {"oneOf": [*schema["oneOf"], {"type": "null"}]} if field.allow_none else schema
+    return nullable(schema) if field.allow_none else schema
 
 
 def _custom_fields(self, field, **kwargs) -> dict:
@@ -182,17 +179,17 @@ def _custom_fields(self, field, **kwargs) -> dict:
         return {**described, "enum": list(field.harmless)} if field.harmless is not None else described
     strings = {"type": "array", "items": {"type": "string", "minLength": 1}}
     if isinstance(field, StringOrList):
-        return _nullable({"oneOf": [{"type": "string", "minLength": 1}, {**strings, "maxItems": field.max_items}]}, field)
+        return _nullable({"anyOf": [{"type": "string", "minLength": 1}, {**strings, "maxItems": field.max_items}]}, field)
     if isinstance(field, TextInput):
-        return _nullable({"oneOf": [{"type": "string", "minLength": 1}, {**strings, "minItems": 1}]}, field)
+        return _nullable({"anyOf": [{"type": "string", "minLength": 1}, {**strings, "minItems": 1}]}, field)
     if isinstance(field, Content):
         parts = {"type": "array", "items": self.resolve_nested_schema(ContentPartSchema)}
-        return _nullable({"oneOf": [{"type": "string"}, parts]}, field)
+        return _nullable({"anyOf": [{"type": "string"}, parts]}, field)
     if isinstance(field, ToolChoice):
         named = {"type": "object", "required": ["function"], "properties": {
             "type": {"type": "string", "const": "function"},
             "function": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}
-        return _nullable({"oneOf": [{"type": "string", "enum": ["none", "auto", "required"]}, named]}, field)
+        return _nullable({"anyOf": [{"type": "string", "enum": ["none", "auto", "required"]}, named]}, field)
     return {}
 
 
@@ -209,7 +206,7 @@ def _limits(schemas: dict, services: Services) -> None:
     chat["tools"]["maxItems"] = services.chat_schema.max_tools
     for name, prop, limit in (("CreateCompletionRequest", "prompt", services.completion_schema.max_prompts),
                               ("CreateEmbeddingRequest", "input", services.embedding_schema.max_inputs)):
-        schemas[name]["properties"][prop]["oneOf"][1]["maxItems"] = limit
+        schemas[name]["properties"][prop]["anyOf"][1]["maxItems"] = limit
 
 
 def _role_is(*roles: str) -> dict:
@@ -302,7 +299,7 @@ def _operation(op: Operation, operation_id: str, summary: str, parameters: list[
     if op.request:
         out["requestBody"] = {"required": True, "content": {_JSON: {"schema": op.request}}}
     out["responses"] = {"200": {"description": "OK", "content": copy.deepcopy(op.ok)},
-                        **{status: _ref("responses", name) for status, name in op.errors.items()}}
+                        **{status: ref(name, "responses") for status, name in op.errors.items()}}
     if op.api:
         # {} too: without GATEWAY_API_KEYS the gateway is open.
         out["security"] = [{"bearerAuth": []}, {}]

@@ -7,11 +7,17 @@ and refers to the others as #/components/schemas/<name>.
 from __future__ import annotations
 
 
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
+def ref(name: str, kind: str = "schemas") -> dict:
+    """A reference to a component of the document (a schema, or a response...)."""
+    return {"$ref": f"#/components/{kind}/{name}"}
 
 
-def _nullable(schema: dict) -> dict:
+def nullable(schema: dict) -> dict:
+    """`schema` or null. A union (a lone anyOf) gets null as one more branch. anyOf, not oneOf,
+    as apispec writes its own nullable fields: the branches never overlap, and a generator or
+    validator need not prove that only one of them matches."""
+    if set(schema) == {"anyOf"}:
+        return {"anyOf": [*schema["anyOf"], {"type": "null"}]}
     return {"anyOf": [schema, {"type": "null"}]}
 
 
@@ -44,19 +50,19 @@ TOKEN_LOGPROB = {
     "properties": {
         "token": _STRING,
         "logprob": {"type": "number"},
-        "bytes": _nullable({"type": "array", "items": _INTEGER}),
+        "bytes": nullable({"type": "array", "items": _INTEGER}),
         "top_logprobs": {"type": "array", "items": {
             "type": "object", "required": ["token", "logprob"],
             "properties": {"token": _STRING, "logprob": {"type": "number"},
-                           "bytes": _nullable({"type": "array", "items": _INTEGER})}}},
+                           "bytes": nullable({"type": "array", "items": _INTEGER})}}},
     },
 }
 
-CHOICE_LOGPROBS = _nullable({
+CHOICE_LOGPROBS = nullable({
     "type": "object",
     "properties": {
-        "content": _nullable({"type": "array", "items": _ref("TokenLogprob")}),
-        "refusal": _nullable({"type": "array", "items": _ref("TokenLogprob")}),
+        "content": nullable({"type": "array", "items": ref("TokenLogprob")}),
+        "refusal": nullable({"type": "array", "items": ref("TokenLogprob")}),
     },
 })
 
@@ -94,9 +100,9 @@ CHAT_COMPLETION = {
                     "required": ["role", "content"],
                     "properties": {
                         "role": _const("assistant"),
-                        "content": _nullable(_STRING),
+                        "content": nullable(_STRING),
                         "refusal": {"type": "null"},
-                        "tool_calls": {"type": "array", "items": _ref("ChatCompletionMessageToolCall")},
+                        "tool_calls": {"type": "array", "items": ref("ChatCompletionMessageToolCall")},
                         "reasoning_content": {"type": "string", "description": "Gemini's thought summaries."},
                     },
                 },
@@ -104,7 +110,7 @@ CHAT_COMPLETION = {
                 "finish_reason": {"type": "string", "enum": FINISH_REASONS},
             },
         }},
-        "usage": _ref("Usage"),
+        "usage": ref("Usage"),
     },
 }
 
@@ -129,7 +135,7 @@ CHAT_COMPLETION_CHUNK = {
                     "type": "object",
                     "properties": {
                         "role": _const("assistant"),
-                        "content": _nullable(_STRING),
+                        "content": nullable(_STRING),
                         "reasoning_content": _STRING,
                         "tool_calls": {"type": "array", "items": {
                             "type": "object",
@@ -145,14 +151,14 @@ CHAT_COMPLETION_CHUNK = {
                     },
                 },
                 "logprobs": CHOICE_LOGPROBS,
-                "finish_reason": _nullable({"type": "string", "enum": FINISH_REASONS}),
+                "finish_reason": nullable({"type": "string", "enum": FINISH_REASONS}),
             },
         }},
-        "usage": _nullable(_ref("Usage")),
+        "usage": nullable(ref("Usage")),
     },
 }
 
-LEGACY_LOGPROBS = _nullable({
+LEGACY_LOGPROBS = nullable({
     "type": "object",
     "properties": {
         "tokens": {"type": "array", "items": _STRING},
@@ -179,10 +185,10 @@ TEXT_COMPLETION = {
                 "text": _STRING,
                 "index": _INTEGER,
                 "logprobs": LEGACY_LOGPROBS,
-                "finish_reason": _nullable({"type": "string", "enum": FINISH_REASONS}),
+                "finish_reason": nullable({"type": "string", "enum": FINISH_REASONS}),
             },
         }},
-        "usage": _ref("Usage"),
+        "usage": ref("Usage"),
     },
 }
 
@@ -223,7 +229,7 @@ MODEL = {
 MODEL_LIST = {
     "type": "object",
     "required": ["object", "data"],
-    "properties": {"object": _const("list"), "data": {"type": "array", "items": _ref("Model")}},
+    "properties": {"object": _const("list"), "data": {"type": "array", "items": ref("Model")}},
 }
 
 ERROR = {

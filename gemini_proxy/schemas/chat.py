@@ -5,12 +5,12 @@ from marshmallow import ValidationError, fields, post_load, pre_load, validate, 
 
 from gemini_proxy.schemas.fields import (INT32_MAX, INT32_MIN, Lenient, Present, StrictBoolean, StrictInteger, StrictNumber, StrictString,
                      StringOrList, refuse_long_lists, refuse_unsupported)
+from gemini_proxy.schemas.google import GENERATION_OPTIONS, WithGoogleOptions, google_fields
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 TEXT_ONLY_ROLES = ("system", "developer", "tool")
 PART_TYPES = ("text", "image_url", "input_audio", "file", "refusal")
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high")
-MAX_SAFETY_SETTINGS = 32
 # Gemini's rule for function names (stricter than OpenAI's: no leading digit).
 FUNCTION_NAME = validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$",
                                 error="must start with a letter or _ and use only letters, digits, _ . : - (at most 64)")
@@ -188,33 +188,11 @@ class ResponseFormatSchema(Lenient):
             raise ValidationError("is required when type is json_schema", "json_schema")
 
 
-class SafetySettingSchema(Lenient):
-    category = StrictString(required=True)
-    threshold = StrictString(required=True)
-
-
-class GoogleSchema(Lenient):
-    """Google's own options (extra_body={"google": {...}}), passed to Gemini as they are."""
-    thinking_config = fields.Dict(allow_none=True)
-    safety_settings = fields.List(fields.Nested(SafetySettingSchema), allow_none=True)
-    cached_content = StrictString(allow_none=True)
-
-    @pre_load
-    def _count_first(self, data, **kwargs):
-        # Gemini has about a dozen harm categories: one setting each is all a request needs.
-        refuse_long_lists(data, {"safety_settings": (MAX_SAFETY_SETTINGS, "settings")})
-        return data
-
-
-class ExtraBodySchema(Lenient):
-    google = fields.Nested(GoogleSchema, allow_none=True)
-
-
 class StreamOptionsSchema(Lenient):
     include_usage = StrictBoolean()
 
 
-class SamplingSchema(Lenient):
+class SamplingSchema(WithGoogleOptions):
     """The parameters chat and legacy completions share (both map onto one generation config)."""
     model = StrictString(validate=validate.Length(min=1))
     temperature = StrictNumber(allow_none=True, validate=validate.Range(0, 2))
@@ -230,8 +208,7 @@ class SamplingSchema(Lenient):
     stream_options = fields.Nested(StreamOptionsSchema, allow_none=True)
     user = StrictString(allow_none=True)
     reasoning_effort = StrictString(allow_none=True, validate=validate.OneOf(REASONING_EFFORTS))
-    google = fields.Nested(GoogleSchema, allow_none=True)
-    extra_body = fields.Nested(ExtraBodySchema, allow_none=True)
+    google, extra_body = google_fields(GENERATION_OPTIONS)
 
 
 class ChatCompletionSchema(SamplingSchema):

@@ -1,24 +1,15 @@
 """The request schema of POST /v1/embeddings."""
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, validate, validates_schema
 
-from gemini_proxy.schemas.fields import INT32_MAX, Lenient, StrictInteger, StrictString, TextInput
+from gemini_proxy.schemas.fields import INT32_MAX, StrictInteger, StrictString, TextInput
+from gemini_proxy.schemas.google import EMBEDDING_OPTIONS, WithGoogleOptions, google_fields
 
 ENCODING_FORMATS = ("float", "base64")
 
 
-class GoogleEmbeddingSchema(Lenient):
-    """Gemini's own embedding options (extra_body={"google": {...}})."""
-    task_type = StrictString(allow_none=True, validate=validate.Length(min=1))
-    title = StrictString(allow_none=True)
-
-
-class ExtraBodySchema(Lenient):
-    google = fields.Nested(GoogleEmbeddingSchema, allow_none=True)
-
-
-class EmbeddingSchema(Lenient):
+class EmbeddingSchema(WithGoogleOptions):
     model = StrictString(validate=validate.Length(min=1))
     input = TextInput(required=True)
     encoding_format = StrictString(allow_none=True, validate=validate.OneOf(ENCODING_FORMATS))
@@ -27,8 +18,7 @@ class EmbeddingSchema(Lenient):
     # The openai SDK sends extra_body={"task_type": ...} as top-level fields.
     task_type = StrictString(allow_none=True, validate=validate.Length(min=1))
     title = StrictString(allow_none=True)
-    google = fields.Nested(GoogleEmbeddingSchema, allow_none=True)
-    extra_body = fields.Nested(ExtraBodySchema, allow_none=True)
+    google, extra_body = google_fields(EMBEDDING_OPTIONS)
 
     def __init__(self, max_inputs: int, **kwargs):
         super().__init__(**kwargs)

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 # Legacy parameters that mean the same in a chat request, copied when set.
 CHAT_PARAMETERS = ("model", "max_tokens", "temperature", "top_p", "top_k", "stop", "n", "seed",
-                   "presence_penalty", "frequency_penalty", "reasoning_effort", "google", "extra_body")
+                   "presence_penalty", "frequency_penalty", "reasoning_effort", "google")
 
 
 class CompletionContext(NamedTuple):

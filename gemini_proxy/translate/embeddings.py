@@ -7,9 +7,8 @@ import struct
 from typing import Iterator
 
 from gemini_proxy.errors import upstream_bad_response
-from gemini_proxy.translate.chat import google_extras
 
-# OpenAI-side option (top level or extra_body.google) -> EmbedContentConfig field.
+# OpenAI-side option (top level or Google's options) -> EmbedContentConfig field.
 GOOGLE_OPTIONS = {"task_type": "task_type", "title": "title"}
 
 
@@ -22,7 +21,7 @@ def batches(texts: list[str], size: int) -> Iterator[list[str]]:
 
 
 def embed_config(request: dict) -> dict:
-    google = google_extras(request)
+    google = request.get("google") or {}
     config = {}
     for option, field in GOOGLE_OPTIONS.items():
         value = request[option] if request.get(option) is not None else google.get(option)

@@ -82,14 +82,14 @@ def test_custom_fields_have_their_json_types(app, document):
     chat = schemas["CreateChatCompletionRequest"]["properties"]
     assert chat["temperature"] == {"type": ["number", "null"], "minimum": 0, "maximum": 2}
     assert chat["n"]["type"] == ["integer", "null"] and chat["stream"] == {"type": ["boolean", "null"]}
-    assert [branch.get("type") for branch in chat["stop"]["oneOf"]] == ["string", "array", "null"]
-    assert chat["stop"]["oneOf"][1]["maxItems"] == 5
-    assert chat["tool_choice"]["oneOf"][0]["enum"] == ["none", "auto", "required"]
+    assert [branch.get("type") for branch in chat["stop"]["anyOf"]] == ["string", "array", "null"]
+    assert chat["stop"]["anyOf"][1]["maxItems"] == 5
+    assert chat["tool_choice"]["anyOf"][0]["enum"] == ["none", "auto", "required"]
     assert chat["messages"]["maxItems"] == app.extensions["gemini_proxy"].settings.max_messages
     assert "Not supported" in chat["logit_bias"]["description"]
-    content = schemas["Message"]["properties"]["content"]["oneOf"]
+    content = schemas["Message"]["properties"]["content"]["anyOf"]
     assert content[0] == {"type": "string"} and content[1]["items"] == {"$ref": "#/components/schemas/ContentPart"}
-    prompt = schemas["CreateCompletionRequest"]["properties"]["prompt"]["oneOf"]
+    prompt = schemas["CreateCompletionRequest"]["properties"]["prompt"]["anyOf"]
     assert prompt[0]["type"] == "string" and prompt[1]["minItems"] == 1
 
 

@@ -35,7 +35,7 @@ def test_a_batch_size_below_one_is_refused():
     ({"task_type": "RETRIEVAL_QUERY"}, {"task_type": "RETRIEVAL_QUERY"}),
     ({"google": {"task_type": "RETRIEVAL_DOCUMENT", "title": "Doc"}},
      {"task_type": "RETRIEVAL_DOCUMENT", "title": "Doc"}),
-    ({"extra_body": {"google": {"task_type": "CLUSTERING"}}, "dimensions": 8},
+    ({"google": {"task_type": "CLUSTERING"}, "dimensions": 8},
      {"task_type": "CLUSTERING", "output_dimensionality": 8}),
     ({"task_type": "CLASSIFICATION", "google": {"title": "T"}}, {"task_type": "CLASSIFICATION", "title": "T"}),
 ])
