@@ -7,7 +7,7 @@ from typing import Callable
 
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError, model_not_found
-from gemini_proxy.translate.models import ALIAS_OWNER, gemini_model_id, model_object, models_from_gemini
+from gemini_proxy.translate.models import ALIAS_OWNER, gemini_model_id, model_id_of, model_object, models_from_gemini
 from gemini_proxy.upstream.client import Upstream
 
 
@@ -42,4 +42,4 @@ class ModelCatalog:
             found = self._upstream.get_model(gemini_id)
         except ApiError as error:
             raise model_not_found(model_id) if error.status in (400, 404) else error
-        return model_object(found["name"].removeprefix("models/"))
+        return model_object(model_id_of(found))

@@ -12,16 +12,16 @@ _SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def current() -> str:
-    return g.get("request_id", "")
+    """The current request's id, made on first use: the log line and the response carry the
+    same one, whichever asks first."""
+    if "request_id" not in g:
+        given = request.headers.get(HEADER, "")
+        g.request_id = given if _SANE.fullmatch(given) else f"req_{uuid.uuid4().hex}"
+    return g.request_id
 
 
 def install(app: Flask) -> None:
-    @app.before_request
-    def _assign():
-        given = request.headers.get(HEADER, "")
-        g.request_id = given if _SANE.fullmatch(given) else f"req_{uuid.uuid4().hex}"
-
     @app.after_request
     def _echo(response):
-        response.headers[HEADER] = current() or f"req_{uuid.uuid4().hex}"
+        response.headers[HEADER] = current()
         return response
