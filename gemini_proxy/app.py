@@ -12,6 +12,7 @@ from gemini_proxy.access.limits import RateLimits
 from gemini_proxy.api import chat, completions, docs, embeddings, health, models
 from gemini_proxy.catalog import ModelCatalog
 from gemini_proxy.config import Settings
+from gemini_proxy.media.data import MediaLimits
 from gemini_proxy.web.errors import register_error_handlers
 from gemini_proxy.observability import logs
 from gemini_proxy.observability.readiness import Readiness
@@ -21,6 +22,7 @@ from gemini_proxy.schemas.completions import CompletionSchema
 from gemini_proxy.schemas.embeddings import EmbeddingSchema
 from gemini_proxy.services import EXTENSION, Services
 from gemini_proxy.stores.signatures import SignatureStore
+from gemini_proxy.translate.chat import RequestDefaults
 from gemini_proxy.upstream.client import Upstream
 from gemini_proxy.web import hooks, request_ids
 
@@ -52,6 +54,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         limits=RateLimits(settings, lambda action: metrics.rate_limit_unavailable.labels(action).inc()),
         telemetry=Telemetry(metrics),
         readiness=Readiness(upstream, settings),
+        request_defaults=RequestDefaults(
+            temperature=settings.default_temperature, top_p=settings.default_top_p, top_k=settings.default_top_k,
+            max_tokens=settings.default_max_tokens, safety_settings=settings.safety_settings,
+            max_json_depth=settings.max_json_depth),
+        media_limits=MediaLimits(max_bytes=settings.max_media_bytes, timeout=settings.media_fetch_timeout,
+                                 max_redirects=settings.media_fetch_max_redirects,
+                                 allow_private=settings.media_allow_private_urls),
     )
     for blueprint in (chat.bp, completions.bp, embeddings.bp, models.bp, health.bp, docs.bp):
         app.register_blueprint(blueprint)

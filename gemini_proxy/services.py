@@ -9,12 +9,14 @@ from gemini_proxy.access.keys import KeyRing
 from gemini_proxy.access.limits import RateLimits
 from gemini_proxy.catalog import ModelCatalog
 from gemini_proxy.config import Settings
+from gemini_proxy.media.data import MediaLimits
 from gemini_proxy.observability.readiness import Readiness
 from gemini_proxy.observability.telemetry import Telemetry
 from gemini_proxy.schemas import ChatCompletionSchema
 from gemini_proxy.schemas.completions import CompletionSchema
 from gemini_proxy.schemas.embeddings import EmbeddingSchema
 from gemini_proxy.stores.signatures import SignatureStore
+from gemini_proxy.translate.chat import RequestDefaults
 from gemini_proxy.upstream.client import Upstream
 
 EXTENSION = "gemini_proxy"
@@ -34,7 +36,10 @@ class Services:
     limits: RateLimits
     telemetry: Telemetry
     readiness: Readiness
+    request_defaults: RequestDefaults
+    media_limits: MediaLimits
 
 
-def services() -> Services:
+def current_services() -> Services:
+    """The Services of the app handling the current request."""
     return current_app.extensions[EXTENSION]

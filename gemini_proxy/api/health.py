@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 
 from gemini_proxy.access.keys import check_metrics_token
 from gemini_proxy.observability.readiness import DRAINING
-from gemini_proxy.services import services
+from gemini_proxy.services import current_services
 
 bp = Blueprint("health", __name__)
 
@@ -20,13 +20,13 @@ def healthz():
 def readyz():
     if request.environ.get(DRAINING):
         return {"status": "unavailable", "reason": "draining: the server is shutting down"}, 503
-    ready, reason = services().readiness.check()
+    ready, reason = current_services().readiness.check()
     return {"status": "ready" if ready else "unavailable", "reason": reason}, 200 if ready else 503
 
 
 @bp.get("/metrics")
 def metrics():
-    app = services()
-    check_metrics_token(request.headers, app.settings.metrics_token)
-    collected = app.telemetry.metrics
+    services = current_services()
+    check_metrics_token(request.headers, services.settings.metrics_token)
+    collected = services.telemetry.metrics
     return Response(collected.exposition(), mimetype=collected.content_type)

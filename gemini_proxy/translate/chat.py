@@ -1,15 +1,15 @@
 """Chat completions: an OpenAI request -> a Gemini request; a Gemini answer -> chat.completion."""
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from typing import Callable, Mapping, NamedTuple
 
-from gemini_proxy.config import Settings
-from gemini_proxy.errors import invalid_model, invalid_request
+from gemini_proxy.errors import invalid_request
 from gemini_proxy.translate.families import Family, family_of
 from gemini_proxy.translate.messages import History, contents_from_messages
 from gemini_proxy.translate.schema import sanitize
 from gemini_proxy.translate.tools import function_declarations, tool_calls_from, tool_config
+from gemini_proxy.translate.wire import snake_case
 
 # Gemini finishReason -> OpenAI finish_reason. Anything not listed (MALFORMED_FUNCTION_CALL,
 # FINISH_REASON_UNSPECIFIED, reasons newer than this table...) is "stop".
@@ -33,13 +33,21 @@ CONFIG_FIELDS = {
     "presence_penalty": "presence_penalty",
     "frequency_penalty": "frequency_penalty",
 }
-# Server-side defaults (Settings fields) for parameters a request leaves out.
-DEFAULTS = {
-    "temperature": "default_temperature",
-    "top_p": "default_top_p",
-    "top_k": "default_top_k",
-}
+# Parameters that take the server's default (RequestDefaults) when a request leaves them out.
+DEFAULTED = ("temperature", "top_p", "top_k")
 RESPONSE_MIME_TYPES = {"json_object": "application/json", "json_schema": "application/json"}
+
+
+@dataclass(frozen=True)
+class RequestDefaults:
+    """The server's values for what a request leaves out, and its limits: plain values, built
+    once from Settings (DEFAULT_TEMPERATURE..., SAFETY_SETTINGS, MAX_JSON_DEPTH) by create_app."""
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    max_tokens: int | None = None
+    safety_settings: tuple[dict, ...] = ()
+    max_json_depth: int = 128
 
 
 class GeminiRequest(NamedTuple):
@@ -56,24 +64,14 @@ def finish_reason_from(gemini_reason: str | None, tool_calls: bool = False) -> s
     return "tool_calls" if tool_calls and reason == "stop" else reason
 
 
-def google_extras(request: dict) -> dict:
-    """Google's own options, sent as extra_body={"google": {...}} (or nested once more, as
-    Google's compatibility docs show)."""
-    return request.get("google") or (request.get("extra_body") or {}).get("google") or {}
-
-
-def _snake(key: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
-
-
 def thinking_config(request: dict, model: str, family: Family) -> dict | None:
     effort = request.get("reasoning_effort")
-    passed = google_extras(request).get("thinking_config")
+    passed = (request.get("google") or {}).get("thinking_config")
     if passed is not None:
         if effort is not None:
             raise invalid_request("Set reasoning_effort or extra_body.google.thinking_config, not both.",
                                   "reasoning_effort")
-        return {_snake(key): value for key, value in passed.items()}
+        return {snake_case(key): value for key, value in passed.items()}
     if effort is None:
         return None
     if not family.thinks:
@@ -86,15 +84,15 @@ def thinking_config(request: dict, model: str, family: Family) -> dict | None:
     return {key: value, "include_thoughts": effort != "none"}
 
 
-def generation_config(request: dict, settings: Settings) -> dict:
+def generation_config(request: dict, defaults: RequestDefaults = RequestDefaults()) -> dict:
     config = {}
-    for name, setting in DEFAULTS.items():
-        if request.get(name) is None and getattr(settings, setting) is not None:
-            config[CONFIG_FIELDS[name]] = getattr(settings, setting)
+    for name in DEFAULTED:
+        if request.get(name) is None and getattr(defaults, name) is not None:
+            config[CONFIG_FIELDS[name]] = getattr(defaults, name)
     for name, field in CONFIG_FIELDS.items():
         if request.get(name) is not None:
             config[field] = request[name]
-    max_tokens = request.get("max_completion_tokens") or request.get("max_tokens") or settings.default_max_tokens
+    max_tokens = request.get("max_completion_tokens") or request.get("max_tokens") or defaults.max_tokens
     if max_tokens:
         config["max_output_tokens"] = max_tokens
     if (request.get("n") or 1) > 1:
@@ -129,26 +127,27 @@ def _tools_config(request: dict, dropped: list[str]) -> dict:
     return config
 
 
-def gemini_request(request: dict, settings: Settings, *, signatures: Mapping[str, str] = {},
-                   fetched: Mapping[str, tuple[str, bytes]] = {}) -> GeminiRequest:
-    model = settings.resolve_model(request.get("model"))
-    if model is None:
-        raise invalid_model()
+def gemini_request(request: dict, model: str, defaults: RequestDefaults = RequestDefaults(), *,
+                   signatures: Mapping[str, str] = {}, media: Mapping[str, tuple[str, bytes]] = {}) -> GeminiRequest:
+    """The Gemini request for a chat request (as the chat schema loads it) to `model`, a Gemini
+    model id the caller resolved; `signatures` and `media` are what the caller looked up for
+    the messages (see History)."""
     family = family_of(model)
-    history = History(signatures=signatures, fetched=fetched, max_media_bytes=settings.max_media_bytes,
-                      needs_signatures=family.needs_signatures, max_json_depth=settings.max_json_depth)
+    history = History(signatures=signatures, media=media, needs_signatures=family.needs_signatures,
+                      max_json_depth=defaults.max_json_depth)
     system_instruction, contents = contents_from_messages(request["messages"], history)
     dropped: list[str] = []
-    config = {**generation_config(request, settings), **_output_config(request, dropped),
+    config = {**generation_config(request, defaults), **_output_config(request, dropped),
               **_tools_config(request, dropped)}
     if system_instruction:
         config["system_instruction"] = system_instruction
     if (thinking := thinking_config(request, model, family)) is not None:
         config["thinking_config"] = thinking
-    safety = google_extras(request).get("safety_settings") or settings.safety_settings
+    google = request.get("google") or {}
+    safety = google.get("safety_settings") or defaults.safety_settings
     if safety:
         config["safety_settings"] = list(safety)
-    if (cached := google_extras(request).get("cached_content")) is not None:
+    if (cached := google.get("cached_content")) is not None:
         config["cached_content"] = cached
     return GeminiRequest(model, contents, config, tuple(dropped))
 

@@ -6,10 +6,8 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from gemini_proxy.schemas import json_limits
-
-from gemini_proxy.media import data as media
 from gemini_proxy.errors import invalid_request
+from gemini_proxy.translate import json_limits
 
 SYSTEM_ROLES = frozenset({"system", "developer"})
 ROLES = {"user": "user", "assistant": "model", "tool": "user"}
@@ -20,10 +18,10 @@ DUMMY_SIGNATURE = base64.urlsafe_b64decode("skip_thought_signature_validator")
 
 @dataclass(frozen=True)
 class History:
-    """What the view looked up for this request's history."""
+    """What the caller looked up for this request's messages."""
     signatures: Mapping[str, str] = field(default_factory=dict)  # tool-call id -> base64 signature
-    fetched: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)  # http(s) URL -> (mime, bytes)
-    max_media_bytes: int = 20 * 1024 * 1024
+    # A media part's param ("messages[1].content[0]") -> (MIME type, bytes): media/parts.py.
+    media: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)
     needs_signatures: bool = False
     max_json_depth: int = 128  # of tool call arguments and tool results
 
@@ -37,28 +35,8 @@ def signature_bytes(signature: str, param: str | None = None) -> bytes:
         raise invalid_request("A thought signature is not valid base64.", param) from None
 
 
-def _media_part(part: dict, param: str, history: History) -> dict:
-    kind = part["type"]
-    try:
-        if kind == "image_url":
-            url = part["image_url"]["url"]
-            if url.startswith("data:"):
-                mime, data = media.parse_data_url(url, history.max_media_bytes)
-            else:
-                mime, data = history.fetched[url]
-        elif kind == "input_audio":
-            audio = part["input_audio"]
-            mime, data = media.audio_mime(audio["format"]), media.decode_base64(audio["data"], history.max_media_bytes)
-        else:
-            file = part["file"]
-            file_data = file["file_data"]
-            if file_data.startswith("data:"):
-                declared, data = media.parse_data_url(file_data, history.max_media_bytes)
-            else:
-                declared, data = None, media.decode_base64(file_data, history.max_media_bytes)
-            mime = media.file_mime(file.get("filename"), declared)
-    except media.MediaError as error:
-        raise invalid_request(error.message, param) from None
+def _media_part(param: str, history: History) -> dict:
+    mime, data = history.media[param]
     return {"inline_data": {"mime_type": mime, "data": data}}
 
 
@@ -70,7 +48,7 @@ def parts_from_content(content: list[dict], param: str, history: History) -> lis
             if part["text"]:
                 parts.append({"text": part["text"]})
         else:
-            parts.append(_media_part(part, f"{param}[{index}]", history))
+            parts.append(_media_part(f"{param}[{index}]", history))
     return parts
 
 
@@ -147,12 +125,3 @@ def contents_from_messages(messages: list[dict], history: History = History()) -
                               "messages")
     return ({"parts": system_parts} if system_parts else None), contents
 
-
-def http_media_urls(messages: list[dict]) -> list[tuple[str, str]]:
-    """(url, param) of every image_url the gateway must fetch itself."""
-    return [
-        (part["image_url"]["url"], f"messages[{i}].content[{j}].image_url.url")
-        for i, message in enumerate(messages)
-        for j, part in enumerate(message.get("content") or ())
-        if part["type"] == "image_url" and not part["image_url"]["url"].startswith("data:")
-    ]

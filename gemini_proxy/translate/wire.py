@@ -27,6 +27,11 @@ def _camel(key: str) -> str:
     return _CAMEL.sub(lambda m: m.group(1).upper(), key)
 
 
+def snake_case(key: str) -> str:
+    """thinkingBudget -> thinking_budget (Gemini's REST name -> the SDK's)."""
+    return _SNAKE.sub("_", key).lower()
+
+
 def _to_rest(value: Any) -> Any:
     if isinstance(value, dict):
         return {_camel(k): v if k in USER_DATA else _to_rest(v) for k, v in value.items()}
@@ -56,7 +61,7 @@ def rest_request(contents: list[dict], config: dict) -> dict:
 def sdk_names(value: Any) -> Any:
     """Gemini's REST JSON with the SDK's field names (what translate/ reads)."""
     if isinstance(value, dict):
-        return {_SNAKE.sub("_", k).lower(): v if k in USER_DATA else sdk_names(v) for k, v in value.items()}
+        return {snake_case(k): v if k in USER_DATA else sdk_names(v) for k, v in value.items()}
     if isinstance(value, list):
         return [sdk_names(item) for item in value]
     return value

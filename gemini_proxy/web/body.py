@@ -7,7 +7,8 @@ from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gemini_proxy.errors import invalid_request
-from gemini_proxy.schemas import json_limits, param_name
+from gemini_proxy.schemas import param_name
+from gemini_proxy.translate import json_limits
 
 
 def raw_body() -> bytes:

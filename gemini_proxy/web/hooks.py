@@ -20,7 +20,8 @@ _REPEATED_SLASHES = re.compile("/{2,}")
 API_BLUEPRINTS = frozenset({"chat", "completions", "embeddings", "models"})
 
 
-def record() -> RequestRecord:
+def current_record() -> RequestRecord:
+    """The record of the current request (opened before its view runs)."""
     return g.record
 
 

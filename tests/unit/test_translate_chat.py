@@ -5,13 +5,13 @@ import pytest
 
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError
-from gemini_proxy.translate.chat import (FINISH_REASONS, AnswerContext, completion_from_response,
+from gemini_proxy.relay import chat_model
+from gemini_proxy.translate.chat import (FINISH_REASONS, AnswerContext, RequestDefaults, completion_from_response,
                                          finish_reason_from, gemini_request, generation_config, usage_from)
 from gemini_proxy.translate.messages import contents_from_messages
 from gemini_proxy.upstream.client import response_from_wire
 from tests.support import DATA, assert_openai, recorded_gemini
 
-SETTINGS = Settings()
 ANSWER = AnswerContext(completion_id="chatcmpl-test", created=1700000000, model="gpt-4o-mini")
 ANSWER_2 = ANSWER._replace(n=2)
 
@@ -63,25 +63,25 @@ def test_a_conversation_without_user_or_assistant_content_is_refused():
     ({"user": "someone", "stream": True}, {}),
 ])
 def test_parameters_map_onto_generation_config(request_fields, expected):
-    assert generation_config(request_fields, SETTINGS) == expected
+    assert generation_config(request_fields) == expected
 
 
 def test_server_defaults_apply_only_when_the_request_is_silent():
-    settings = Settings(default_temperature=0.3, default_top_p=0.8, default_top_k=20, default_max_tokens=99)
-    assert generation_config({}, settings) == {"temperature": 0.3, "top_p": 0.8, "top_k": 20, "max_output_tokens": 99}
-    assert generation_config({"temperature": 1.5, "max_tokens": 5}, settings) == {
+    defaults = RequestDefaults(temperature=0.3, top_p=0.8, top_k=20, max_tokens=99)
+    assert generation_config({}, defaults) == {"temperature": 0.3, "top_p": 0.8, "top_k": 20, "max_output_tokens": 99}
+    assert generation_config({"temperature": 1.5, "max_tokens": 5}, defaults) == {
         "temperature": 1.5, "top_p": 0.8, "top_k": 20, "max_output_tokens": 5}
 
 
 def test_aliases_and_default_model_resolve_to_gemini_ids():
     settings = Settings(model_aliases={"gpt-4o-mini": "gemini-2.5-flash"}, default_model="gemini-2.5-pro")
-    assert gemini_request({"model": "gpt-4o-mini", "messages": [text("user", "x")]}, settings).model == "gemini-2.5-flash"
-    assert gemini_request({"messages": [text("user", "x")]}, settings).model == "gemini-2.5-pro"
-    assert gemini_request({"model": "models/gemini-2.0-flash", "messages": [text("user", "x")]}, settings).model == "gemini-2.0-flash"
+    assert chat_model(settings, "gpt-4o-mini") == "gemini-2.5-flash"
+    assert chat_model(settings, None) == "gemini-2.5-pro"
+    assert chat_model(settings, "models/gemini-2.0-flash") == "gemini-2.0-flash"
 
 
 def test_system_instruction_goes_into_config():
-    request = gemini_request({"model": "m", "messages": [text("system", "S"), text("user", "U")]}, SETTINGS)
+    request = gemini_request({"model": "m", "messages": [text("system", "S"), text("user", "U")]}, "m")
     assert request.config["system_instruction"] == {"parts": [{"text": "S"}]}
     assert request.contents == [{"role": "user", "parts": [{"text": "U"}]}]
 

@@ -2,6 +2,7 @@
 import pytest
 
 from gemini_proxy.config import Settings
+from gemini_proxy.relay import chat_model
 from gemini_proxy.translate.chat import AnswerContext, completion_from_response, gemini_request
 from gemini_proxy.translate.completions import (CompletionContext, TextCompletionStream, chat_request_from,
                                                 legacy_logprobs_from, text_completion_from)
@@ -55,7 +56,7 @@ def test_a_prompt_becomes_one_user_message_of_a_chat_request(legacy, expected):
 def test_the_chat_mapping_is_the_one_that_reaches_gemini():
     chat = chat_request_from({"prompt": ["Hi"], "model": "gpt-3.5-turbo", "max_tokens": 9, "n": 3, "logprobs": 2,
                               "stop": ["END"], "temperature": 0.3}, "Hi")
-    gemini = gemini_request(chat, Settings())
+    gemini = gemini_request(chat, chat_model(Settings(), chat["model"]))
     assert gemini.model == "gemini-2.5-flash-lite"
     assert gemini.contents == [{"role": "user", "parts": [{"text": "Hi"}]}]
     assert gemini.config == {"temperature": 0.3, "stop_sequences": ["END"], "max_output_tokens": 9,

@@ -6,8 +6,10 @@ import pytest
 
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError
+from gemini_proxy.relay import chat_model
 from gemini_proxy.schemas import ChatCompletionSchema, load
-from gemini_proxy.translate.chat import AnswerContext, completion_from_response, gemini_request, logprobs_from
+from gemini_proxy.translate.chat import (AnswerContext, RequestDefaults, completion_from_response, gemini_request,
+                                         logprobs_from)
 from gemini_proxy.translate.families import family_of
 from gemini_proxy.translate.messages import DUMMY_SIGNATURE
 from gemini_proxy.translate.schema import sanitize
@@ -18,6 +20,7 @@ from tests.support import RECORDINGS, assert_openai, recorded_gemini
 
 SCHEMA = ChatCompletionSchema(max_messages=100)
 SETTINGS = Settings()
+DEFAULTS = RequestDefaults()
 WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "Weather for a city", "strict": True,
                                             "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
                                                            "required": ["city"], "additionalProperties": False}}}
@@ -28,9 +31,14 @@ def ids():
     return lambda: f"call_{next(counter)}"
 
 
+def translated(body, defaults=DEFAULTS, **looked_up):
+    """The Gemini request for a loaded body, its model named as the views resolve it."""
+    return gemini_request(body, chat_model(SETTINGS, body.get("model")), defaults, **looked_up)
+
+
 def request(**fields):
     body = {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hi"}], **fields}
-    return gemini_request(load(SCHEMA, body), SETTINGS)
+    return translated(load(SCHEMA, body))
 
 
 def answer(**fields):
@@ -103,7 +111,7 @@ CALL_B = {"id": "call_b", "type": "function", "function": {"name": "get_time", "
 
 def history(*messages, model="gemini-2.5-flash", signatures=None):
     body = load(SCHEMA, {"model": model, "messages": [{"role": "user", "content": "weather and time?"}, *messages]})
-    return gemini_request(body, SETTINGS, signatures=signatures or {})
+    return translated(body, signatures=signatures or {})
 
 
 def test_tool_history_becomes_function_call_and_grouped_response_turns():
@@ -168,7 +176,7 @@ def test_recorded_two_turn_exchange_keeps_the_signature():
         {"role": "assistant", "content": None, "tool_calls": [{k: delta[k] for k in ("id", "type", "function")}]},
         {"role": "tool", "tool_call_id": delta["id"], "content": json.dumps(result, ensure_ascii=False)},
     ]})
-    gemini = gemini_request(follow_up, SETTINGS, signatures=store)
+    gemini = translated(follow_up, signatures=store)
     signature = call_chunk["candidates"][0]["content"]["parts"][0]["thoughtSignature"]
     model_turn, result_turn = gemini.contents[1], gemini.contents[2]
     assert model_turn["parts"][0]["thought_signature"] == base64.b64decode(signature)
@@ -267,9 +275,9 @@ def test_google_thinking_config_passes_through_and_excludes_reasoning_effort():
 
 
 def test_safety_settings_from_settings_or_request():
-    setting = Settings(safety_settings=({"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"},))
+    defaults = RequestDefaults(safety_settings=({"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"},))
     body = load(SCHEMA, {"messages": [{"role": "user", "content": "x"}]})
-    assert gemini_request(body, setting).config["safety_settings"] == [
+    assert translated(body, defaults).config["safety_settings"] == [
         {"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}]
     own = [{"category": "HARM_CATEGORY_HATE_SPEECH", "threshold": "OFF"}]
     assert request(extra_body={"google": {"safety_settings": own}}).config["safety_settings"] == own

@@ -1,0 +1,73 @@
+"""The media of a request's messages as (MIME type, bytes), ready for Gemini's inline data.
+
+Keyed by the param of the content part ("messages[2].content[0]"), which is how translate/
+finds them. http(s) image URLs are fetched first (each URL once, in message order, within
+MediaLimits), then data: URLs and base64 are decoded. Every bad input is a 400 naming the part
+(a URL that cannot be fetched: its `image_url.url`).
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from gemini_proxy.errors import invalid_request
+from gemini_proxy.media.data import MediaError, MediaLimits, audio_mime, decode_base64, file_mime, parse_data_url
+from gemini_proxy.media.fetch import fetch
+
+MEDIA_PARTS = frozenset({"image_url", "input_audio", "file"})
+
+
+def media_of(messages: list[dict], limits: MediaLimits, fetch_urls: bool = True) -> dict[str, tuple[str, bytes]]:
+    """Every media part of `messages` (as the chat schema loads them), by param."""
+    parts = list(_media_parts(messages))
+    fetched = _fetched(parts, limits, fetch_urls)
+    media = {}
+    for param, part in parts:
+        try:
+            media[param] = fetched.get(_http_url(part)) or _decoded(part, limits.max_bytes)
+        except MediaError as error:
+            raise invalid_request(error.message, param) from None
+    return media
+
+
+def _media_parts(messages: list[dict]) -> Iterator[tuple[str, dict]]:
+    for i, message in enumerate(messages):
+        for j, part in enumerate(message.get("content") or ()):
+            if part["type"] in MEDIA_PARTS:
+                yield f"messages[{i}].content[{j}]", part
+
+
+def _http_url(part: dict) -> str | None:
+    """The URL of an image the gateway must fetch itself (None: the part carries its data)."""
+    url = part["image_url"]["url"] if part["type"] == "image_url" else None
+    return None if url is None or url.startswith("data:") else url
+
+
+def _fetched(parts: list[tuple[str, dict]], limits: MediaLimits, fetch_urls: bool) -> dict[str, tuple[str, bytes]]:
+    fetched: dict[str, tuple[str, bytes]] = {}
+    for param, part in parts:
+        url = _http_url(part)
+        if url is None:
+            continue
+        if not fetch_urls:
+            raise invalid_request("This gateway does not fetch media URLs (MEDIA_FETCH_URLS is off): send the "
+                                  "image as a data: URL.", f"{param}.image_url.url", "unsupported_parameter")
+        if url not in fetched:
+            try:
+                fetched[url] = fetch(url, limits)
+            except MediaError as error:
+                raise invalid_request(error.message, f"{param}.image_url.url") from None
+    return fetched
+
+
+def _decoded(part: dict, max_bytes: int) -> tuple[str, bytes]:
+    if part["type"] == "image_url":
+        return parse_data_url(part["image_url"]["url"], max_bytes)
+    if part["type"] == "input_audio":
+        audio = part["input_audio"]
+        return audio_mime(audio["format"]), decode_base64(audio["data"], max_bytes)
+    file = part["file"]
+    if file["file_data"].startswith("data:"):
+        declared, data = parse_data_url(file["file_data"], max_bytes)
+    else:
+        declared, data = None, decode_base64(file["file_data"], max_bytes)
+    return file_mime(file.get("filename"), declared), data
