@@ -39,10 +39,11 @@ def test_require_gemini_key_refuses_to_start_without_one(tmp_path):
     assert list(tmp_path.iterdir()) == []  # no metrics folder left behind
 
 
-def test_require_gemini_key_starts_with_an_upstream(emulator_process):
+def test_require_gemini_key_starts_with_an_upstream_and_readyz_names_it(emulator_process):
     server = start_gunicorn(GEMINI_BASE_URL=emulator_process, REQUIRE_GEMINI_KEY="true", UPSTREAM_RETRIES="0")
     try:
-        assert requests.get(f"{server.url}/readyz", timeout=30).status_code == 200
+        ready = requests.get(f"{server.url}/readyz", timeout=30)
+        assert (ready.status_code, ready.json()["upstream"]) == (200, emulator_process.removeprefix("http://"))
     finally:
         assert server.stop() == 0
 
@@ -72,6 +73,9 @@ def test_a_second_keyless_gateway_on_a_taken_emulator_port_refuses_to_start(tmp_
         assert refused(port)
         assert list(tmp_path.iterdir()) == []  # its metrics folder was removed
         assert requests.post(f"{first.url}/v1/chat/completions", json=CHAT, timeout=30).status_code == 200
+        assert requests.get(f"{first.url}/readyz", timeout=30).json()["upstream"] == "emulator"
+        models = requests.get(f"{first.url}/v1/models", timeout=30).json()["data"]
+        assert {m["owned_by"] for m in models} == {"gemini-emulator", "gemini-proxy"}
     finally:
         assert first.stop() == 0
 
