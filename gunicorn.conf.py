@@ -1,10 +1,14 @@
 """gunicorn settings for gemini-proxy: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
 Threaded (gthread) workers: a streamed answer holds one thread for as long as it lasts. Every
-value can be overridden by the environment variable named beside it.
+value comes from gemini_proxy.config (ServerSettings, and Settings for the log level, the
+metrics folder and the emulator), parsed and validated there: a bad value stops the start with
+one line naming the variable. docs/configuration.md lists them all.
 
 With no GEMINI_API_KEY (and no GEMINI_BASE_URL) the built-in Gemini emulator is started
-beside the server and stopped with it, so this one command serves a working gateway.
+beside the server and stopped with it, so this one command serves a working gateway; with
+REQUIRE_GEMINI_KEY=true that is a start-up error instead, and so is an emulator port that is
+already taken (by another gateway's emulator, say).
 
 Logs: one JSON object per line on stderr, gunicorn's own included. The app writes a request
 log line per request (request id, key name, model, tokens, duration), so gunicorn's access log
@@ -16,6 +20,7 @@ which on_exit stops and removes.
 """
 import os
 import shutil
+import sys
 import tempfile
 
 from dotenv import load_dotenv
@@ -23,42 +28,33 @@ from gunicorn import glogging
 
 load_dotenv()
 
-from gemini_proxy.config import Settings  # noqa: E402  (after .env is loaded)
+from gemini_proxy.config import ServerSettings, Settings, SettingsError  # noqa: E402  (after .env is loaded)
 from gemini_proxy.observability.logs import redact_access_atoms  # noqa: E402
-from gemini_emulator.process import start_process, stop_process  # noqa: E402
+from gemini_emulator.process import EmulatorPortTaken, EmulatorStartError, start_process, stop_process  # noqa: E402
 
-bind = os.environ.get("BIND", "127.0.0.1:8000").split(",")
+try:
+    gateway_settings, server_settings = Settings.from_env(), ServerSettings.from_env()
+except SettingsError as exc:
+    # One line that says what to fix, before anything starts (gunicorn would print a traceback).
+    sys.exit(f"gemini-proxy cannot start: {exc}")
+
+bind = list(server_settings.bind)
 # gunicorn's gthread worker, plus: on SIGTERM new connections are refused and /readyz answers
 # 503 at once, answers still open near the end of the graceful timeout are ended with an error,
 # requests must arrive within REQUEST_READ_TIMEOUT, and gunicorn's own errors are JSON
-# (gemini_proxy/worker.py says why).
+# (gemini_proxy/server/worker.py says why).
 worker_class = "gemini_proxy.server.worker.GatewayWorker"
-# Two worker processes per CPU of the 2-CPU machine measured in BENCHMARKS.md: each has its own
-# GIL, so four keep both CPUs busy where two left gaps (about +20% throughput; 1000 concurrent
-# streams' first tokens p99 954 -> 650 ms), at about 90 MB per worker.
-workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
-# A stream holds a thread for as long as it lasts, and a worker queues what its threads cannot
-# take yet; workers race to accept connections and a busy one can win more than its share.
-# 512 threads each keep 1000 concurrent streams flowing however unevenly they land (measured:
-# with 2 x 256 threads, 1000 streams waited up to 3-6 s for their first token). Threads are
-# started only as connections need them.
-threads = int(os.environ.get("GUNICORN_THREADS", "512"))
-# Connections a worker keeps open at once (streams in threads plus idle keep-alive ones).
-worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
-# gthread workers heartbeat from their main loop, so this does not cut long streams short:
-# it only reaps a worker whose main loop is stuck.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
-# On SIGTERM, in-flight requests (streams included) get this long to finish.
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "120"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
-# gunicorn's runtime control socket is one fixed path per user: several servers on one
-# machine would fight over it. Opt in by naming a path.
-control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+workers = server_settings.workers
+threads = server_settings.threads
+worker_connections = server_settings.worker_connections
+timeout = server_settings.timeout
+graceful_timeout = server_settings.graceful_timeout
+keepalive = server_settings.keepalive
+forwarded_allow_ips = server_settings.forwarded_allow_ips
+control_socket = server_settings.control_socket or ""
 control_socket_disable = not control_socket
-accesslog = os.environ.get("ACCESS_LOG") or None
-access_log_format = os.environ.get(
-    "ACCESS_LOG_FORMAT", '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s')
+accesslog = server_settings.access_log
+access_log_format = server_settings.access_log_format
 errorlog = "-"
 
 
@@ -76,7 +72,7 @@ class _Logger(glogging.Logger):
 
 
 logger_class = _Logger
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = gateway_settings.log_level
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -91,19 +87,33 @@ logconfig_dict = {
 
 
 def on_starting(server):
-    # Workers write their metrics here and /metrics adds them up. Set before any worker starts
-    # (prometheus_client reads the variable when it is imported).
+    server.gemini_proxy_emulator = None
     server.gemini_proxy_metrics_dir = None
-    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    # Workers write their metrics here and /metrics adds them up. Set before any worker starts
+    # (prometheus_client reads the variable when it is imported). Empty counts as unset: with an
+    # empty value each worker would write its metrics into the working directory and /metrics
+    # would report only the numbers of the worker that answered it.
+    if gateway_settings.metrics_dir is None:
         server.gemini_proxy_metrics_dir = tempfile.mkdtemp(prefix="gemini-proxy-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = server.gemini_proxy_metrics_dir
-    server.gemini_proxy_emulator = None
-    settings = Settings.from_env()
-    if settings.uses_emulator:
+    elif not os.path.isdir(gateway_settings.metrics_dir):
+        raise RuntimeError(f"PROMETHEUS_MULTIPROC_DIR={gateway_settings.metrics_dir!r} is not a folder")
+    if gateway_settings.uses_emulator:
         server.log.warning("No GEMINI_API_KEY: starting the built-in Gemini emulator on 127.0.0.1:%s; "
-                           "answers come from it, not from Google.", settings.emulator_port)
-        server.gemini_proxy_emulator = start_process(settings.emulator_port, ttft=settings.emulator_ttft,
-                                                     tokens_per_second=settings.emulator_tokens_per_second)
+                           "answers come from it, not from Google.", gateway_settings.emulator_port)
+        try:
+            server.gemini_proxy_emulator = start_process(
+                gateway_settings.emulator_port, ttft=gateway_settings.emulator_ttft,
+                tokens_per_second=gateway_settings.emulator_tokens_per_second)
+        except EmulatorStartError as exc:
+            on_exit(server)  # gunicorn does not call it when starting fails
+            port = gateway_settings.emulator_port
+            message = f"EMULATOR_PORT={port}: the built-in Gemini emulator cannot start: {exc}"
+            if isinstance(exc, EmulatorPortTaken):
+                # Started anyway, this gateway would be answered by whatever holds the port
+                # (another gateway's emulator, say), and by nothing once that stops.
+                message += ". Give each gateway without GEMINI_API_KEY its own EMULATOR_PORT (or set GEMINI_API_KEY)."
+            raise RuntimeError(message) from exc
 
 
 def child_exit(server, worker):

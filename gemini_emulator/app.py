@@ -6,7 +6,8 @@ Routes (any path prefix before the version is tolerated, like the SDK's base_url
     POST /{ver}/models/{id}:{generateContent|streamGenerateContent|countTokens|
                              embedContent|batchEmbedContents}
     GET  /emulator/stats           counters (see state.COUNTERS), including the thought
-                                   signatures issued, verified and dummies received
+                                   signatures issued, verified and dummies received; its
+                                   X-Emulator-Pid header names the serving process
     GET  /emulator/requests?last=N[&method=all|m1,m2]
                                    JSON list of the last N received requests, newest last:
                                    {model, method, version, body, headers}; generateContent and
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import secrets
 import threading
@@ -44,6 +46,9 @@ from gemini_emulator.validation import parse_count_tokens, parse_generate
 from gemini_emulator.wire import normalize_keys, to_json
 
 log = logging.getLogger(__name__)
+
+# On /emulator/stats: the serving process, so whoever started one can tell it from another on its port.
+PID_HEADER = "X-Emulator-Pid"
 
 _API_PATH = re.compile(r"^/(?:.*/)?(?P<version>v1|v1beta|v1alpha)/models(?:/(?P<rest>[^/]+))?/?$")
 _JSON = "application/json; charset=UTF-8"
@@ -306,7 +311,9 @@ class EmulatorApp:
     def _control(self, request: Request) -> Response:
         name = request.path.removeprefix("/emulator/").strip("/")
         if name == "stats" and request.method == "GET":
-            return json_response(self.stats.snapshot())
+            response = json_response(self.stats.snapshot())
+            response.headers[PID_HEADER] = str(os.getpid())
+            return response
         if name == "requests" and request.method == "GET":
             return json_response(self._recorded(request))
         if name == "reset" and request.method == "POST":

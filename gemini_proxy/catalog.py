@@ -7,7 +7,8 @@ from typing import Callable
 
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError, model_not_found
-from gemini_proxy.translate.models import ALIAS_OWNER, gemini_model_id, model_id_of, model_object, models_from_gemini
+from gemini_proxy.translate.models import (ALIAS_OWNER, EMULATOR_OWNER, OWNER, gemini_model_id, model_id_of,
+                                           model_object, models_from_gemini)
 from gemini_proxy.upstream.client import Upstream
 
 
@@ -15,6 +16,7 @@ class ModelCatalog:
     def __init__(self, upstream: Upstream, settings: Settings, clock: Callable[[], float] = time.monotonic):
         self._upstream = upstream
         self._aliases = {**settings.model_aliases, **settings.embedding_model_aliases}
+        self._owner = EMULATOR_OWNER if settings.uses_emulator else OWNER
         self._ttl = settings.models_cache_seconds
         self._clock = clock
         self._lock = threading.Lock()
@@ -24,7 +26,7 @@ class ModelCatalog:
     def list(self) -> list[dict]:
         with self._lock:
             if self._clock() >= self._expires:
-                self._models = models_from_gemini(self._upstream.list_models(), self._aliases)
+                self._models = models_from_gemini(self._upstream.list_models(), self._aliases, self._owner)
                 self._expires = self._clock() + self._ttl
             return self._models
 
@@ -42,4 +44,4 @@ class ModelCatalog:
             found = self._upstream.get_model(gemini_id)
         except ApiError as error:
             raise model_not_found(model_id) if error.status in (400, 404) else error
-        return model_object(model_id_of(found))
+        return model_object(model_id_of(found), self._owner)

@@ -1,14 +1,23 @@
-"""Settings: one immutable object built from a mapping (os.environ in production).
+"""Settings: one immutable object built from a mapping (os.environ in production), and
+ServerSettings, what gunicorn.conf.py and the gateway's worker read; one parser for both.
 
 Every value the google-genai SDK could silently take from the environment (key, base URL,
 timeout, api version) is resolved here and passed to it explicitly.
+
+Each field's metadata (config_parsing.setting) names its environment variable, its parser, its
+group and a one-line description: scripts/config_docs.py writes .env.example and
+docs/configuration.md from them.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
 from typing import Mapping
+from urllib.parse import urlsplit
 
+from gemini_proxy.config_parsing import (SettingsError, addresses, boolean, bounded, networks, non_negative,
+                                         non_negative_int, one_of, optional, parse_aliases, parse_safety, positive,
+                                         seconds, setting)
 from gemini_proxy.translate.models import gemini_model_id
 
 DEFAULT_ALIASES = (
@@ -19,185 +28,204 @@ DEFAULT_EMBEDDING_ALIASES = (
     "text-embedding-3-small=gemini-embedding-001,text-embedding-3-large=gemini-embedding-001,"
     "text-embedding-ada-002=gemini-embedding-001"
 )
+DEFAULT_ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+
+# The groups of the documentation, in the order it presents them.
+GROUPS = (
+    UPSTREAM, EMULATOR, REQUESTS, EMBEDDINGS, MEDIA, SIGNATURES, LIMITS, CLIENTS, RATE_LIMITS, SERVER, OPERATIONS,
+) = (
+    "Upstream Gemini", "The built-in emulator", "Request defaults", "Embeddings and legacy completions",
+    "Media in messages", "Thought signatures", "Limits", "Client keys", "Rate limits", "Server (gunicorn)",
+    "Logs, metrics and readiness",
+)
 
 
-class SettingsError(ValueError):
-    """A setting has a value that cannot be used; raised at start, never per request."""
-
-
-def _parse_aliases(text: str) -> dict[str, str]:
-    aliases = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        alias, sep, target = item.partition("=")
-        if not sep or not alias.strip() or not target.strip():
-            raise SettingsError(f"MODEL_ALIASES entry {item!r} is not alias=model")
-        aliases[alias.strip()] = target.strip()
-    return aliases
-
-
-def _parse_safety(text: str) -> tuple[dict[str, str], ...]:
-    settings = []
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        category, sep, threshold = item.partition("=")
-        if not sep or not category.strip() or not threshold.strip():
-            raise SettingsError(f"SAFETY_SETTINGS entry {item!r} is not HARM_CATEGORY_...=THRESHOLD")
-        settings.append({"category": category.strip(), "threshold": threshold.strip()})
-    return tuple(settings)
-
-
-def _optional(cast):
-    def convert(text: str):
-        return None if text.strip() == "" else cast(text)
-    return convert
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError("must be at least 1")
-    return value
-
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not 0 < value < float("inf"):
-        raise ValueError("must be a number of seconds above 0")
-    return value
-
-
-def _bounded(low: int, high: int):
-    def convert(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
-            raise ValueError(f"must be between {low} and {high}")
-        return value
-    return convert
-
-
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if not value >= 0:  # also refuses nan
-        raise ValueError("must be 0 or more")
-    return value
-
-
-def _one_of(*choices: str):
-    def convert(text: str) -> str:
-        value = text.strip().lower()
-        if value not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
-        return value
-    return convert
-
-
-def _bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"{text!r} is not a boolean")
+class _FromEnvironment:
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None):
+        """The settings from a mapping of environment variables (os.environ when not given). An
+        unset or empty variable means the default (except where a field keeps empty values); a
+        value that cannot be used raises SettingsError naming the variable."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            name = f.metadata["env"]
+            text = environ.get(name)
+            if text is None or (not text.strip() and not f.metadata["keep_empty"]):
+                continue
+            try:
+                values[f.name] = f.metadata["cast"](text)
+            except (TypeError, ValueError) as exc:
+                raise SettingsError(f"{name}={text!r}: {exc}") from exc
+        return cls(**values)
 
 
 @dataclass(frozen=True)
-class Settings:
-    # Upstream. No key means the built-in emulator answers (see upstream_base_url).
-    gemini_api_key: str | None = field(default=None, repr=False, metadata={"env": "GEMINI_API_KEY", "cast": _optional(str)})
-    gemini_base_url: str | None = field(default=None, metadata={"env": "GEMINI_BASE_URL", "cast": _optional(str)})
-    gemini_api_version: str = field(default="v1beta", metadata={"env": "GEMINI_API_VERSION"})
-    # The longest a client waits for an answer to start (non-streamed: for the whole answer),
-    # across every attempt and the waits between them.
-    upstream_timeout: float = field(default=600.0, metadata={"env": "UPSTREAM_TIMEOUT", "cast": _seconds})
-    # Opening a connection to Gemini (each attempt); short, so a dead address is retried quickly.
-    upstream_connect_timeout: float = field(default=10.0, metadata={"env": "UPSTREAM_CONNECT_TIMEOUT", "cast": _seconds})
-    # The longest a stream may go silent once its first chunk arrived.
-    upstream_chunk_timeout: float = field(default=300.0, metadata={"env": "UPSTREAM_CHUNK_TIMEOUT", "cast": _seconds})
-    upstream_max_connections: int = field(default=1024, metadata={"env": "UPSTREAM_MAX_CONNECTIONS", "cast": _positive})
-    upstream_retries: int = field(default=2, metadata={"env": "UPSTREAM_RETRIES", "cast": int})
-    upstream_retry_delay: float = field(default=0.25, metadata={"env": "UPSTREAM_RETRY_DELAY", "cast": float})
+class Settings(_FromEnvironment):
+    # No key (and no base URL) means the built-in emulator answers (see upstream_base_url).
+    gemini_api_key: str | None = field(default=None, repr=False, metadata=setting(
+        "GEMINI_API_KEY", UPSTREAM, "Google AI Studio key. Unset: the built-in emulator answers.", optional(str)))
+    gemini_base_url: str | None = field(default=None, metadata=setting(
+        "GEMINI_BASE_URL", UPSTREAM, "Another Gemini endpoint (e.g. an emulator started by hand); unset: Google's.",
+        optional(str)))
+    gemini_api_version: str = field(default="v1beta", metadata=setting(
+        "GEMINI_API_VERSION", UPSTREAM, "Gemini REST API version."))
+    # A deploy whose key went missing would otherwise serve the emulator's made-up text and
+    # report itself ready, with only a log line to say so.
+    require_gemini_key: bool = field(default=False, metadata=setting(
+        "REQUIRE_GEMINI_KEY", UPSTREAM, "Production switch: `true` refuses to start without GEMINI_API_KEY "
+        "(or GEMINI_BASE_URL) instead of starting the built-in emulator.", boolean))
+    upstream_timeout: float = field(default=600.0, metadata=setting(
+        "UPSTREAM_TIMEOUT", UPSTREAM, "The longest a client waits, in seconds, for an answer to start: every "
+        "attempt and the waits between them, up to a stream's first chunk (a non-streamed answer: all of it).",
+        seconds))
+    # Short, so a dead address is retried quickly.
+    upstream_connect_timeout: float = field(default=10.0, metadata=setting(
+        "UPSTREAM_CONNECT_TIMEOUT", UPSTREAM, "Seconds to open a connection to Gemini (each attempt).", seconds))
+    upstream_chunk_timeout: float = field(default=300.0, metadata=setting(
+        "UPSTREAM_CHUNK_TIMEOUT", UPSTREAM, "Seconds a stream may go silent between two chunks once it started.",
+        seconds))
+    upstream_max_connections: int = field(default=1024, metadata=setting(
+        "UPSTREAM_MAX_CONNECTIONS", UPSTREAM,
+        "Connections to Gemini each worker may hold open (one per stream in flight).", positive))
+    upstream_retries: int = field(default=2, metadata=setting(
+        "UPSTREAM_RETRIES", UPSTREAM, "Retries of a call that failed before Gemini's response headers: Gemini's "
+        "500/502/503/504, a connection that could not be opened or closed before the headers "
+        "([faults.md](faults.md)).", int))
+    upstream_retry_delay: float = field(default=0.25, metadata=setting(
+        "UPSTREAM_RETRY_DELAY", UPSTREAM, "Wait before the first retry, in seconds, doubled for each next one "
+        "(at most 4 s); each wait is a random half to all of that.", float))
 
-    # The built-in emulator, used when no GEMINI_API_KEY is set.
-    emulator_port: int = field(default=8089, metadata={"env": "EMULATOR_PORT", "cast": _positive})
-    emulator_ttft: float = field(default=0.2, metadata={"env": "EMULATOR_TTFT", "cast": float})
-    emulator_tokens_per_second: float = field(default=50.0, metadata={"env": "EMULATOR_TOKENS_PER_SECOND", "cast": float})
+    emulator_port: int = field(default=8089, metadata=setting(
+        "EMULATOR_PORT", EMULATOR, "Port of the built-in emulator (used when GEMINI_API_KEY is unset); a gateway "
+        "whose emulator port is taken refuses to start.", bounded(1, 65535)))
+    emulator_ttft: float = field(default=0.2, metadata=setting(
+        "EMULATOR_TTFT", EMULATOR, "Seconds the built-in emulator waits before its first token.", float))
+    emulator_tokens_per_second: float = field(default=50.0, metadata=setting(
+        "EMULATOR_TOKENS_PER_SECOND", EMULATOR, "Pace of the built-in emulator's answers (0: as fast as it can).",
+        float))
 
-    # Request defaults: applied when a request does not set the parameter.
-    default_model: str = field(default="gemini-2.5-flash", metadata={"env": "DEFAULT_MODEL"})
-    default_temperature: float | None = field(default=None, metadata={"env": "DEFAULT_TEMPERATURE", "cast": _optional(float)})
-    default_top_p: float | None = field(default=None, metadata={"env": "DEFAULT_TOP_P", "cast": _optional(float)})
-    default_top_k: int | None = field(default=None, metadata={"env": "DEFAULT_TOP_K", "cast": _optional(int)})
-    default_max_tokens: int | None = field(default=None, metadata={"env": "DEFAULT_MAX_TOKENS", "cast": _optional(int)})
+    default_model: str = field(default="gemini-2.5-flash", metadata=setting(
+        "DEFAULT_MODEL", REQUESTS, "Model for requests that name none."))
+    default_temperature: float | None = field(default=None, metadata=setting(
+        "DEFAULT_TEMPERATURE", REQUESTS, "`temperature` for requests that leave it out; unset: Gemini's.",
+        optional(float)))
+    default_top_p: float | None = field(default=None, metadata=setting(
+        "DEFAULT_TOP_P", REQUESTS, "`top_p` for requests that leave it out; unset: Gemini's.", optional(float)))
+    default_top_k: int | None = field(default=None, metadata=setting(
+        "DEFAULT_TOP_K", REQUESTS, "Gemini's `top_k` for requests that leave it out; unset: Gemini's.",
+        optional(int)))
+    default_max_tokens: int | None = field(default=None, metadata=setting(
+        "DEFAULT_MAX_TOKENS", REQUESTS, "`max_tokens` for requests that leave it out; unset: Gemini's.",
+        optional(int)))
     model_aliases: Mapping[str, str] = field(
-        default_factory=lambda: _parse_aliases(DEFAULT_ALIASES),
-        metadata={"env": "MODEL_ALIASES", "cast": _parse_aliases},
+        default_factory=lambda: parse_aliases(DEFAULT_ALIASES),
+        metadata=setting("MODEL_ALIASES", REQUESTS, "Comma-separated `alias=gemini-model` pairs, listed by "
+                         "`/v1/models`; empty: no aliases.", parse_aliases, keep_empty=True),
     )
+    safety_settings: tuple = field(default=(), metadata=setting(
+        "SAFETY_SETTINGS", REQUESTS, "Gemini safety settings for every request that brings none, e.g. "
+        "`HARM_CATEGORY_HARASSMENT=BLOCK_ONLY_HIGH,HARM_CATEGORY_HATE_SPEECH=BLOCK_NONE`.", parse_safety))
 
-    # Embeddings and legacy completions. Gemini takes at most 100 texts per batchEmbedContents call.
-    default_embedding_model: str = field(default="gemini-embedding-001", metadata={"env": "DEFAULT_EMBEDDING_MODEL"})
+    default_embedding_model: str = field(default="gemini-embedding-001", metadata=setting(
+        "DEFAULT_EMBEDDING_MODEL", EMBEDDINGS, "Embedding model for requests that name none."))
     embedding_model_aliases: Mapping[str, str] = field(
-        default_factory=lambda: _parse_aliases(DEFAULT_EMBEDDING_ALIASES),
-        metadata={"env": "EMBEDDING_MODEL_ALIASES", "cast": _parse_aliases},
+        default_factory=lambda: parse_aliases(DEFAULT_EMBEDDING_ALIASES),
+        metadata=setting("EMBEDDING_MODEL_ALIASES", EMBEDDINGS, "Comma-separated `alias=gemini-model` pairs for "
+                         "`/v1/embeddings`, listed by `/v1/models`; empty: no aliases.", parse_aliases,
+                         keep_empty=True),
     )
-    embedding_batch_size: int = field(default=100, metadata={"env": "EMBEDDING_BATCH_SIZE", "cast": _positive})
-    max_embedding_inputs: int = field(default=2048, metadata={"env": "MAX_EMBEDDING_INPUTS", "cast": _positive})
-    max_completion_prompts: int = field(default=16, metadata={"env": "MAX_COMPLETION_PROMPTS", "cast": _positive})
+    embedding_batch_size: int = field(default=100, metadata=setting(
+        "EMBEDDING_BATCH_SIZE", EMBEDDINGS, "Texts per upstream `batchEmbedContents` call (Gemini's limit is 100).",
+        positive))
+    max_embedding_inputs: int = field(default=2048, metadata=setting(
+        "MAX_EMBEDDING_INPUTS", EMBEDDINGS, "Most inputs in one embeddings request.", positive))
+    max_completion_prompts: int = field(default=16, metadata=setting(
+        "MAX_COMPLETION_PROMPTS", EMBEDDINGS,
+        "Most prompts in one legacy completions request (each is one Gemini call).", positive))
 
-    # Safety settings sent with every request that brings none of its own.
-    safety_settings: tuple = field(default=(), metadata={"env": "SAFETY_SETTINGS", "cast": _parse_safety})
+    # Data URLs are decoded, http(s) URLs fetched by the gateway.
+    max_media_bytes: int = field(default=20 * 1024 * 1024, metadata=setting(
+        "MAX_MEDIA_BYTES", MEDIA, "Largest image, audio or file in a message (decoded).", positive))
+    media_fetch_timeout: float = field(default=10.0, metadata=setting(
+        "MEDIA_FETCH_TIMEOUT", MEDIA, "Seconds to fetch an http(s) image URL.", float))
+    media_fetch_max_redirects: int = field(default=3, metadata=setting(
+        "MEDIA_FETCH_MAX_REDIRECTS", MEDIA, "Redirects followed when fetching one.", int))
+    media_allow_private_urls: bool = field(default=False, metadata=setting(
+        "MEDIA_ALLOW_PRIVATE_URLS", MEDIA, "Allow image URLs on private, loopback and link-local addresses "
+        "(off: clients could probe your network).", boolean))
+    media_fetch_urls: bool = field(default=True, metadata=setting(
+        "MEDIA_FETCH_URLS", MEDIA, "Fetch http(s) image URLs; `false`: they are refused (400) and the gateway "
+        "fetches nothing.", boolean))
 
-    # Media in messages: data URLs are decoded, http(s) URLs fetched by the gateway.
-    max_media_bytes: int = field(default=20 * 1024 * 1024, metadata={"env": "MAX_MEDIA_BYTES", "cast": _positive})
-    media_fetch_timeout: float = field(default=10.0, metadata={"env": "MEDIA_FETCH_TIMEOUT", "cast": float})
-    media_fetch_max_redirects: int = field(default=3, metadata={"env": "MEDIA_FETCH_MAX_REDIRECTS", "cast": int})
-    # Off by default: a URL naming a private address would let clients probe your network.
-    media_allow_private_urls: bool = field(default=False, metadata={"env": "MEDIA_ALLOW_PRIVATE_URLS", "cast": _bool})
-    # Off: http(s) media URLs are refused (400) and the gateway never fetches anything.
-    media_fetch_urls: bool = field(default=True, metadata={"env": "MEDIA_FETCH_URLS", "cast": _bool})
+    # Gemini returns them with function calls and wants them back on the next turn.
+    signature_cache_size: int = field(default=10_000, metadata=setting(
+        "SIGNATURE_CACHE_SIZE", SIGNATURES, "Thought signatures kept in memory per worker.", positive))
+    signature_db: str = field(default="var/thought-signatures.sqlite3", metadata=setting(
+        "SIGNATURE_DB", SIGNATURES, "SQLite file of thought signatures, shared by the workers and kept across "
+        "restarts; empty: memory only.", keep_empty=True))
+    signature_db_max_rows: int = field(default=1_000_000, metadata=setting(
+        "SIGNATURE_DB_MAX_ROWS", SIGNATURES, "Most signatures kept in it (the oldest go first).", positive))
 
-    # Thought signatures Gemini returns with function calls, kept for the next turn.
-    signature_cache_size: int = field(default=10_000, metadata={"env": "SIGNATURE_CACHE_SIZE", "cast": _positive})
-    signature_db: str = field(default="var/thought-signatures.sqlite3", metadata={"env": "SIGNATURE_DB"})
-    signature_db_max_rows: int = field(default=1_000_000, metadata={"env": "SIGNATURE_DB_MAX_ROWS", "cast": _positive})
+    max_body_bytes: int = field(default=20 * 1024 * 1024, metadata=setting(
+        "MAX_BODY_BYTES", LIMITS, "Largest request body (413 above).", positive))
+    max_messages: int = field(default=2048, metadata=setting(
+        "MAX_MESSAGES", LIMITS, "Most messages in one request.", positive))
+    # Far above any real JSON Schema, far below where Python's recursion limit ends parsing
+    # with a 500 (about 975).
+    max_json_depth: int = field(default=128, metadata=setting(
+        "MAX_JSON_DEPTH", LIMITS, "Deepest nesting of the JSON a client sends (body, tool call arguments and "
+        "results), 1-512 (400 `json_too_deep` above).", bounded(1, 512)))
+    max_tools: int = field(default=128, metadata=setting(
+        "MAX_TOOLS", LIMITS, "Most `tools` in one chat request (OpenAI's own limit).", positive))
+    # Each costs as much to check as a message.
+    max_content_parts: int = field(default=4096, metadata=setting(
+        "MAX_CONTENT_PARTS", LIMITS, "Most content parts and tool calls in all the messages of one chat request.",
+        positive))
+    models_cache_seconds: float = field(default=60.0, metadata=setting(
+        "MODELS_CACHE_SECONDS", LIMITS, "How long the upstream model list is cached.", float))
 
-    # Limits.
-    max_body_bytes: int = field(default=20 * 1024 * 1024, metadata={"env": "MAX_BODY_BYTES", "cast": _positive})
-    max_messages: int = field(default=2048, metadata={"env": "MAX_MESSAGES", "cast": _positive})
-    # Nesting of JSON a client sends (body, tool arguments and results): far above any real JSON
-    # Schema, far below where Python's recursion limit ends parsing with a 500 (about 975).
-    max_json_depth: int = field(default=128, metadata={"env": "MAX_JSON_DEPTH", "cast": _bounded(1, 512)})
-    # OpenAI's own limit on functions in one request.
-    max_tools: int = field(default=128, metadata={"env": "MAX_TOOLS", "cast": _positive})
-    # Content parts and tool calls in all of a request's messages (each costs as much to check as a message).
-    max_content_parts: int = field(default=4096, metadata={"env": "MAX_CONTENT_PARTS", "cast": _positive})
-    models_cache_seconds: float = field(default=60.0, metadata={"env": "MODELS_CACHE_SECONDS", "cast": float})
+    gateway_api_keys: str = field(default="", repr=False, metadata=setting(
+        "GATEWAY_API_KEYS", CLIENTS, "Client keys, comma-separated entries `KEY [NAME] [rpm=N] [tpm=N]`; when set "
+        "(or a keys file is), API requests need `Authorization: Bearer KEY` (or an `api-key` / `x-api-key` "
+        "header). Unset: the gateway is open to anyone who can reach it."))
+    gateway_api_keys_file: str | None = field(default=None, metadata=setting(
+        "GATEWAY_API_KEYS_FILE", CLIENTS, "A file of such entries, one per line (`#` starts a comment).",
+        optional(str)))
+    pass_through_keys: bool = field(default=False, metadata=setting(
+        "GATEWAY_PASS_THROUGH_KEYS", CLIENTS,
+        "Use the client's bearer token as the Gemini key (clients bring their own keys).", boolean))
+    cors_origins: str = field(default="", metadata=setting(
+        "CORS_ORIGINS", CLIENTS, "Browser origins allowed to call the API, comma-separated (`*` for any); "
+        "unset: no CORS headers."))
 
-    # Client keys. Unset: the gateway is open (and says so at start).
-    gateway_api_keys: str = field(default="", repr=False, metadata={"env": "GATEWAY_API_KEYS"})
-    gateway_api_keys_file: str | None = field(default=None, metadata={"env": "GATEWAY_API_KEYS_FILE", "cast": _optional(str)})
-    # The client's bearer token is used as the Gemini key (clients bring their own).
-    pass_through_keys: bool = field(default=False, metadata={"env": "GATEWAY_PASS_THROUGH_KEYS", "cast": _bool})
+    rate_limit_rpm: int = field(default=0, metadata=setting(
+        "RATE_LIMIT_RPM", RATE_LIMITS, "Requests per minute per client key (0: no limit); a key's `rpm=` "
+        "overrides it.", int))
+    rate_limit_tpm: int = field(default=0, metadata=setting(
+        "RATE_LIMIT_TPM", RATE_LIMITS, "Tokens per minute per client key (0: no limit); a key's `tpm=` "
+        "overrides it.", int))
+    redis_url: str | None = field(default=None, repr=False, metadata=setting(
+        "REDIS_URL", RATE_LIMITS, "Redis for the rate-limit counters, shared by all workers and machines "
+        "(e.g. `redis://127.0.0.1:6379/0`); unset: in memory, per worker process.", optional(str)))
+    rate_limit_failure_mode: str = field(default="open", metadata=setting(
+        "RATE_LIMIT_FAILURE_MODE", RATE_LIMITS, "When Redis cannot be reached: `open` admits requests without "
+        "counting them, `closed` refuses them (503 `rate_limit_unavailable`).", one_of("open", "closed")))
 
-    # Rate limits per client key (0: no limit); keys may set their own in the keys file.
-    rate_limit_rpm: int = field(default=0, metadata={"env": "RATE_LIMIT_RPM", "cast": int})
-    rate_limit_tpm: int = field(default=0, metadata={"env": "RATE_LIMIT_TPM", "cast": int})
-    # Shared counters for several workers and machines; unset: in memory, per worker process.
-    redis_url: str | None = field(default=None, repr=False, metadata={"env": "REDIS_URL", "cast": _optional(str)})
-    # When Redis cannot be reached: "open" admits requests uncounted, "closed" refuses them (503).
-    rate_limit_failure_mode: str = field(default="open", metadata={"env": "RATE_LIMIT_FAILURE_MODE",
-                                                                   "cast": _one_of("open", "closed")})
-
-    # Operations.
-    ready_cache_seconds: float = field(default=5.0, metadata={"env": "READY_CACHE_SECONDS", "cast": float})
-    cors_origins: str = field(default="", metadata={"env": "CORS_ORIGINS"})
-    log_level: str = field(default="INFO", metadata={"env": "LOG_LEVEL"})
-    # Debug only: puts request bodies (prompts) into the request log.
-    log_prompts: bool = field(default=False, metadata={"env": "LOG_PROMPTS", "cast": _bool})
-    # Set by gunicorn.conf.py so that /metrics adds up every worker.
-    metrics_dir: str | None = field(default=None, metadata={"env": "PROMETHEUS_MULTIPROC_DIR", "cast": _optional(str)})
-    # /metrics needs `Authorization: Bearer <token>` when set; unset: open to whoever reaches it.
-    metrics_token: str | None = field(default=None, repr=False, metadata={"env": "METRICS_TOKEN", "cast": _optional(str)})
-    # Seconds a client may take to send a whole request (line, headers, body) to gunicorn; 0: no limit.
-    request_read_timeout: float = field(default=30.0, metadata={"env": "REQUEST_READ_TIMEOUT", "cast": _non_negative})
+    log_level: str = field(default="info", metadata=setting(
+        "LOG_LEVEL", OPERATIONS, "Log level of the gateway and of gunicorn.",
+        one_of("debug", "info", "warning", "error", "critical")))
+    log_prompts: bool = field(default=False, metadata=setting(
+        "LOG_PROMPTS", OPERATIONS, "Debug only: put request bodies (prompts) in the request log.", boolean))
+    # gunicorn.conf.py sets it (to a folder it makes) when it is unset or empty.
+    metrics_dir: str | None = field(default=None, metadata=setting(
+        "PROMETHEUS_MULTIPROC_DIR", OPERATIONS, "Folder where the workers write their metrics so that `/metrics` "
+        "adds them up; unset: gunicorn makes one and removes it at exit.", optional(str)))
+    metrics_token: str | None = field(default=None, repr=False, metadata=setting(
+        "METRICS_TOKEN", OPERATIONS, "When set, `/metrics` needs `Authorization: Bearer METRICS_TOKEN`; unset: "
+        "open to whoever can reach gunicorn.", optional(str)))
+    ready_cache_seconds: float = field(default=5.0, metadata=setting(
+        "READY_CACHE_SECONDS", OPERATIONS, "How long `/readyz` reuses its last answer.", float))
 
     def __post_init__(self):
         names = {"DEFAULT_MODEL": self.default_model, "DEFAULT_EMBEDDING_MODEL": self.default_embedding_model,
@@ -207,22 +235,9 @@ class Settings:
             if gemini_model_id(model) is None:
                 raise SettingsError(f"{where}: {model!r} is not a Gemini model id "
                                     "(letters, digits, '-', '.', '_'; optionally models/ or tunedModels/)")
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
-        """Settings from a mapping of environment variables (os.environ when not given)."""
-        environ = os.environ if environ is None else environ
-        values = {}
-        for f in fields(cls):
-            name = f.metadata["env"]
-            if name not in environ:
-                continue
-            cast = f.metadata.get("cast", str)
-            try:
-                values[f.name] = cast(environ[name])
-            except (TypeError, ValueError) as exc:
-                raise SettingsError(f"{name}={environ[name]!r}: {exc}") from exc
-        return cls(**values)
+        if self.require_gemini_key and self.uses_emulator:
+            raise SettingsError("REQUIRE_GEMINI_KEY=true, but GEMINI_API_KEY is not set (nor GEMINI_BASE_URL): "
+                                "refusing to start with the built-in emulator in place of Gemini")
 
     @property
     def uses_emulator(self) -> bool:
@@ -236,6 +251,18 @@ class Settings:
         if self.uses_emulator:
             return f"http://127.0.0.1:{self.emulator_port}"
         return None
+
+    @property
+    def upstream_name(self) -> str:
+        """The upstream as /readyz names it: `emulator` (the built-in one), `google`, or the host
+        of GEMINI_BASE_URL (never its path or credentials)."""
+        if self.uses_emulator:
+            return "emulator"
+        if not self.gemini_base_url:
+            return "google"
+        url = urlsplit(self.gemini_base_url)
+        host = f"[{url.hostname}]" if url.hostname and ":" in url.hostname else url.hostname
+        return f"{host}:{url.port}" if url.port else host or "unknown"
 
     @property
     def upstream_api_key(self) -> str:
@@ -252,3 +279,63 @@ class Settings:
         """The Gemini embedding model id for the name a client asked for (None as above)."""
         name = requested or self.default_embedding_model
         return gemini_model_id(self.embedding_model_aliases.get(name, name))
+
+
+@dataclass(frozen=True)
+class ServerSettings(_FromEnvironment):
+    """What gunicorn.conf.py (in gunicorn's arbiter) and the gateway's worker read: where gunicorn
+    listens, its processes and threads, its timeouts and its own access log. gunicorn.conf.py
+    takes LOG_LEVEL, PROMETHEUS_MULTIPROC_DIR and the emulator's settings from Settings, so each
+    variable has one field and one parser."""
+
+    bind: tuple[str, ...] = field(default=("127.0.0.1:8000",), metadata=setting(
+        "BIND", SERVER, "gunicorn's listen address(es), comma-separated.", addresses))
+    # Two worker processes per CPU of the 2-CPU machine measured in BENCHMARKS.md: each has its
+    # own GIL, so four keep both CPUs busy where two left gaps (about +20% throughput; 1000
+    # concurrent streams' first tokens p99 954 -> 650 ms), at about 90 MB per worker.
+    workers: int = field(default=4, metadata=setting(
+        "WEB_CONCURRENCY", SERVER, "gunicorn worker processes (about two per CPU; each takes about 90 MB).",
+        positive))
+    # A stream holds a thread for as long as it lasts, and a worker queues what its threads cannot
+    # take yet; workers race to accept connections and a busy one can win more than its share.
+    # 512 threads each keep 1000 concurrent streams flowing however unevenly they land (measured:
+    # with 2 x 256 threads, 1000 streams waited up to 3-6 s for their first token). Threads are
+    # started only as connections need them.
+    threads: int = field(default=512, metadata=setting(
+        "GUNICORN_THREADS", SERVER, "Threads per worker (started as needed). A stream holds a thread while it "
+        "lasts; the defaults serve 1000 concurrent streams even when connections land unevenly on the workers.",
+        positive))
+    # Streams in threads plus idle keep-alive connections.
+    worker_connections: int = field(default=1000, metadata=setting(
+        "GUNICORN_WORKER_CONNECTIONS", SERVER, "Open connections per worker.", positive))
+    # gthread workers heartbeat from their main loop, so this does not cut long streams short:
+    # it only reaps a worker whose main loop is stuck.
+    timeout: int = field(default=60, metadata=setting(
+        "GUNICORN_TIMEOUT", SERVER, "Seconds before a stuck worker is restarted (does not limit stream length; "
+        "0: never).", non_negative_int))
+    graceful_timeout: int = field(default=120, metadata=setting(
+        "GUNICORN_GRACEFUL_TIMEOUT", SERVER, "On SIGTERM, seconds that in-flight streams get to finish.",
+        non_negative_int))
+    keepalive: int = field(default=5, metadata=setting(
+        "GUNICORN_KEEPALIVE", SERVER, "Seconds an idle keep-alive connection is kept.", non_negative_int))
+    request_read_timeout: float = field(default=30.0, metadata=setting(
+        "REQUEST_READ_TIMEOUT", SERVER, "Seconds a client may take to send a whole request (line, headers and "
+        "body); slower ones get 408 (0: no limit).", non_negative))
+    forwarded_allow_ips: str = field(default="127.0.0.1,::1", metadata=setting(
+        "FORWARDED_ALLOW_IPS", SERVER, "Proxies (addresses or networks, `*` for any) whose `X-Forwarded-*` headers "
+        "are trusted.", networks))
+    # One fixed path per user by default: several servers on one machine would fight over it.
+    control_socket: str | None = field(default=None, metadata=setting(
+        "GUNICORN_CONTROL_SOCKET", SERVER, "Path of gunicorn's runtime control socket (`gunicornc`); off unless "
+        "set.", optional(str)))
+
+    access_log: str | None = field(default=None, metadata=setting(
+        "ACCESS_LOG", OPERATIONS, "Any value (e.g. `-`) adds gunicorn's own access lines (JSON, stderr) to the "
+        "app's request log; off by default.", optional(str)))
+    access_log_format: str = field(default=DEFAULT_ACCESS_LOG_FORMAT, metadata=setting(
+        "ACCESS_LOG_FORMAT", OPERATIONS, "Format of gunicorn's access lines (secrets in them are redacted)."))
+
+
+def setting_fields():
+    """Every setting's field, Settings' then ServerSettings', in declaration order."""
+    return (*fields(Settings), *fields(ServerSettings))

@@ -1,4 +1,5 @@
-"""Operations: /healthz (the process is alive), /readyz (Gemini answers with our key),
+"""Operations: /healthz (the process is alive), /readyz (Gemini answers with our key; it names
+the upstream it asked: `emulator`, `google` or GEMINI_BASE_URL's host),
 /metrics (Prometheus, every gunicorn worker added up; METRICS_TOKEN protects it)."""
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ def healthz():
 def readyz():
     if request.environ.get(DRAINING):
         return {"status": "unavailable", "reason": "draining: the server is shutting down"}, 503
-    ready, reason = current_services().readiness.check()
-    return {"status": "ready" if ready else "unavailable", "reason": reason}, 200 if ready else 503
+    readiness = current_services().readiness
+    ready, reason = readiness.check()
+    return {"status": "ready" if ready else "unavailable", "upstream": readiness.upstream_name,
+            "reason": reason}, 200 if ready else 503
 
 
 @bp.get("/metrics")

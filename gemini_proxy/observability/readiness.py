@@ -18,6 +18,7 @@ DRAINING = "gemini_proxy.draining"
 class Readiness:
     def __init__(self, upstream: Upstream, settings: Settings, clock: Callable[[], float] = time.monotonic):
         self._upstream = upstream
+        self.upstream_name = settings.upstream_name  # what /readyz names as the upstream it checks
         self._model = settings.resolve_model(None)
         self._ttl = settings.ready_cache_seconds
         self._clock = clock

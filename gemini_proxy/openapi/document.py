@@ -136,6 +136,8 @@ OPERATIONS: dict[str, Operation] = {
         "ready", "Readiness", "Operations", {_JSON: {"schema": {
             "type": "object", "required": ["status"],
             "properties": {"status": {"type": "string", "enum": ["ready", "unavailable"]},
+                           "upstream": {"type": "string", "description": "What was asked: `emulator` (the "
+                                        "built-in one), `google`, or the host of GEMINI_BASE_URL."},
                            "reason": {"type": ["string", "null"]}}}}},
         "Whether Gemini answers with the gateway's key (cached briefly); 503 with the same body when not."),
     "health.metrics": Operation(

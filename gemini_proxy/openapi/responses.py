@@ -222,7 +222,8 @@ MODEL = {
         "id": {"type": "string", "examples": ["gemini-2.5-flash"]},
         "object": _const("model"),
         "created": {"type": "integer", "description": "Gemini does not say when a model was created: 0."},
-        "owned_by": {"type": "string", "description": "`google`, or `gemini-proxy` for a configured alias."},
+        "owned_by": {"type": "string", "description": "`google` (`gemini-emulator` when the built-in emulator "
+                     "answers), or `gemini-proxy` for a configured alias."},
     },
 }
 

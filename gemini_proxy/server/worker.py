@@ -39,7 +39,7 @@ from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import _DEFER, ThreadWorker
 
 from gemini_proxy.server.arrival import FIRST_BYTES_WAIT, SWEEP_SECONDS, Connection
-from gemini_proxy.config import Settings
+from gemini_proxy.config import ServerSettings
 from gemini_proxy.errors import ApiError
 from gemini_proxy.observability.logs import redact_secrets
 from gemini_proxy.observability.readiness import DRAINING
@@ -156,7 +156,7 @@ class GatewayWorker(ThreadWorker):
         self._next_sweep = 0.0
 
     def init_process(self):
-        self.read_timeout = Settings.from_env().request_read_timeout
+        self.read_timeout = ServerSettings.from_env().request_read_timeout
         super().init_process()
 
     def load_wsgi(self):

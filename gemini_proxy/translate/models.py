@@ -8,6 +8,8 @@ from typing import Mapping
 # supported_actions; Gemini's JSON calls it supportedGenerationMethods).
 USEFUL_ACTIONS = frozenset({"generateContent", "embedContent"})
 OWNER = "google"
+# Models the built-in emulator serves say so: a client can see it is not talking to Google.
+EMULATOR_OWNER = "gemini-emulator"
 ALIAS_OWNER = "gemini-proxy"
 # Gemini does not say when a model was created; OpenAI's field is a required integer.
 UNKNOWN_CREATED = 0
@@ -38,9 +40,9 @@ def is_useful(gemini_model: dict) -> bool:
     return bool(USEFUL_ACTIONS.intersection(gemini_model.get("supported_actions") or ()))
 
 
-def models_from_gemini(gemini_models: list[dict], aliases: Mapping[str, str]) -> list[dict]:
+def models_from_gemini(gemini_models: list[dict], aliases: Mapping[str, str], owner: str = OWNER) -> list[dict]:
     """Upstream models that can generate content or embeddings, then the configured aliases."""
-    models = [model_object(model_id_of(m)) for m in gemini_models if is_useful(m)]
+    models = [model_object(model_id_of(m), owner) for m in gemini_models if is_useful(m)]
     known = {m["id"] for m in models}
     models += [model_object(alias, ALIAS_OWNER) for alias in aliases if alias not in known]
     return models

@@ -2,6 +2,7 @@
 import pytest
 
 from gemini_proxy.app import create_app
+from gemini_proxy.config import Settings
 from tests.support import gateway_settings
 from tests.support import assert_openai
 
@@ -40,3 +41,32 @@ def test_model_list_is_cached(emulator, emulator_requests):
         assert client.get("/v1/models").status_code == 200
     after = requests.get(f"{emulator.url}/emulator/stats", timeout=5).json()["requests"]
     assert after - before == 1
+
+
+def built_in_emulator_settings(emulator) -> Settings:
+    """Settings with no key and no base URL (the built-in emulator's case), whose emulator port
+    is the test emulator's."""
+    return Settings(emulator_port=int(emulator.url.rsplit(":", 1)[1]), upstream_retries=0, signature_db="")
+
+
+def test_models_served_by_the_built_in_emulator_say_so(emulator):
+    app = create_app(built_in_emulator_settings(emulator))
+    client = app.test_client()
+    body = client.get("/v1/models").get_json()
+    assert_openai("ListModelsResponse", body)
+    owners = {m["id"]: m["owned_by"] for m in body["data"]}
+    assert owners["gemini-2.5-flash"] == "gemini-emulator"
+    assert owners["gpt-4o-mini"] == "gemini-proxy"
+    # models/... is not in the list: the gateway asks upstream for it.
+    for model_id, owner in [("gemini-2.5-pro", "gemini-emulator"), ("models/gemini-2.0-flash", "gemini-emulator"),
+                            ("gpt-4o", "gemini-proxy")]:
+        model = client.get(f"/v1/models/{model_id}").get_json()
+        assert_openai("Model", model)
+        assert model["owned_by"] == owner
+    app.extensions["gemini_proxy"].upstream.close()
+
+
+def test_models_from_another_endpoint_are_googles(client):
+    owners = {m["id"]: m["owned_by"] for m in client.get("/v1/models").get_json()["data"]}
+    assert owners["gemini-2.5-flash"] == "google"
+    assert owners["gpt-4o-mini"] == "gemini-proxy"

@@ -103,3 +103,18 @@ def test_cors_is_off_by_default_and_on_for_named_origins(emulator):
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example"
     other = open_.get("/v1/models", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_readiness_names_the_upstream_it_checked(emulator):
+    port = emulator.url.rsplit(":", 1)[1]
+    for settings, upstream in [(gateway_settings(emulator), f"127.0.0.1:{port}"),
+                               (Settings(emulator_port=int(port), signature_db=""), "emulator")]:
+        app = create_app(settings)
+        answer = app.test_client().get("/readyz")
+        assert (answer.status_code, answer.json["status"], answer.json["upstream"]) == (200, "ready", upstream)
+        app.extensions["gemini_proxy"].upstream.close()
+    down = create_app(Settings(gemini_api_key="k", gemini_base_url="http://127.0.0.1:9", upstream_retries=0,
+                               signature_db=""))
+    answer = down.test_client().get("/readyz")
+    assert (answer.status_code, answer.json["upstream"]) == (503, "127.0.0.1:9")
+    down.extensions["gemini_proxy"].upstream.close()

@@ -63,10 +63,11 @@ class Gunicorn:
         return self.process.wait(timeout)
 
 
-def start_gunicorn(stderr=None, **env: str | None) -> Gunicorn:
+def start_gunicorn(stderr=None, cwd: Path = ROOT, **env: str | None) -> Gunicorn:
+    """gunicorn with `cwd`'s gunicorn.conf.py and wsgi.py (the project's own by default)."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                               cwd=ROOT, env=gunicorn_env(port, **env), stderr=stderr)
+                               cwd=cwd, env=gunicorn_env(port, **env), stderr=stderr)
     server = Gunicorn(process, f"http://127.0.0.1:{port}")
     try:
         wait_for(f"{server.url}/healthz", process)
