@@ -176,7 +176,7 @@ def versions(litellm: str | None) -> dict:
 
 def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
     fds = targets.raise_fd_limit()
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.now(datetime.UTC)
     workdir = Path(tempfile.mkdtemp(prefix="gemini-proxy-bench-"))
     bench = Bench(plan, workdir, strict=smoke)
     skipped: dict[str, str] = {}
@@ -249,7 +249,7 @@ def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
     results = {
         "date": started.isoformat(timespec="seconds"),
         "smoke": smoke,
-        "duration_s": round((datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(), 1),
+        "duration_s": round((datetime.datetime.now(datetime.UTC) - started).total_seconds(), 1),
         "machine": machine(),
         "versions": versions(litellm),
         "open_files_limit": fds,

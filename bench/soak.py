@@ -264,7 +264,7 @@ def log_errors(log: Path) -> list[str]:
 def soak(plan: Plan, command: str) -> dict:
     targets.raise_fd_limit()
     workdir = Path(tempfile.mkdtemp(prefix="gemini-proxy-soak-"))
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.now(datetime.UTC)
     phases = Phases()
     emulator = targets.start_emulator(workdir, "emulator", plan.ttft, plan.tokens_per_second, plan.chunk_tokens)
     gateway = None

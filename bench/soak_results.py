@@ -237,7 +237,7 @@ def markdown(results: dict) -> str:
         f"| Lost | {lost} |",
         f"| Hung (open longer than {plan['deadline']:g} s) | {hung} |",
         f"| ERROR lines in the gateway's log | {len(results['log_errors'])} |",
-        f"| Duration | " + ", ".join(f"{name} {seconds:g} s" for name, seconds in results["phases"].items()) + " |",
+        "| Duration | " + ", ".join(f"{name} {seconds:g} s" for name, seconds in results["phases"].items()) + " |",
         "",
         "| Fault | Directive | Requests | Outcomes | Time p50 / p99 / max (s) |", "|---|---|---|---|---|",
     ]

@@ -232,7 +232,7 @@ class Monitor:
             self.peak_rss = max(self.peak_rss, total)
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "Monitor":
+    def __enter__(self) -> Monitor:
         if self.service is not None:
             self._cpu_start = self._cpu(self.service.tree())
             self._thread = threading.Thread(target=self._sample, daemon=True)

@@ -67,8 +67,9 @@ Keys:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from gemini_emulator.errors import STATUS_BY_CODE, invalid_argument
 

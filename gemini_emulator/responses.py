@@ -20,8 +20,9 @@ models (AnswerPlan.split_stop) a separate final chunk follows with content {"rol
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from gemini_emulator.generation import AnswerPlan, CandidatePlan
 from gemini_emulator.logprobs import TokenLogprob, logprobs_fields, token_logprobs

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from gemini_emulator.errors import invalid_argument
 from gemini_emulator.text import seed_for, words

@@ -10,14 +10,14 @@ from __future__ import annotations
 import select
 import socket
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from gemini_emulator.errors import EmulatorError
 from gemini_emulator.responses import StreamEvent
 from gemini_emulator.state import Stats
 from gemini_emulator.wire import sse_event
-
 
 # The send time (time.time()) put before a chunk's text by the stamp=1 directive.
 STAMP = "<<sent {:.6f}>>"

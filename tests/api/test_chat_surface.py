@@ -10,8 +10,7 @@ import pytest
 import requests
 
 from gemini_proxy.app import create_app
-from tests.support import gateway_settings
-from tests.support import assert_openai, sse_events
+from tests.support import assert_openai, gateway_settings, sse_events
 
 WEATHER = {"type": "function", "function": {
     "name": "get_weather", "description": "Current weather for a city.", "strict": True,

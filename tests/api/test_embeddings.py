@@ -6,8 +6,7 @@ import requests
 
 from gemini_proxy.app import create_app
 from gemini_proxy.translate.embeddings import floats_from_base64
-from tests.support import gateway_settings
-from tests.support import assert_openai
+from tests.support import assert_openai, gateway_settings
 
 PATHS = ["/v1/embeddings", "/embeddings"]
 MODEL = "gemini-embedding-001"

@@ -4,8 +4,7 @@ import json
 import pytest
 
 from gemini_proxy.app import create_app
-from tests.support import gateway_settings
-from tests.support import assert_openai, sse_events
+from tests.support import assert_openai, gateway_settings, sse_events
 
 
 def ask(text="hi", **fields):

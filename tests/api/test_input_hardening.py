@@ -7,11 +7,9 @@ import time
 import pytest
 
 from gemini_proxy.app import create_app
-
 from gemini_proxy.schemas import json_limits
 from gemini_proxy.services import EXTENSION
-from tests.support import gateway_settings
-from tests.support import assert_openai
+from tests.support import assert_openai, gateway_settings
 
 CHAT = "/v1/chat/completions"
 

@@ -2,8 +2,7 @@
 import pytest
 
 from gemini_proxy.app import create_app
-from tests.support import gateway_settings
-from tests.support import assert_openai
+from tests.support import assert_openai, gateway_settings
 
 
 @pytest.mark.parametrize("path", ["/v1/models", "/models"])

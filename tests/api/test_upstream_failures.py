@@ -12,8 +12,7 @@ from google.genai import errors as genai_errors
 from gemini_proxy.app import create_app
 from gemini_proxy.errors import MAX_RETRY_AFTER, MAX_UPSTREAM_MESSAGE, clean_upstream_message, upstream_api_error
 from gemini_proxy.upstream.client import retry_wait, retryable
-from tests.support import gateway_settings
-from tests.support import sse_events
+from tests.support import gateway_settings, sse_events
 
 AIZA_KEY = "AIzaSyD-fake0key0for0tests0only0123456"  # shaped like a Google API key, 39 characters
 GATEWAY_KEY = "gateway-secret-gemini-key-0001"

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.support.processes import start_gunicorn
 from tests.support import assert_fault_outcome, fault_matrix
+from tests.support.processes import start_gunicorn
 
 pytestmark = pytest.mark.e2e
 

@@ -120,7 +120,7 @@ def fault_matrix() -> list[FaultCase]:
     cases = []
     for row in rows:
         directive, modes, gets, type_, code, calls, also = [cell.strip() for cell in row.strip().strip("|").split("|")]
-        plain = lambda cell: None if cell == "—" else cell.strip("`")  # noqa: E731
+        plain = lambda cell: None if cell == "—" else cell.strip("`")
         event = gets == "200 + error event"
         assert event or gets.isdigit(), f"docs/faults.md: bad 'Client gets' {gets!r}"
         assert modes in ("both", "plain", "stream"), f"docs/faults.md: bad 'Request' {modes!r}"

@@ -4,9 +4,9 @@ import hashlib
 import pytest
 
 from gemini_proxy.access.keys import ANONYMOUS, KeyRing, parse_entry, presented_key
+from gemini_proxy.access.limits import RateLimits, reset_text
 from gemini_proxy.config import Settings, SettingsError
 from gemini_proxy.errors import ApiError
-from gemini_proxy.access.limits import RateLimits, reset_text
 
 
 def test_entries_name_keys_and_set_limits():

@@ -2,11 +2,11 @@
 import pytest
 from marshmallow import validate
 
-from gemini_proxy.schemas.json_limits import JsonRefused, JsonTooDeep, LoneSurrogate, loads, nested_deeper_than
 from gemini_proxy.schemas import ChatCompletionSchema
 from gemini_proxy.schemas.completions import CompletionSchema
 from gemini_proxy.schemas.embeddings import EmbeddingSchema
 from gemini_proxy.schemas.fields import INT32_MAX, INT32_MIN, StrictInteger
+from gemini_proxy.schemas.json_limits import JsonRefused, JsonTooDeep, LoneSurrogate, loads, nested_deeper_than
 
 
 @pytest.mark.parametrize("text, depth", [

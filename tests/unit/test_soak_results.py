@@ -10,8 +10,20 @@ from pathlib import Path
 import pytest
 
 from bench import soak_results
-from bench.soak_results import (COMPLETE, ERROR_EVENT, FAULTS, HUNG, LEFT, MB, NONE, THREAD_ALLOWANCE,
-                                WORKER_ALLOWANCE, Reading, evaluate, outcome)
+from bench.soak_results import (
+    COMPLETE,
+    ERROR_EVENT,
+    FAULTS,
+    HUNG,
+    LEFT,
+    MB,
+    NONE,
+    THREAD_ALLOWANCE,
+    WORKER_ALLOWANCE,
+    Reading,
+    evaluate,
+    outcome,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,8 +5,15 @@ import pytest
 
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError
-from gemini_proxy.translate.chat import (FINISH_REASONS, AnswerContext, completion_from_response,
-                                         finish_reason_from, gemini_request, generation_config, usage_from)
+from gemini_proxy.translate.chat import (
+    FINISH_REASONS,
+    AnswerContext,
+    completion_from_response,
+    finish_reason_from,
+    gemini_request,
+    generation_config,
+    usage_from,
+)
 from gemini_proxy.translate.messages import contents_from_messages
 from gemini_proxy.upstream.client import response_from_wire
 from tests.support import DATA, assert_openai, recorded_gemini

@@ -3,8 +3,13 @@ import pytest
 
 from gemini_proxy.config import Settings
 from gemini_proxy.translate.chat import AnswerContext, completion_from_response, gemini_request
-from gemini_proxy.translate.completions import (CompletionContext, TextCompletionStream, chat_request_from,
-                                                legacy_logprobs_from, text_completion_from)
+from gemini_proxy.translate.completions import (
+    CompletionContext,
+    TextCompletionStream,
+    chat_request_from,
+    legacy_logprobs_from,
+    text_completion_from,
+)
 from gemini_proxy.translate.stream import ChatStream
 from tests.support import assert_openai
 

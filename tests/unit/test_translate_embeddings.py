@@ -6,8 +6,16 @@ import struct
 import pytest
 
 from gemini_proxy.errors import ApiError
-from gemini_proxy.translate.embeddings import (base64_from, batches, embed_config, embedding_list, floats_from_base64,
-                                               normalised, prompt_tokens_from, vectors_from)
+from gemini_proxy.translate.embeddings import (
+    base64_from,
+    batches,
+    embed_config,
+    embedding_list,
+    floats_from_base64,
+    normalised,
+    prompt_tokens_from,
+    vectors_from,
+)
 from tests.support import assert_openai
 
 

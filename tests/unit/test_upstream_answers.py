@@ -3,8 +3,8 @@ recorded real answers pass; anything else is a 502 that says what was wrong, nev
 import pytest
 
 from gemini_proxy.errors import ApiError
-from gemini_proxy.upstream.client import response_from_wire
 from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
+from gemini_proxy.upstream.client import response_from_wire
 from tests.support import recorded_gemini
 
 

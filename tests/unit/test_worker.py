@@ -6,9 +6,8 @@ import socket
 import time
 
 import pytest
-from gunicorn.http import errors as http_errors
-
 from gunicorn.config import Config
+from gunicorn.http import errors as http_errors
 
 from gemini_proxy.server.arrival import Connection, RequestReadTimeout
 from gemini_proxy.server.errors import error_for, raw_response
