@@ -41,9 +41,12 @@ def test_a_named_tool_is_called(client):
     body = response.get_json()
     assert_openai("CreateChatCompletionResponse", body)
     choice = body["choices"][0]
-    assert choice["finish_reason"] == "tool_calls" and choice["message"]["content"] is None
+    assert choice["finish_reason"] == "tool_calls"
+    assert choice["message"]["content"] is None
     (call,) = choice["message"]["tool_calls"]
-    assert call["id"].startswith("call_") and call["type"] == "function" and call["function"]["name"] == "get_weather"
+    assert call["id"].startswith("call_")
+    assert call["type"] == "function"
+    assert call["function"]["name"] == "get_weather"
     jsonschema.validate(json.loads(call["function"]["arguments"]), WEATHER["function"]["parameters"])
     assert json.loads(call["function"]["arguments"]) == {"city": "Paris"}
     assert response.headers["X-Gemini-Proxy-Dropped-Schema-Keywords"] == "tools[0].function.parameters.$schema"
@@ -52,7 +55,8 @@ def test_a_named_tool_is_called(client):
 def test_two_named_tools_are_called_in_parallel_unless_refused(client):
     text = "Use get_weather for Rome and get_time too."
     calls = chat(client, text, tools=[WEATHER, TIME]).get_json()["choices"][0]["message"]["tool_calls"]
-    assert [c["function"]["name"] for c in calls] == ["get_weather", "get_time"] and len({c["id"] for c in calls}) == 2
+    assert [c["function"]["name"] for c in calls] == ["get_weather", "get_time"]
+    assert len({c["id"] for c in calls}) == 2
     one = chat(client, text, tools=[WEATHER, TIME], parallel_tool_calls=False).get_json()["choices"][0]["message"]
     assert [c["function"]["name"] for c in one["tool_calls"]] == ["get_weather"]
 
@@ -90,7 +94,8 @@ def test_tool_result_reaches_the_model(client):
                 *_tool_turn(first, {"temperature_c": 21, "condition": "sunny"})]
     body = client.post("/v1/chat/completions", json={"model": "gemini-2.5-flash", "tools": [WEATHER],
                                                      "messages": messages}).get_json()
-    assert body["choices"][0]["finish_reason"] == "stop" and "21" in body["choices"][0]["message"]["content"]
+    assert body["choices"][0]["finish_reason"] == "stop"
+    assert "21" in body["choices"][0]["message"]["content"]
 
 
 def _stats(emulator):
@@ -156,7 +161,8 @@ def test_reasoning_content_streams_before_the_answer(client):
 
 def test_thinking_that_uses_the_whole_budget_is_length_with_empty_content(client):
     body = chat(client, "[emulator thoughts=30] Think hard.", max_completion_tokens=10).get_json()
-    assert body["choices"] and body["choices"][0]["finish_reason"] == "length"
+    assert body["choices"]
+    assert body["choices"][0]["finish_reason"] == "length"
     assert body["choices"][0]["message"]["content"] == ""
     assert body["usage"]["completion_tokens_details"]["reasoning_tokens"] == 30
 
@@ -165,7 +171,8 @@ def test_logprobs_map_back(client):
     body = chat(client, "[emulator thoughts=0 tokens=6]", logprobs=True, top_logprobs=3).get_json()
     assert_openai("CreateChatCompletionResponse", body)
     content = body["choices"][0]["logprobs"]["content"]
-    assert len(content) == 6 and all(len(t["top_logprobs"]) == 3 and t["logprob"] <= 0 for t in content)
+    assert len(content) == 6
+    assert all(len(t["top_logprobs"]) == 3 and t["logprob"] <= 0 for t in content)
     assert "".join(t["token"] for t in content) == body["choices"][0]["message"]["content"]
     chunks = streamed(chat(client, "[emulator thoughts=0 tokens=6]", logprobs=True, stream=True))
     assert sum(len((c["choices"][0]["logprobs"] or {}).get("content") or []) for c in chunks) == 6
@@ -179,7 +186,9 @@ def test_images_audio_and_files_reach_the_model(client):
                                                                          + base64.b64encode(b"%PDF-1.4").decode()}}]
     content = client.post("/v1/chat/completions", json={"model": "gemini-2.5-flash", "messages": [
         {"role": "user", "content": parts}]}).get_json()["choices"][0]["message"]["content"]
-    assert "image/png of 68 bytes" in content and "audio/wav of 12 bytes" in content and "application/pdf of 8 bytes" in content
+    assert "image/png of 68 bytes" in content
+    assert "audio/wav of 12 bytes" in content
+    assert "application/pdf of 8 bytes" in content
 
 
 @pytest.mark.parametrize("part, param", [
@@ -222,7 +231,8 @@ def test_http_images_are_fetched_only_where_allowed(emulator, image_server):
     allowed = create_app(gateway_settings(emulator, media_allow_private_urls=True)).test_client()
     assert "image/png of 68 bytes" in allowed.post("/v1/chat/completions", json=body).get_json()["choices"][0]["message"]["content"]
     refused = create_app(gateway_settings(emulator)).test_client().post("/v1/chat/completions", json=body)
-    assert refused.status_code == 400 and refused.get_json()["error"]["param"] == "messages[0].content[0].image_url.url"
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["param"] == "messages[0].content[0].image_url.url"
 
 
 # The SDK warns about a category it does not know, then lets Gemini judge it.

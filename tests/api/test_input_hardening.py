@@ -302,7 +302,8 @@ def test_repeated_slashes_are_served_as_one_in_json(client, path, expected):
     if expected is None:
         refused(response, 404, code="unknown_url")  # /models/ : a trailing slash is another path
     else:
-        assert response.status_code == 200 and response.get_json()["object"] == expected
+        assert response.status_code == 200
+        assert response.get_json()["object"] == expected
 
 
 def test_a_merged_path_is_the_same_route_for_keys_and_methods(make_client):
@@ -319,7 +320,8 @@ def test_a_json_schema_response_format_without_a_schema_asks_for_json(client, em
     response = post(client, ask("Give me JSON", response_format={"type": "json_schema", "json_schema": {"name": "any"}}))
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     config = emulator_requests()[0]["body"]["generationConfig"]
-    assert config["responseMimeType"] == "application/json" and "responseJsonSchema" not in config
+    assert config["responseMimeType"] == "application/json"
+    assert "responseJsonSchema" not in config
 
 
 # --- client values in headers --------------------------------------------------------------------
@@ -331,7 +333,9 @@ def test_schema_property_names_reach_the_dropped_keywords_header_escaped(client,
     response = post(client, body)
     assert response.status_code == 200
     header = response.headers["X-Gemini-Proxy-Dropped-Schema-Keywords"]
-    assert header.isascii() and header.isprintable() and "X-Injected" not in response.headers
+    assert header.isascii()
+    assert header.isprintable()
+    assert "X-Injected" not in response.headers
     assert json.loads(f'"{header}"') == f"response_format.json_schema.schema.properties.{name}.pattern"
 
 
@@ -346,7 +350,8 @@ def test_with_media_fetching_off_an_image_url_is_400_and_nothing_is_fetched(make
     started = time.monotonic()
     message = refused(post(client, body), param="messages[0].content[1].image_url.url",
                       code="unsupported_parameter")
-    assert time.monotonic() - started < 5 and "data: URL" in message
+    assert time.monotonic() - started < 5
+    assert "data: URL" in message
     data_url = ask(messages=[{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}])
     assert post(client, data_url).status_code == 200

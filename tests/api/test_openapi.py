@@ -26,7 +26,8 @@ NOT_OPERATIONS = {"static", *UNDOCUMENTED_ENDPOINTS}
 @pytest.fixture(scope="module")
 def document(app):
     response = app.test_client().get("/openapi.json")
-    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
     return response.get_json()
 
 
@@ -81,16 +82,19 @@ def test_custom_fields_have_their_json_types(app, document):
     schemas = document["components"]["schemas"]
     chat = schemas["CreateChatCompletionRequest"]["properties"]
     assert chat["temperature"] == {"type": ["number", "null"], "minimum": 0, "maximum": 2}
-    assert chat["n"]["type"] == ["integer", "null"] and chat["stream"] == {"type": ["boolean", "null"]}
+    assert chat["n"]["type"] == ["integer", "null"]
+    assert chat["stream"] == {"type": ["boolean", "null"]}
     assert [branch.get("type") for branch in chat["stop"]["oneOf"]] == ["string", "array", "null"]
     assert chat["stop"]["oneOf"][1]["maxItems"] == 5
     assert chat["tool_choice"]["oneOf"][0]["enum"] == ["none", "auto", "required"]
     assert chat["messages"]["maxItems"] == app.extensions["gemini_proxy"].settings.max_messages
     assert "Not supported" in chat["logit_bias"]["description"]
     content = schemas["Message"]["properties"]["content"]["oneOf"]
-    assert content[0] == {"type": "string"} and content[1]["items"] == {"$ref": "#/components/schemas/ContentPart"}
+    assert content[0] == {"type": "string"}
+    assert content[1]["items"] == {"$ref": "#/components/schemas/ContentPart"}
     prompt = schemas["CreateCompletionRequest"]["properties"]["prompt"]["oneOf"]
-    assert prompt[0]["type"] == "string" and prompt[1]["minItems"] == 1
+    assert prompt[0]["type"] == "string"
+    assert prompt[1]["minItems"] == 1
 
 
 def test_streaming_and_errors_are_documented(document):
@@ -99,7 +103,8 @@ def test_streaming_and_errors_are_documented(document):
     assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/ChatCompletion"}
     # One event as parsed from the stream: its data is a chunk, an error, or [DONE].
     event = ok["text/event-stream"]["schema"]
-    assert event["type"] == "object" and event["required"] == ["data"]
+    assert event["type"] == "object"
+    assert event["required"] == ["data"]
     assert event["properties"]["data"]["anyOf"] == [
         {"type": "string", "contentMediaType": "application/json",
          "contentSchema": {"$ref": "#/components/schemas/ChatCompletionChunk"}},
@@ -151,9 +156,11 @@ def test_response_schemas_describe_real_answers(client, document):
 ])
 def test_stream_events_match_their_documented_schema(client, document, path, body, component):
     response = client.post(path, json=body)
-    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    assert response.status_code == 200
+    assert response.mimetype == "text/event-stream"
     events = sse_events(response.get_data())
-    assert events[-1] == "[DONE]" and len(events) > 2
+    assert events[-1] == "[DONE]"
+    assert len(events) > 2
     for data in events[:-1]:
         conforms(document, component, json.loads(data))
     # Each event as a client's SSE parser reads it matches the text/event-stream schema.
@@ -212,9 +219,11 @@ def test_the_document_calls_valid_what_the_gateway_takes(client, document, field
 
 def test_docs_page_is_swagger_ui_served_by_the_app(client):
     response = client.get("/docs")
-    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    assert "SwaggerUIBundle(" in page and '"url": "/openapi.json"' in page
+    assert "SwaggerUIBundle(" in page
+    assert '"url": "/openapi.json"' in page
     assert '"validatorUrl": null' in page
     # Offline: no other host, no protocol-relative URL, nothing but the app's own files.
     assert not re.search(r"(?i)\b(?:https?:)?//", page), "the page names another host"
@@ -222,7 +231,8 @@ def test_docs_page_is_swagger_ui_served_by_the_app(client):
     assert {"/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css"} <= set(assets)
     for asset in assets:
         served = client.get(asset)
-        assert served.status_code == 200 and len(served.get_data()) > 100, asset
+        assert served.status_code == 200, asset
+        assert len(served.get_data()) > 100, asset
         served.close()
 
 

@@ -28,7 +28,8 @@ def faulty_gateway(emulator_process):
 
 def test_the_selection_has_every_kind_of_row():
     assert {case.code for case in CASES} >= {"upstream_unreachable", "timeout", "overloaded", None}
-    assert any(case.error_event for case in CASES) and any(case.calls == 3 for case in CASES)
+    assert any(case.error_event for case in CASES)
+    assert any(case.calls == 3 for case in CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])

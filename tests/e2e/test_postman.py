@@ -69,7 +69,8 @@ def test_newman_passes_the_whole_collection(newman, keyed_gateway, tmp_path):
     expected = requests_in(json.loads(COLLECTION.read_text())["item"])
     ran = [execution["item"]["name"] for execution in summary["executions"]]
     assert ran == expected, "newman did not run every request of the collection, in order"
-    assert summary["failures"] == [] and summary["stats"]["assertions"]["failed"] == 0
+    assert summary["failures"] == []
+    assert summary["stats"]["assertions"]["failed"] == 0
     for execution in summary["executions"]:
         # The collection's own check plus at least status, content type and shape.
         assert len(execution.get("assertions", [])) >= 4, f"{execution['item']['name']} asserts too little"

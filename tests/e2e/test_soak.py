@@ -61,9 +61,11 @@ def test_files_and_memory_are_back_within_bound_after_idle(soak):
     bounds = fixed_fds(baseline)
     assert [w["pid"] for w in after["workers"]] == [w["pid"] for w in baseline["workers"]]
     for worker in after["workers"]:
-        assert worker["connections"] == 0 and worker["fds"] <= bounds["worker"], (worker, bounds)
+        assert worker["connections"] == 0, worker
+        assert worker["fds"] <= bounds["worker"], (worker, bounds)
     assert after["arbiter"]["fds"] <= bounds["arbiter"], (after["arbiter"], bounds)
-    assert after["emulator"]["connections"] == 0 and after["emulator"]["fds"] <= bounds["emulator"], (after["emulator"], bounds)
+    assert after["emulator"]["connections"] == 0, after["emulator"]
+    assert after["emulator"]["fds"] <= bounds["emulator"], (after["emulator"], bounds)
     before = {w["pid"]: w for w in baseline["workers"]}
     for worker in after["workers"]:
         assert worker["rss"] <= memory_bound(before[worker["pid"]], worker), (before[worker["pid"]], worker)

@@ -34,7 +34,8 @@ def sse_events(raw: bytes) -> list[str]:
     assert text.endswith("\n\n"), "stream does not end with a blank line"
     events = []
     for block in text[:-2].split("\n\n"):
-        assert block.startswith("data: ") and "\n" not in block, f"bad SSE event: {block!r}"
+        assert block.startswith("data: "), f"bad SSE event: {block!r}"
+        assert "\n" not in block, f"bad SSE event: {block!r}"
         events.append(block[len("data: "):])
     return events
 

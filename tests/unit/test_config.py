@@ -26,7 +26,8 @@ def test_values_are_parsed():
     settings = Settings.from_env({"GEMINI_API_KEY": "k", "UPSTREAM_TIMEOUT": "2.5", "UPSTREAM_RETRIES": "0",
                                   "MODEL_ALIASES": "a=b, c = d", "DEFAULT_TEMPERATURE": "0"})
     assert (settings.gemini_api_key, settings.upstream_timeout, settings.upstream_retries) == ("k", 2.5, 0)
-    assert settings.model_aliases == {"a": "b", "c": "d"} and settings.default_temperature == 0.0
+    assert settings.model_aliases == {"a": "b", "c": "d"}
+    assert settings.default_temperature == 0.0
 
 
 @pytest.mark.parametrize("env", [{"UPSTREAM_TIMEOUT": "soon"}, {"MODEL_ALIASES": "nope"}, {"EMULATOR_PORT": "x"},
@@ -39,11 +40,15 @@ def test_bad_values_fail_at_start_naming_the_variable(env):
 
 
 def test_no_key_means_the_emulator():
-    assert Settings().uses_emulator and Settings().upstream_base_url == "http://127.0.0.1:8089"
+    assert Settings().uses_emulator
+    assert Settings().upstream_base_url == "http://127.0.0.1:8089"
     keyed = Settings(gemini_api_key="k")
-    assert not keyed.uses_emulator and keyed.upstream_base_url is None and keyed.upstream_api_key == "k"
+    assert not keyed.uses_emulator
+    assert keyed.upstream_base_url is None
+    assert keyed.upstream_api_key == "k"
     custom = Settings(gemini_base_url="http://127.0.0.1:1234")
-    assert not custom.uses_emulator and custom.upstream_base_url == "http://127.0.0.1:1234"
+    assert not custom.uses_emulator
+    assert custom.upstream_base_url == "http://127.0.0.1:1234"
 
 
 def test_the_key_never_shows_in_repr():

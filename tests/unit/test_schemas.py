@@ -18,8 +18,10 @@ def test_a_full_request_loads_and_unknown_fields_are_tolerated():
                              stream_options={"include_usage": True}, user="u1", metadata={"a": "b"},
                              store=False, service_tier="auto"))
     assert body["stop"] == ["END"]
-    assert body["temperature"] == 0 and body["stream_options"] == {"include_usage": True}
-    assert "metadata" not in body and "service_tier" not in body
+    assert body["temperature"] == 0
+    assert body["stream_options"] == {"include_usage": True}
+    assert "metadata" not in body
+    assert "service_tier" not in body
 
 
 def test_content_parts_load_as_parts():
@@ -106,7 +108,8 @@ def test_unsupported_params_in_their_off_position_are_accepted(harmless):
 def test_a_body_that_is_not_an_object_is_refused():
     with pytest.raises(ApiError) as caught:
         load(SCHEMA, ["not", "an", "object"])
-    assert caught.value.status == 400 and caught.value.param is None
+    assert caught.value.status == 400
+    assert caught.value.param is None
 
 
 def test_missing_required_parameter_has_openai_code():

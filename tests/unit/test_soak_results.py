@@ -129,7 +129,8 @@ def test_each_check_fails_on_what_it_is_for(results, check, detail):
     found = failed(results)
     assert len(found) == 1, found
     ((name, shown),) = found.items()
-    assert name.startswith(check) and detail in shown
+    assert name.startswith(check)
+    assert detail in shown
 
 
 def test_an_idle_upstream_connection_left_open_fails_the_file_checks_and_says_so():
@@ -170,7 +171,8 @@ def test_markdown_shows_the_figures_and_the_verdicts():
     results = passing_results()
     results["checks"] = evaluate(results)
     text = soak_results.markdown(results)
-    assert "| Lost | 0 |" in text and "| Hung (open longer than 30 s) | 0 |" in text
+    assert "| Lost | 0 |" in text
+    assert "| Hung (open longer than 30 s) | 0 |" in text
     assert "| midstream | `[emulator fault=midstream after=2 code=503]` | 6 | error event: 6 |" in text
     assert "| Workers' open files, each | 12-18 | 200 | 16 | 16 |" in text
     assert "Open files back within bound: 1.0 s after the load." in text
@@ -183,8 +185,10 @@ def test_update_docs_replaces_only_the_generated_section(tmp_path):
     docs.write_text("# Reliability\n\nWritten by hand.\n\n" + docs.read_text().lstrip() + "\nAfter, by hand.\n")
     soak_results.update_docs(docs, "second figures\n", "bench/results/b.json")
     text = docs.read_text()
-    assert text.startswith("# Reliability\n\nWritten by hand.\n") and text.endswith("\nAfter, by hand.\n")
-    assert "first figures" not in text and soak_results.generated_section(text) == ("bench/results/b.json", "second figures\n")
+    assert text.startswith("# Reliability\n\nWritten by hand.\n")
+    assert text.endswith("\nAfter, by hand.\n")
+    assert "first figures" not in text
+    assert soak_results.generated_section(text) == ("bench/results/b.json", "second figures\n")
 
 
 def test_the_docs_carry_the_figures_of_a_stored_soak_run():
@@ -192,7 +196,8 @@ def test_the_docs_carry_the_figures_of_a_stored_soak_run():
     assert section, "no generated soak section: python bench/soak.py --seconds 600 --docs docs/reliability.md"
     source, body = section
     results = json.loads((ROOT / source).read_text())
-    assert results["plan"]["streams"] >= 300 and results["plan"]["fault_rate"] >= 0.05
+    assert results["plan"]["streams"] >= 300
+    assert results["plan"]["fault_rate"] >= 0.05
     results["checks"] = evaluate(results)
     assert body == soak_results.markdown(results), (
         f"docs/reliability.md's soak section is not what {source} gives: "

@@ -53,7 +53,8 @@ def test_consecutive_turns_of_one_role_are_merged_and_empty_text_dropped():
 def test_a_conversation_without_user_or_assistant_content_is_refused():
     with pytest.raises(ApiError) as caught:
         contents_from_messages([text("system", "only rules"), text("user", "")])
-    assert caught.value.param == "messages" and caught.value.status == 400
+    assert caught.value.param == "messages"
+    assert caught.value.status == 400
 
 
 @pytest.mark.parametrize("request_fields, expected", [
@@ -127,7 +128,8 @@ def test_blocked_prompt_still_gives_a_choice_per_n():
 def test_candidate_with_finish_reason_but_no_parts_is_kept():
     body = completion_from_response(
         {"candidates": [{"content": {"role": "model"}, "finish_reason": "MAX_TOKENS", "index": 0}]}, ANSWER, {})
-    assert body["choices"][0]["finish_reason"] == "length" and body["choices"][0]["message"]["content"] == ""
+    assert body["choices"][0]["finish_reason"] == "length"
+    assert body["choices"][0]["message"]["content"] == ""
 
 
 def test_candidates_become_choices_in_index_order_and_thoughts_are_not_content():

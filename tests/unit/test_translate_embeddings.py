@@ -64,7 +64,8 @@ def test_vectors_are_reassembled_in_input_order():
 def test_a_short_or_empty_upstream_answer_is_a_bad_upstream_response(responses):
     with pytest.raises(ApiError) as caught:
         vectors_from(responses, 2)
-    assert caught.value.status == 502 and caught.value.code == "bad_upstream_response"
+    assert caught.value.status == 502
+    assert caught.value.code == "bad_upstream_response"
 
 
 def test_prompt_tokens_only_when_every_embedding_has_statistics():
@@ -80,7 +81,8 @@ def test_normalised_vectors_have_unit_length_and_keep_their_direction(vector):
     unit = normalised(vector)
     assert math.isclose(math.sqrt(sum(v * v for v in unit)), 1.0, rel_tol=1e-12)
     scale = vector[0] / unit[0]
-    assert scale > 0 and all(math.isclose(v, u * scale, rel_tol=1e-9) for v, u in zip(vector, unit))
+    assert scale > 0
+    assert all(math.isclose(v, u * scale, rel_tol=1e-9) for v, u in zip(vector, unit))
 
 
 def test_a_zero_vector_is_left_alone():

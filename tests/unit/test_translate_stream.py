@@ -34,7 +34,8 @@ def check_openai_contract(chunks, include_usage):
         assert mine[-1]["finish_reason"] is not None
     if include_usage:
         assert all(c["usage"] is None for c in chunks[:-1])
-        assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] > 0
+        assert chunks[-1]["choices"] == []
+        assert chunks[-1]["usage"]["total_tokens"] > 0
     else:
         assert all("usage" not in c for c in chunks)
 

@@ -68,7 +68,8 @@ def test_schemas_are_cleaned_for_gemini_and_changes_reported(schema, expected, r
 def test_property_names_are_never_mistaken_for_keywords():
     schema = {"type": "object", "properties": {"format": {"type": "string"}, "default": {"type": "integer"}}}
     found: list[str] = []
-    assert sanitize(schema, "$", found) == schema and found == []
+    assert sanitize(schema, "$", found) == schema
+    assert found == []
 
 
 # --- tools ---------------------------------------------------------------------------------
@@ -78,7 +79,8 @@ def test_tools_become_function_declarations_with_their_json_schema():
     (declaration,) = gemini.config["tools"][0]["function_declarations"]
     assert declaration == {"name": "get_weather", "description": "Weather for a city",
                            "parameters_json_schema": WEATHER["function"]["parameters"]}
-    assert "tool_config" not in gemini.config and gemini.dropped == ()
+    assert "tool_config" not in gemini.config
+    assert gemini.dropped == ()
 
 
 @pytest.mark.parametrize("choice, expected", [
@@ -128,7 +130,8 @@ def test_tool_history_becomes_function_call_and_grouped_response_turns():
 def test_invalid_tool_histories_are_refused_by_param(messages, param):
     with pytest.raises(ApiError) as caught:
         history(*messages)
-    assert caught.value.status == 400 and caught.value.param == param
+    assert caught.value.status == 400
+    assert caught.value.param == param
 
 
 def _first_call_part(gemini):
@@ -186,7 +189,8 @@ def test_function_call_answer_is_an_openai_tool_call():
     body = completion_from_response(response_from_wire(response), answer(), signatures)
     assert_openai("CreateChatCompletionResponse", body)
     message = body["choices"][0]["message"]
-    assert message["content"] is None and body["choices"][0]["finish_reason"] == "tool_calls"
+    assert message["content"] is None
+    assert body["choices"][0]["finish_reason"] == "tool_calls"
     assert message["tool_calls"] == [{"id": "call_0", "type": "function",
                                       "function": {"name": "search", "arguments": '{"query": "weather in Tokyo"}'}}]
     recorded = json.loads((RECORDINGS / "openai/function_calling/response.json").read_text())
@@ -276,7 +280,8 @@ def test_safety_settings_from_settings_or_request():
 
 
 def test_families_table():
-    assert family_of("gemini-3-pro-preview").needs_signatures and not family_of("gemini-2.5-flash").needs_signatures
+    assert family_of("gemini-3-pro-preview").needs_signatures
+    assert not family_of("gemini-2.5-flash").needs_signatures
     assert not family_of("gemma-3-27b-it").thinks
 
 
@@ -300,4 +305,5 @@ def test_thought_summaries_are_reasoning_content():
     assert (message["content"], message["reasoning_content"]) == ("42", "Let me think.")
     stream = ChatStream(answer())
     deltas = [c["choices"][0]["delta"] for c in stream.chunks_from(response)]
-    assert {"reasoning_content": "Let me think."} in deltas and {"content": "42"} in deltas
+    assert {"reasoning_content": "Let me think."} in deltas
+    assert {"content": "42"} in deltas

@@ -141,7 +141,8 @@ def test_streamed_body_is_handed_on_as_it_arrives(serve):
         for piece in response.iter_bytes():
             pieces.append((piece, time.monotonic() - started))
     assert b"".join(p for p, _ in pieces) == b"first\nsecond\n"
-    assert pieces[0][0] == b"first\n" and pieces[0][1] < 0.5
+    assert pieces[0][0] == b"first\n"
+    assert pieces[0][1] < 0.5
     assert pieces[-1][1] > 0.8
 
 
@@ -251,12 +252,14 @@ def test_idle_connections_are_closed_on_a_timer_not_only_when_the_pool_is_next_u
             thread.start()
         for thread in threads:
             thread.join()
-        assert pool.idle_connections() >= 1 and server.connections >= 1
+        assert pool.idle_connections() >= 1
+        assert server.connections >= 1
         deadline = time.monotonic() + 3
         while (pool.idle_connections() or reapers()) and time.monotonic() < deadline:
             time.sleep(0.05)
         # Nobody used the pool since the burst: the timer closed every idle socket, then its thread ended.
-        assert pool.idle_connections() == 0 and not reapers()
+        assert pool.idle_connections() == 0
+        assert not reapers()
         assert server.client_closed.wait(2), "the server never saw an idle connection close"
 
 
@@ -265,8 +268,10 @@ def test_close_stops_the_reaper(serve):
     pool = ConnectionPool(2, max_keepalive=2, keepalive_expiry=60, reap_interval=0.05)
     with httpx2.Client(transport=pool, timeout=5) as http:
         http.post(server.url + "/a", content=b"{}")
-        assert reapers() and pool.idle_connections() == 1
-    assert not reapers() and pool.idle_connections() == 0
+        assert reapers()
+        assert pool.idle_connections() == 1
+    assert not reapers()
+    assert pool.idle_connections() == 0
 
 
 def test_the_pool_connect_timeout_caps_the_requests(monkeypatch):
