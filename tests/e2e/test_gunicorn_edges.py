@@ -10,22 +10,9 @@ import pytest
 import requests
 
 from tests.support.processes import start_gunicorn
+from tests.support.raw_http import exchange
 
 pytestmark = pytest.mark.e2e
-
-
-def exchange(url: str, raw: bytes, timeout: float = 10) -> tuple[int, dict, bytes]:
-    """Sends `raw` as it is; the status, headers and body of the answer."""
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
-        sock.sendall(raw)
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)}
-    return int(status_line.split()[1]), headers, body
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +37,7 @@ def server(emulator_process, tmp_path_factory):
     (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: bogus\r\n\r\n", 501, "invalid_request"),
 ])
 def test_gunicorns_own_errors_are_openai_json(server, raw, status, code):
-    answer_status, headers, body = exchange(server.url, raw)
+    answer_status, headers, body = exchange(server.url, raw, timeout=10)
     assert answer_status == status
     assert headers["content-type"] == "application/json"
     assert headers["connection"] == "close"
