@@ -236,8 +236,9 @@ def extract(contents: list[Any]) -> tuple[Directives, list[Any]]:
         if isinstance(part, dict) and isinstance(part.get("text"), str):
             found, text = parse_text(part["text"])
             values.update(found)
-            part = {**part, "text": text}
-        parts.append(part)
+            parts.append({**part, "text": text})
+        else:
+            parts.append(part)
     if not values:
         return Directives(), contents
     stripped = list(contents)

@@ -11,6 +11,7 @@ produced (TCP_NODELAY, one write per chunk).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import socket
@@ -153,10 +154,8 @@ class _Server(ThreadedWSGIServer):
         with self._open_lock:
             connections = list(self._open)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):  # already closed by its handler
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by its handler
 
 
 class EmulatorServer:

@@ -16,6 +16,7 @@ import trustme
 from gemini_proxy.config import Settings
 from gemini_proxy.upstream.client import _client_args
 from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool
+import contextlib
 
 
 class ScriptedServer:
@@ -87,10 +88,8 @@ def slow_stream(conn):
     """A chunked answer whose second part comes 1 s after the first, unless the client left."""
     conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst\n\r\n")
     time.sleep(1.0)
-    try:
+    with contextlib.suppress(OSError):
         conn.sendall(b"7\r\nsecond\n\r\n0\r\n\r\n")
-    except OSError:
-        pass
 
 
 def silent(conn):
