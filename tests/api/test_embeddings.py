@@ -59,7 +59,7 @@ def test_base64_is_the_float_vector_as_little_endian_float32(client):
     assert isinstance(packed, str)
     decoded = floats_from_base64(packed)
     assert len(decoded) == len(floats)
-    assert max(abs(a - b) for a, b in zip(floats, decoded)) < 1e-6
+    assert max(abs(a - b) for a, b in zip(floats, decoded, strict=True)) < 1e-6
 
 
 @pytest.mark.parametrize("dimensions", [8, 256, 768])

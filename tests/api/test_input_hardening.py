@@ -68,7 +68,7 @@ def schema_nested(levels: int) -> dict:
 def test_a_body_nested_too_deep_is_400_not_a_recursion_error(client, depth):
     # 960 parses (just under Python's recursion limit) but would crash code walking it later;
     # 980 and beyond made json.loads itself raise RecursionError.
-    body = '{"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hi"}], "x": %s}' % nested(depth)
+    body = '{"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hi"}], "x": ' + nested(depth) + "}"
     message = refused(post(client, body), code="json_too_deep")
     assert "128" in message
 
@@ -96,7 +96,7 @@ def test_the_most_depth_a_setting_allows_never_reaches_the_recursion_limit(make_
 
 def test_tool_call_arguments_nested_too_deep_are_400_naming_them(client):
     body = ask(messages=[{"role": "user", "content": "x"}, {"role": "assistant", "tool_calls": [
-        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": %s}' % nested(5000)}}]}])
+        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": ' + nested(5000) + "}"}}]}])
     message = refused(post(client, body), param="messages[1].tool_calls[0].function.arguments")
     assert "nested deeper than 128" in message
 

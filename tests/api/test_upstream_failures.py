@@ -37,7 +37,7 @@ def test_an_html_error_page_is_relayed_as_its_text(client, stream):
     assert response.status_code == 503
     assert "<" not in message
     assert "window.onload" not in message
-    assert "502. That’s an error. The server encountered a temporary error" in message
+    assert "502. That\u2019s an error. The server encountered a temporary error" in message
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])

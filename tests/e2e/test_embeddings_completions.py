@@ -15,7 +15,8 @@ MODEL = "gemini-2.5-flash"
 
 
 def cosine(a, b):
-    return sum(x * y for x, y in zip(a, b)) / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
 
 
 def norm(vector):
@@ -42,8 +43,8 @@ def test_sdk_embeddings_in_every_format(sdk, encoding_format, dimensions):
 def test_sdk_default_base64_matches_float(sdk):
     packed = sdk.embeddings.create(model=EMBEDDING_MODEL, input=["alpha", "beta"]).data
     floats = sdk.embeddings.create(model=EMBEDDING_MODEL, input=["alpha", "beta"], encoding_format="float").data
-    for a, b in zip(packed, floats):
-        assert max(abs(x - y) for x, y in zip(a.embedding, b.embedding)) < 1e-6
+    for a, b in zip(packed, floats, strict=True):
+        assert max(abs(x - y) for x, y in zip(a.embedding, b.embedding, strict=True)) < 1e-6
 
 
 def test_sdk_250_inputs_in_order(sdk, emulator_process, emulator_stats):

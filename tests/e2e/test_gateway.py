@@ -8,6 +8,7 @@ import openai
 import pytest
 import requests
 
+from tests.support import collect
 from tests.support.processes import ROOT, free_port, start_gunicorn
 
 pytestmark = pytest.mark.e2e
@@ -106,20 +107,19 @@ FAULT_EXCEPTIONS = {
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 @pytest.mark.parametrize("fault", FAULT_EXCEPTIONS)
 def test_sdk_raises_the_right_error_for_each_fault(sdk, fault, stream):
-    with pytest.raises(FAULT_EXCEPTIONS[fault]) as caught:
-        result = sdk.chat.completions.create(model=MODEL, messages=user(f"[emulator fault={fault}]"), stream=stream)
-        list(result) if stream else None
+    with pytest.raises(FAULT_EXCEPTIONS[fault]) as caught:  # a status, before any chunk
+        sdk.chat.completions.create(model=MODEL, messages=user(f"[emulator fault={fault}]"), stream=stream)
     assert caught.value.body["message"]
     assert caught.value.status_code in (400, 401, 403, 404, 429, 500, 503, 504)
 
 
 @pytest.mark.parametrize("fault", ["midstream", "drop"])
 def test_fault_mid_stream_reaches_the_sdk_after_content(sdk, fault):
+    chunks = sdk.chat.completions.create(model=MODEL, stream=True,
+                                         messages=user(f"[emulator fault={fault} after=2 tokens=40]"))
     received = []
     with pytest.raises(openai.APIError):
-        for chunk in sdk.chat.completions.create(model=MODEL, stream=True,
-                                                 messages=user(f"[emulator fault={fault} after=2 tokens=40]")):
-            received.append(chunk)
+        collect(chunks, received)
     assert any(c.choices and c.choices[0].delta.content for c in received)
 
 

@@ -62,7 +62,7 @@ def test_newman_passes_the_whole_collection(newman, keyed_gateway, tmp_path):
         [newman, "run", str(COLLECTION), "--environment", str(ENVIRONMENT),
          "--env-var", f"baseUrl={keyed_gateway.url}", "--reporters", "cli,json",
          "--reporter-json-export", str(report), "--color", "off", "--timeout-request", "30000"],
-        capture_output=True, text=True, timeout=120)
+        capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, f"newman failed:\n{run.stdout[-20000:]}\n{run.stderr[-5000:]}"
 
     summary = json.loads(report.read_text())["run"]

@@ -47,9 +47,9 @@ def test_client_keys(server, tmp_path):
         assert response.json()["error"]["code"] == "invalid_api_key"
         assert "sk-wrong" not in response.text
     assert requests.get(f"{gateway.url}/healthz", timeout=30).status_code == 200  # operations stay open
-    with openai.OpenAI(base_url=f"{gateway.url}/v1", api_key="sk-wrong", max_retries=0) as client:
-        with pytest.raises(openai.AuthenticationError):
-            client.models.list()
+    with (openai.OpenAI(base_url=f"{gateway.url}/v1", api_key="sk-wrong", max_retries=0) as client,
+          pytest.raises(openai.AuthenticationError)):
+        client.models.list()
     with openai.OpenAI(base_url=f"{gateway.url}/v1", api_key="sk-env-key", max_retries=0) as client:
         assert client.chat.completions.create(**CHAT).choices[0].message.content
 
@@ -141,7 +141,7 @@ def test_metrics_add_up_every_worker(server):
     url = f"{gateway.url}/v1/chat/completions"
     _statuses(url, 10)
     for _ in range(2):
-        requests.post(url, json={**CHAT, "stream": True}, timeout=30).content
+        assert requests.post(url, json={**CHAT, "stream": True}, timeout=30).status_code == 200
     requests.post(url, json={**CHAT, "messages": [{"role": "user", "content": "[emulator fault=503]"}]}, timeout=30)
     text = requests.get(f"{gateway.url}/metrics", timeout=30).text
     assert _metric(text, "gemini_proxy_requests_total", route="/v1/chat/completions", status="200", model=MODEL) == 12

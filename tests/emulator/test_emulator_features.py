@@ -97,7 +97,7 @@ def test_no_tools_means_text_even_in_mode_any():
 def test_arguments_are_valid_and_take_the_place_after_in():
     answer = plan(body_of(user("What's the weather in New York today? get_weather, get_time"),
                           tools=TOOLS))
-    (weather, weather_args), (time, time_args) = calls_of(answer)
+    (_, weather_args), (_, time_args) = calls_of(answer)
     Draft202012Validator(WEATHER["parametersJsonSchema"]).validate(weather_args)
     assert weather_args["city"] == "New York"
     assert weather_args["unit"] == "celsius"
@@ -444,7 +444,7 @@ def test_logprobs_cover_every_token_with_top_candidates():
     assert chosen[1]["token"].startswith(" ")
     assert all(c["logProbability"] < 0 for c in chosen)
     assert len(result["topCandidates"]) == 9
-    for top, picked in zip(result["topCandidates"], chosen):
+    for top, picked in zip(result["topCandidates"], chosen, strict=True):
         values = [c["logProbability"] for c in top["candidates"]]
         assert top["candidates"][0] == picked
         assert len(values) == 3

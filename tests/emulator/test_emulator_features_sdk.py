@@ -71,7 +71,7 @@ def test_two_turn_function_calling_on_gemini_3_needs_the_signature_back(client, 
 
     forged = types.Content(role="model", parts=[types.Part(function_call=call,
                                                            thought_signature=b"not-ours")])
-    with pytest.raises(errors.ClientError, match="Corrupted thought signature."):
+    with pytest.raises(errors.ClientError, match=r"Corrupted thought signature\."):
         client.models.generate_content(model=GEMINI_3, contents=[QUESTION, forged,
                                                                  weather_result()], config=TOOLS)
 
@@ -150,7 +150,7 @@ def test_logprobs(client):
     assert "".join(c.token for c in chosen) == response.text
     assert len(chosen) == 6
     assert all(len(top.candidates) == 2 and top.candidates[0].token == c.token
-               for top, c in zip(candidate.logprobs_result.top_candidates, chosen))
+               for top, c in zip(candidate.logprobs_result.top_candidates, chosen, strict=True))
     assert candidate.avg_logprobs == pytest.approx(candidate.logprobs_result.log_probability_sum / 6)
     with pytest.raises(errors.ClientError, match="response_logprobs"):
         client.models.generate_content(model=FLASH, contents="hi",

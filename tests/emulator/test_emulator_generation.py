@@ -333,7 +333,7 @@ def test_decode_base64_accepts_both_alphabets_and_missing_padding(encoded):
 
 @pytest.mark.parametrize("encoded", ["not base64!", "abcde", 12])
 def test_decode_base64_rejects_garbage(encoded):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="base64"):
         decode_base64(encoded)
 
 
@@ -395,7 +395,7 @@ def test_model_pages_cover_the_catalog_in_order_and_the_last_has_no_token():
             break
     assert names == [f"models/{m.id}" for m in MODELS]
     assert pages == 3
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="bad page token"):
         decode_page_token("bogus")
 
 

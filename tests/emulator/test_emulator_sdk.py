@@ -19,6 +19,7 @@ import requests
 from google.genai import errors, types
 
 from gemini_emulator import EmulatorConfig, EmulatorServer, count_tokens
+from tests.support import collect
 from tests.support.emulator import sdk_client, stats
 
 pytestmark = pytest.mark.e2e
@@ -35,6 +36,10 @@ def last_requests(server, n: int = 1, method: str = "") -> list[dict]:
 def stream(client, prompt: str, **config) -> list[types.GenerateContentResponse]:
     return list(client.models.generate_content_stream(
         model=FLASH, contents=prompt, config=types.GenerateContentConfig(**config) if config else None))
+
+
+def answer(client, prompt: str, streamed: bool):
+    return stream(client, prompt) if streamed else client.models.generate_content(model=FLASH, contents=prompt)
 
 
 # --- answers -------------------------------------------------------------------------------
@@ -209,10 +214,7 @@ def test_out_of_range_temperature_is_400(client):
 def test_http_faults(client, fault, code, status, error_class, streamed):
     prompt = f"hi [emulator fault={fault} retry=3]"
     with pytest.raises(error_class) as caught:
-        if streamed:
-            stream(client, prompt)
-        else:
-            client.models.generate_content(model=FLASH, contents=prompt)
+        answer(client, prompt, streamed)
     assert (caught.value.code, caught.value.status) == (code, status)
     details = caught.value.details["error"]["details"]
     if fault == "429":
@@ -222,13 +224,12 @@ def test_http_faults(client, fault, code, status, error_class, streamed):
 
 
 def test_midstream_fault_raises_after_the_first_chunks(client):
+    chunks = client.models.generate_content_stream(model=FLASH, contents="[emulator fault=midstream code=503 after=2]")
     received = []
     with pytest.raises(errors.ServerError) as caught:
-        for chunk in client.models.generate_content_stream(
-                model=FLASH, contents="[emulator fault=midstream code=503 after=2]"):
-            received.append(chunk.text)
+        collect(chunks, received)
     assert len(received) == 2
-    assert all(received)
+    assert all(chunk.text for chunk in received)
     assert (caught.value.code, caught.value.status) == (503, "UNAVAILABLE")
     with pytest.raises(errors.ServerError) as caught:
         client.models.generate_content(model=FLASH, contents="[emulator fault=midstream]")
@@ -237,11 +238,10 @@ def test_midstream_fault_raises_after_the_first_chunks(client):
 
 def test_drop_fault_breaks_the_connection(client, server):
     before = stats(server)
+    chunks = client.models.generate_content_stream(model=FLASH, contents="[emulator fault=drop after=2]")
     received = []
     with pytest.raises(httpx2.RemoteProtocolError, match="incomplete chunked read"):
-        for chunk in client.models.generate_content_stream(
-                model=FLASH, contents="[emulator fault=drop after=2]"):
-            received.append(chunk.text)
+        collect(chunks, received)
     assert len(received) == 2
     with pytest.raises(httpx2.RemoteProtocolError):
         client.models.generate_content(model=FLASH, contents="[emulator fault=drop]")

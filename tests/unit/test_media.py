@@ -348,7 +348,7 @@ def test_missing_or_mistyped_values_are_media_errors_too(call):
 
 
 def test_limits_must_be_usable():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unusable media limits"):
         MediaLimits(max_bytes=0)
 
 

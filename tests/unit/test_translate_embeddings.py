@@ -33,7 +33,7 @@ def test_batches_keep_the_order_within_the_limit(count, size, sizes):
 
 
 def test_a_batch_size_below_one_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="batch size must be at least 1"):
         list(batches(["a"], 0))
 
 
@@ -82,7 +82,7 @@ def test_normalised_vectors_have_unit_length_and_keep_their_direction(vector):
     assert math.isclose(math.sqrt(sum(v * v for v in unit)), 1.0, rel_tol=1e-12)
     scale = vector[0] / unit[0]
     assert scale > 0
-    assert all(math.isclose(v, u * scale, rel_tol=1e-9) for v, u in zip(vector, unit))
+    assert all(math.isclose(v, u * scale, rel_tol=1e-9) for v, u in zip(vector, unit, strict=True))
 
 
 def test_a_zero_vector_is_left_alone():
@@ -98,7 +98,7 @@ def test_base64_round_trip_keeps_float32_precision():
     vector = normalised([math.sin(i) for i in range(3072)])
     decoded = floats_from_base64(base64_from(vector))
     assert len(decoded) == 3072
-    assert max(abs(a - b) for a, b in zip(vector, decoded)) < 1e-7
+    assert max(abs(a - b) for a, b in zip(vector, decoded, strict=True)) < 1e-7
 
 
 def test_embedding_list_is_openai_shaped_with_the_asked_model():

@@ -45,7 +45,7 @@ def test_recorded_long_stream_relays_every_upstream_chunk_at_once(include_usage)
     responses = [response_from_wire(r) for r in recorded_gemini("streaming_long/response.json")]
     per_chunk, tail = translate(responses, include_usage=include_usage)
     # Each upstream chunk yields its text immediately: nothing is held back for later.
-    for response, chunks in zip(responses, per_chunk):
+    for response, chunks in zip(responses, per_chunk, strict=True):
         upstream_text = "".join(p["text"] for p in response["candidates"][0]["content"]["parts"])
         assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == upstream_text
     chunks = flat(per_chunk, tail)

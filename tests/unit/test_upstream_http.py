@@ -3,6 +3,7 @@ real socket (loopback only): keep-alive, stale connections, timeouts, streaming 
 pool limits, TLS verification (a test CA from trustme)."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import struct
@@ -16,7 +17,6 @@ import trustme
 from gemini_proxy.config import Settings
 from gemini_proxy.upstream.client import _client_args
 from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool
-import contextlib
 
 
 class ScriptedServer:
@@ -171,9 +171,8 @@ def test_refused_connection_is_a_connect_error():
 def test_waits_for_a_free_connection_at_most_the_pool_timeout(serve):
     server = serve(slow_stream, ok())
     with client(max_connections=1, timeout=httpx2.Timeout(5.0, pool=0.2)) as http:
-        with http.stream("POST", server.url + "/s", content=b"{}"):
-            with pytest.raises(httpx2.PoolTimeout):
-                http.post(server.url + "/a", content=b"{}")
+        with http.stream("POST", server.url + "/s", content=b"{}"), pytest.raises(httpx2.PoolTimeout):
+            http.post(server.url + "/a", content=b"{}")
         assert http.post(server.url + "/a", content=b"{}").status_code == 200  # freed at the stream's end
 
 

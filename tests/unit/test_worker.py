@@ -56,15 +56,21 @@ def connection():
         yield Connection(Config(), ours, ("127.0.0.1", 5000), ("127.0.0.1", 8000), read_timeout=0.5), client
 
 
+def trickle(conn, client) -> None:
+    """A byte every 0.1 s, each read through the request parser's socket, until a read raises:
+    each recv() alone would never time out."""
+    while True:
+        client.sendall(b"x")
+        assert conn.parser.unreader.sock.recv(10) == b"x"
+        time.sleep(0.1)
+
+
 def test_a_request_must_arrive_whole_in_time_however_it_trickles(connection):
     conn, client = connection
     conn.init()
     started = time.monotonic()
     with pytest.raises(RequestReadTimeout):
-        while True:
-            client.sendall(b"x")  # a byte every 0.1 s: each recv() alone would never time out
-            assert conn.parser.unreader.sock.recv(10) == b"x"
-            time.sleep(0.1)
+        trickle(conn, client)
     assert 0.4 < time.monotonic() - started < 1.0
     assert conn.expired
     assert conn.sock.gettimeout() is None  # left blocking, as gunicorn's threads expect
