@@ -78,7 +78,8 @@ def test_n_gives_n_different_choices(client):
 
 
 def test_max_tokens_gives_length(client):
-    body = client.post("/v1/chat/completions", json=ask("[emulator tokens=50 thoughts=0]", max_completion_tokens=5)).get_json()
+    asked = ask("[emulator tokens=50 thoughts=0]", max_completion_tokens=5)
+    body = client.post("/v1/chat/completions", json=asked).get_json()
     assert body["choices"][0]["finish_reason"] == "length"
     assert body["usage"]["completion_tokens"] == 5
     assert body["usage"]["completion_tokens_details"]["reasoning_tokens"] == 0
@@ -112,7 +113,8 @@ def test_stream_wire_format(client, path):
 
 
 def test_stream_include_usage(client):
-    chunks = stream_chunks(client.post("/v1/chat/completions", json=ask(stream=True, stream_options={"include_usage": True})))
+    asked = ask(stream=True, stream_options={"include_usage": True})
+    chunks = stream_chunks(client.post("/v1/chat/completions", json=asked))
     assert all(c["usage"] is None for c in chunks[:-1])
     assert chunks[-1]["choices"] == []
     plain = client.post("/v1/chat/completions", json=ask()).get_json()
@@ -149,8 +151,10 @@ def test_multi_turn_answer_shows_the_history_arrived(client):
 
 
 def test_request_id_is_echoed_or_generated(client):
-    assert client.post("/v1/chat/completions", json=ask(), headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    echoed = client.post("/v1/chat/completions", json=ask(), headers={"X-Request-ID": "abc-123"})
+    assert echoed.headers["X-Request-ID"] == "abc-123"
     generated = client.post("/v1/chat/completions", json={}).headers["X-Request-ID"]
     assert generated.startswith("req_")
     assert len(generated) > 10
-    assert client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"}).headers["X-Request-ID"].startswith("req_")
+    replaced = client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
+    assert replaced.headers["X-Request-ID"].startswith("req_")

@@ -17,12 +17,14 @@ WEATHER = {"type": "function", "function": {
     "parameters": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
                    "properties": {"city": {"type": "string"}}, "required": ["city"], "additionalProperties": False}}}
 TIME = {"type": "function", "function": {"name": "get_time", "parameters": {
-    "type": "object", "properties": {"timezone": {"type": "string", "enum": ["UTC", "CET"]}}, "required": ["timezone"]}}}
+    "type": "object", "properties": {"timezone": {"type": "string", "enum": ["UTC", "CET"]}},
+    "required": ["timezone"]}}}
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 60).decode()
 
 
 def chat(client, text="hi", model="gemini-2.5-flash", **fields):
-    response = client.post("/v1/chat/completions", json={"model": model, "messages": [{"role": "user", "content": text}], **fields})
+    body = {"model": model, "messages": [{"role": "user", "content": text}], **fields}
+    response = client.post("/v1/chat/completions", json=body)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response
 
@@ -66,7 +68,8 @@ def test_two_named_tools_are_called_in_parallel_unless_refused(client):
     ("none", None), ("auto", None),
 ])
 def test_tool_choice(client, choice, called):
-    message = chat(client, "Tell me something.", tools=[WEATHER, TIME], tool_choice=choice).get_json()["choices"][0]["message"]
+    answer = chat(client, "Tell me something.", tools=[WEATHER, TIME], tool_choice=choice).get_json()
+    message = answer["choices"][0]["message"]
     assert ([c["function"]["name"] for c in message["tool_calls"]] if called else message.get("tool_calls")) == called
 
 
@@ -104,7 +107,8 @@ def _stats(emulator):
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 def test_thought_signature_round_trip_on_a_model_that_requires_it(client, emulator, stream):
-    ask = {"model": "gemini-3-pro-preview", "tools": [WEATHER], "messages": [{"role": "user", "content": "get_weather in Lima"}]}
+    ask = {"model": "gemini-3-pro-preview", "tools": [WEATHER],
+           "messages": [{"role": "user", "content": "get_weather in Lima"}]}
     response = client.post("/v1/chat/completions", json={**ask, "stream": stream})
     if stream:
         deltas = [d for c in streamed(response) for d in c["choices"][0]["delta"].get("tool_calls", [])]
@@ -120,7 +124,8 @@ def test_thought_signature_round_trip_on_a_model_that_requires_it(client, emulat
 
 
 def test_a_call_the_gateway_never_saw_gets_the_documented_stand_in(client, emulator):
-    call = {"id": "call_from_elsewhere", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Lima"}'}}
+    call = {"id": "call_from_elsewhere", "type": "function",
+            "function": {"name": "get_weather", "arguments": '{"city": "Lima"}'}}
     before = _stats(emulator)
     body = client.post("/v1/chat/completions", json={"model": "gemini-3-pro-preview", "tools": [WEATHER], "messages": [
         {"role": "user", "content": "get_weather in Lima"}, *_tool_turn(call, {"temperature_c": 18})]})
@@ -129,13 +134,14 @@ def test_a_call_the_gateway_never_saw_gets_the_documented_stand_in(client, emula
 
 
 def test_json_object_and_json_schema_output(client):
-    content = chat(client, "Paris facts", response_format={"type": "json_object"}).get_json()["choices"][0]["message"]["content"]
+    answer = chat(client, "Paris facts", response_format={"type": "json_object"}).get_json()
+    content = answer["choices"][0]["message"]["content"]
     assert isinstance(json.loads(content), dict)
     schema = {"type": "object", "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
               "required": ["city", "population"], "additionalProperties": False}
     for stream in (False, True):
-        response = chat(client, "Paris facts", stream=stream,
-                        response_format={"type": "json_schema", "json_schema": {"name": "c", "strict": True, "schema": schema}})
+        response_format = {"type": "json_schema", "json_schema": {"name": "c", "strict": True, "schema": schema}}
+        response = chat(client, "Paris facts", stream=stream, response_format=response_format)
         if stream:
             content = "".join(c["choices"][0]["delta"].get("content") or "" for c in streamed(response))
         else:
@@ -143,7 +149,8 @@ def test_json_object_and_json_schema_output(client):
         jsonschema.validate(json.loads(content), schema)
 
 
-@pytest.mark.parametrize("model", ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-3-pro-preview"])
+@pytest.mark.parametrize("model", ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite",
+                                   "gemini-3-pro-preview"])
 @pytest.mark.parametrize("effort", ["none", "minimal", "low", "medium", "high"])
 def test_every_reasoning_effort_is_accepted_by_every_thinking_model(client, model, effort):
     body = chat(client, "Think about it.", model=model, reasoning_effort=effort).get_json()
@@ -153,7 +160,8 @@ def test_every_reasoning_effort_is_accepted_by_every_thinking_model(client, mode
 
 
 def test_reasoning_content_streams_before_the_answer(client):
-    chunks = streamed(chat(client, "Think.", reasoning_effort="low", stream=True, stream_options={"include_usage": True}))
+    chunks = streamed(chat(client, "Think.", reasoning_effort="low", stream=True,
+                           stream_options={"include_usage": True}))
     kinds = [next(iter(c["choices"][0]["delta"])) for c in chunks if c["choices"] and c["choices"][0]["delta"]]
     assert kinds.index("reasoning_content") < kinds.index("content", 1)
     assert chunks[-1]["usage"]["completion_tokens_details"]["reasoning_tokens"] > 0
@@ -181,7 +189,8 @@ def test_logprobs_map_back(client):
 def test_images_audio_and_files_reach_the_model(client):
     parts = [{"type": "text", "text": "Describe these."},
              {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}", "detail": "low"}},
-             {"type": "input_audio", "input_audio": {"data": base64.b64encode(b"RIFF0000WAVE").decode(), "format": "wav"}},
+             {"type": "input_audio",
+              "input_audio": {"data": base64.b64encode(b"RIFF0000WAVE").decode(), "format": "wav"}},
              {"type": "file", "file": {"filename": "a.pdf", "file_data": "data:application/pdf;base64,"
                                                                          + base64.b64encode(b"%PDF-1.4").decode()}}]
     content = client.post("/v1/chat/completions", json={"model": "gemini-2.5-flash", "messages": [
@@ -199,7 +208,8 @@ def test_images_audio_and_files_reach_the_model(client):
     ({"type": "image_url", "image_url": {"url": "http://127.0.0.1:9/x.png"}}, "messages[0].content[0].image_url.url"),
 ])
 def test_bad_media_is_a_400_naming_the_part(client, part, param):
-    response = client.post("/v1/chat/completions", json={"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": [part]}]})
+    body = {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": [part]}]}
+    response = client.post("/v1/chat/completions", json=body)
     assert response.status_code == 400
     assert response.get_json()["error"]["param"] == param
 
@@ -229,7 +239,8 @@ def test_http_images_are_fetched_only_where_allowed(emulator, image_server):
     part = {"type": "image_url", "image_url": {"url": image_server}}
     body = {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": [part]}]}
     allowed = create_app(gateway_settings(emulator, media_allow_private_urls=True)).test_client()
-    assert "image/png of 68 bytes" in allowed.post("/v1/chat/completions", json=body).get_json()["choices"][0]["message"]["content"]
+    answer = allowed.post("/v1/chat/completions", json=body).get_json()
+    assert "image/png of 68 bytes" in answer["choices"][0]["message"]["content"]
     refused = create_app(gateway_settings(emulator)).test_client().post("/v1/chat/completions", json=body)
     assert refused.status_code == 400
     assert refused.get_json()["error"]["param"] == "messages[0].content[0].image_url.url"
@@ -241,6 +252,8 @@ def test_safety_settings_pass_through(client, emulator_requests):
     settings = [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_ONLY_HIGH"}]
     chat(client, extra_body={"google": {"safety_settings": settings}})
     assert emulator_requests()[0]["body"]["safetySettings"] == settings
-    bad = client.post("/v1/chat/completions", json={"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "x"}],
-                                                    "extra_body": {"google": {"safety_settings": [{"category": "NOPE", "threshold": "OFF"}]}}})
+    unknown = [{"category": "NOPE", "threshold": "OFF"}]
+    bad = client.post("/v1/chat/completions", json={
+        "model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "x"}],
+        "extra_body": {"google": {"safety_settings": unknown}}})
     assert bad.status_code == 400

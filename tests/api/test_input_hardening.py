@@ -163,7 +163,8 @@ def test_surrogate_pairs_are_text(client, emulator_requests):
 # --- tool calls' extra_content ---------------------------------------------------------------------
 
 def with_tool_call(extra_content) -> dict:
-    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}, "extra_content": extra_content}
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"},
+            "extra_content": extra_content}
     return ask(messages=[{"role": "user", "content": "x"}, {"role": "assistant", "content": None, "tool_calls": [call]},
                          {"role": "tool", "tool_call_id": "c1", "content": "ok"}])
 
@@ -174,7 +175,8 @@ def with_tool_call(extra_content) -> dict:
     ({"google": "sig"}, "messages[1].tool_calls[0].extra_content.google"),
     ({"google": [1]}, "messages[1].tool_calls[0].extra_content.google"),
     ("x", "messages[1].tool_calls[0].extra_content"),
-    ({"google": {"thought_signature": "%%% not base64"}}, "messages[1].tool_calls[0].extra_content.google.thought_signature"),
+    ({"google": {"thought_signature": "%%% not base64"}},
+     "messages[1].tool_calls[0].extra_content.google.thought_signature"),
 ])
 def test_a_malformed_extra_content_is_400_naming_it(client, extra_content, param):
     refused(post(client, with_tool_call(extra_content)), param=param)
@@ -317,7 +319,8 @@ def test_a_merged_path_is_the_same_route_for_keys_and_methods(make_client):
 
 def test_a_json_schema_response_format_without_a_schema_asks_for_json(client, emulator_requests):
     # OpenAI's json_schema.schema is optional (it was a KeyError, a 500).
-    response = post(client, ask("Give me JSON", response_format={"type": "json_schema", "json_schema": {"name": "any"}}))
+    response = post(client, ask("Give me JSON",
+                                response_format={"type": "json_schema", "json_schema": {"name": "any"}}))
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     config = emulator_requests()[0]["body"]["generationConfig"]
     assert config["responseMimeType"] == "application/json"

@@ -108,7 +108,8 @@ def test_streaming_and_errors_are_documented(document):
     assert event["properties"]["data"]["anyOf"] == [
         {"type": "string", "contentMediaType": "application/json",
          "contentSchema": {"$ref": "#/components/schemas/ChatCompletionChunk"}},
-        {"type": "string", "contentMediaType": "application/json", "contentSchema": {"$ref": "#/components/schemas/Error"}},
+        {"type": "string", "contentMediaType": "application/json",
+         "contentSchema": {"$ref": "#/components/schemas/Error"}},
         {"type": "string", "const": "[DONE]"}]
     assert "data: [DONE]" in event["description"]
     assert chat["responses"]["400"] == {"$ref": "#/components/responses/InvalidRequest"}
@@ -172,7 +173,8 @@ def test_stream_events_match_their_documented_schema(client, document, path, bod
 
 def tool_call_turns(**tool_message):
     return [{"role": "user", "content": "Call f"},
-            {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "assistant",
+             "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
             {"role": "tool", "content": "done", **tool_message}]
 
 
@@ -198,15 +200,16 @@ def tool_call_turns(**tool_message):
     ({"messages": [{"role": "user", "content": None}]}, False),
     ({"messages": [{"role": "user", "content": "x", "tool_calls": [
         {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]}, False),
-    ({"messages": [{"role": "system", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}]},
+    ({"messages": [{"role": "system",
+                    "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}]},
                    {"role": "user", "content": "x"}]}, False),
     ({"messages": [{"role": "system", "content": [{"type": "refusal", "refusal": "no"}]},
                    {"role": "user", "content": "x"}]}, True),
     ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, False),
     ({"messages": [{"role": "user", "content": [{"type": "file", "file": {"file_id": "file-1"}}]}]}, False),
     ({"messages": [{"role": "user", "content": [{"type": "file", "file": {"filename": "a.txt"}}]}]}, False),
-    ({"messages": [{"role": "user", "content": [{"type": "file", "file": {"file_data": "aGk=", "filename": "a.txt"}}]}]},
-     True),
+    ({"messages": [{"role": "user",
+                    "content": [{"type": "file", "file": {"file_data": "aGk=", "filename": "a.txt"}}]}]}, True),
 ])
 def test_the_document_calls_valid_what_the_gateway_takes(client, document, fields, valid):
     body = {**ask(), **fields}

@@ -163,6 +163,7 @@ def test_the_retry_rule(failure, retried):
 def test_each_attempt_tells_gemini_what_is_left_of_the_deadline(emulator, emulator_requests):
     client = create_app(gateway_settings(emulator, upstream_retries=1, upstream_retry_delay=1.0,
                                          upstream_timeout=2.5)).test_client()
-    assert client.post("/v1/chat/completions", json=ask("[emulator fault=503 times=1] what is left?")).status_code == 200
+    response = client.post("/v1/chat/completions", json=ask("[emulator fault=503 times=1] what is left?"))
+    assert response.status_code == 200
     first, second = emulator_requests(2)
     assert (first["headers"]["x-server-timeout"], second["headers"]["x-server-timeout"]) == ("3", "2")

@@ -74,8 +74,9 @@ def test_signatures_survive_a_restart_of_the_gateway(emulator_process, tmp_path)
     assert signatures_verified(emulator_process) == before + 1
 
 
-FINAL_RESULT = {"type": "function", "function": {"name": "final_result", "description": "The agent's answer.", "parameters": {
-    "type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}}}
+FINAL_RESULT = {"type": "function", "function": {
+    "name": "final_result", "description": "The agent's answer.",
+    "parameters": {"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}}}
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
@@ -96,7 +97,8 @@ def test_a_required_tool_loop_calls_a_tool_on_every_turn_and_ends_on_its_output_
         assert not choice.message.content
         (call,) = choice.message.tool_calls
         names.append(call.function.name)
+        result = json.dumps(RESULTS.get(call.function.name, {}))
         messages += [choice.message.model_dump(exclude_none=True),
-                     {"role": "tool", "tool_call_id": call.id, "content": json.dumps(RESULTS.get(call.function.name, {}))}]
+                     {"role": "tool", "tool_call_id": call.id, "content": result}]
     assert names == ["get_weather", "final_result"]
     assert isinstance(json.loads(call.function.arguments)["summary"], str)

@@ -21,7 +21,8 @@ def user(content):
 def test_json_schema_output(sdk, stream):
     response_format = {"type": "json_schema", "json_schema": {"name": "city", "strict": True, "schema": CITY}}
     if stream:
-        with sdk.chat.completions.stream(model=MODEL, messages=user("Paris?"), response_format=response_format) as events:
+        with sdk.chat.completions.stream(model=MODEL, messages=user("Paris?"),
+                                         response_format=response_format) as events:
             content = events.get_final_completion().choices[0].message.content
     else:
         content = sdk.chat.completions.create(model=MODEL, messages=user("Paris?"),
@@ -50,16 +51,18 @@ def test_image_audio_and_file_parts(sdk):
 
 def test_bad_image_is_a_bad_request(sdk):
     with pytest.raises(openai.BadRequestError) as caught:
-        sdk.chat.completions.create(model=MODEL, messages=user([{"type": "image_url", "image_url": {"url": "data:image/png;base64,!!"}}]))
+        sdk.chat.completions.create(model=MODEL, messages=user([
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,!!"}}]))
     assert caught.value.body["param"] == "messages[0].content[0]"
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 def test_reasoning_content_and_tokens(sdk, stream):
     if stream:
-        chunks = list(sdk.chat.completions.create(model=MODEL, messages=user("Think."), reasoning_effort="low", stream=True,
-                                                  stream_options={"include_usage": True}))
-        reasoning = "".join((c.choices[0].delta.model_extra or {}).get("reasoning_content", "") for c in chunks if c.choices)
+        chunks = list(sdk.chat.completions.create(model=MODEL, messages=user("Think."), reasoning_effort="low",
+                                                  stream=True, stream_options={"include_usage": True}))
+        reasoning = "".join((c.choices[0].delta.model_extra or {}).get("reasoning_content", "")
+                            for c in chunks if c.choices)
         usage = chunks[-1].usage
     else:
         completion = sdk.chat.completions.create(model=MODEL, messages=user("Think."), reasoning_effort="low")
@@ -101,7 +104,8 @@ def test_n_choices_streamed(sdk):
 
 
 def test_safety_stop_and_blocked_prompt(sdk):
-    stopped = sdk.chat.completions.create(model=MODEL, messages=user("[emulator finish=SAFETY after=1 tokens=30]")).choices[0]
+    answer = sdk.chat.completions.create(model=MODEL, messages=user("[emulator finish=SAFETY after=1 tokens=30]"))
+    stopped = answer.choices[0]
     assert stopped.finish_reason == "content_filter"
     assert stopped.message.content
     blocked = sdk.chat.completions.create(model=MODEL, messages=user("[emulator fault=block]")).choices
@@ -112,8 +116,10 @@ def test_tool_choice_named_and_dropped_schema_keywords_header(sdk):
     tool = {"type": "function", "function": {"name": "lookup", "parameters": {
         "type": "object", "properties": {"email": {"type": "string", "format": "email"}}, "required": ["email"]}}}
     raw = sdk.chat.completions.with_raw_response.create(
-        model=MODEL, messages=user("find it"), tools=[tool], tool_choice={"type": "function", "function": {"name": "lookup"}})
-    assert raw.headers["x-gemini-proxy-dropped-schema-keywords"] == "tools[0].function.parameters.properties.email.format"
+        model=MODEL, messages=user("find it"), tools=[tool],
+        tool_choice={"type": "function", "function": {"name": "lookup"}})
+    dropped = raw.headers["x-gemini-proxy-dropped-schema-keywords"]
+    assert dropped == "tools[0].function.parameters.properties.email.format"
     (call,) = raw.parse().choices[0].message.tool_calls
     assert call.function.name == "lookup"
     assert "email" in json.loads(call.function.arguments)

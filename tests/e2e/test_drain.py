@@ -70,14 +70,16 @@ def test_sigterm_ends_every_answer_in_time_and_refuses_new_connections(emulator_
         port = int(server.url.rsplit(":", 1)[1])
         streams = {"short": "[emulator ttft=0 tps=40 tokens=40]",  # done in a second
                    "long": "[emulator ttft=0 tps=10 tokens=400]",  # 40 s of steady tokens
-                   "silent": "[emulator ttft=0 tps=0.1 tokens=40]"}  # then no chunk for 40 s: its thread waits on Gemini
+                   # then no chunk for 40 s: its thread waits on Gemini
+                   "silent": "[emulator ttft=0 tps=0.1 tokens=40]"}
         try:
             kept_alive = requests.Session()
             with ThreadPoolExecutor(8) as pool:
                 started = {name: threading.Event() for name in streams}
-                running = {name: pool.submit(read_stream, server.url, text, started[name]) for name, text in streams.items()}
-                waiting = pool.submit(requests.post, f"{server.url}/v1/chat/completions", json=ask("[emulator delay=40]"),
-                                      timeout=30)
+                running = {name: pool.submit(read_stream, server.url, text, started[name])
+                           for name, text in streams.items()}
+                waiting = pool.submit(requests.post, f"{server.url}/v1/chat/completions",
+                                      json=ask("[emulator delay=40]"), timeout=30)
                 assert all(event.wait(20) for event in started.values())
                 time.sleep(0.3)  # the non-stream request reached the app
                 assert kept_alive.get(f"{server.url}/readyz", timeout=30).status_code == 200

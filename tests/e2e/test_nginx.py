@@ -104,7 +104,8 @@ def test_the_metrics_server_in_the_config_serves_them(gateway, tmp_path):
     port = free_port()
     shipped = (ROOT / "deploy" / "nginx.conf").read_text()
     block = shipped[shipped.index("# server {"):]
-    enabled = "\n".join(line.removeprefix("# ") for line in block.splitlines()).replace("10.0.0.5:9180", f"127.0.0.1:{port}")
+    uncommented = "\n".join(line.removeprefix("# ") for line in block.splitlines())
+    enabled = uncommented.replace("10.0.0.5:9180", f"127.0.0.1:{port}")
     requests.get(f"{gateway.url}/v1/models", timeout=30)  # something to count
     with running_nginx(gateway.url.removeprefix("http://"), tmp_path, **{block: enabled}):
         assert "gemini_proxy_requests_total" in requests.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text

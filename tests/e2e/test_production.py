@@ -39,7 +39,8 @@ def test_client_keys(server, tmp_path):
     keys_file.write_text("# team keys\nsk-file-key  team-file\n")
     gateway = server(GATEWAY_API_KEYS="sk-env-key team-env", GATEWAY_API_KEYS_FILE=str(keys_file))
     url = f"{gateway.url}/v1/chat/completions"
-    for headers in (bearer("sk-env-key"), bearer("sk-file-key"), {"api-key": "sk-env-key"}, {"x-api-key": "sk-file-key"}):
+    for headers in (bearer("sk-env-key"), bearer("sk-file-key"), {"api-key": "sk-env-key"},
+                    {"x-api-key": "sk-file-key"}):
         assert requests.post(url, json=CHAT, headers=headers, timeout=30).status_code == 200, headers
     for headers in ({}, bearer("sk-wrong"), {"Authorization": "Basic sk-env-key"}):
         response = requests.post(url, json=CHAT, headers=headers, timeout=30)
@@ -157,15 +158,16 @@ def test_logs_are_json_lines_with_request_ids_and_never_keys(emulator_process, t
     with log.open("w") as sink:
         gateway = start_gunicorn(GEMINI_BASE_URL=emulator_process, GATEWAY_API_KEYS="sk-secret-key team-log",
                                  stderr=sink)
-        requests.post(f"{gateway.url}/v1/chat/completions", json=CHAT, headers={**bearer("sk-secret-key"), "X-Request-ID": "rid-1"},
-                      timeout=30)
+        requests.post(f"{gateway.url}/v1/chat/completions", json=CHAT,
+                      headers={**bearer("sk-secret-key"), "X-Request-ID": "rid-1"}, timeout=30)
         requests.post(f"{gateway.url}/v1/chat/completions", json=CHAT, headers=bearer("sk-nope"), timeout=30)
         gateway.stop()
     text = log.read_text()
     lines = [json.loads(line) for line in text.splitlines() if line.strip()]
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     (ok,) = [line for line in lines if line.get("request_id") == "rid-1"]
-    assert (ok["status"], ok["key"], ok["model"], ok["method"], ok["path"]) == (200, "team-log", MODEL, "POST", "/v1/chat/completions")
+    assert (ok["status"], ok["key"], ok["model"]) == (200, "team-log", MODEL)
+    assert (ok["method"], ok["path"]) == ("POST", "/v1/chat/completions")
     assert ok["prompt_tokens"] > 0
     assert ok["duration_ms"] > 0
     assert any(line.get("status") == 401 for line in lines)
@@ -180,7 +182,8 @@ def test_access_log_lines_when_asked_for(emulator_process, tmp_path):
     log = tmp_path / "gunicorn.log"
     with log.open("w") as sink:
         gateway = start_gunicorn(GEMINI_BASE_URL=emulator_process, ACCESS_LOG="-", stderr=sink)
-        requests.post(f"{gateway.url}/v1/chat/completions", json=CHAT, headers={"X-Request-ID": "rid-access"}, timeout=30)
+        requests.post(f"{gateway.url}/v1/chat/completions", json=CHAT, headers={"X-Request-ID": "rid-access"},
+                      timeout=30)
         gateway.stop()
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     (access,) = [line for line in lines if line["logger"] == "gunicorn.access" and "rid-access" in line["message"]]

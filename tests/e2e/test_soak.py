@@ -34,7 +34,8 @@ def soak(tmp_path_factory):
 
 
 def by_outcome(counts: dict, which) -> dict[str, int]:
-    return {f"{kind}: {name}": n for kind, outcomes in counts.items() for name, n in outcomes.items() if which(kind, name)}
+    return {f"{kind}: {name}": n
+            for kind, outcomes in counts.items() for name, n in outcomes.items() if which(kind, name)}
 
 
 def test_every_stream_is_answered_and_none_hangs(soak):

@@ -99,8 +99,9 @@ def test_hang_fault_holds_the_connection_until_the_client_leaves(server, stream)
     before = handler_threads(server)
     connection = socket.create_connection((server.host, server._server.server_port))
     payload = body("[emulator fault=hang]")
+    path = (STREAM if stream else GENERATE).encode()
     connection.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nx-goog-api-key: k\r\nContent-Type: application/json\r\n"
-                       b"Content-Length: %d\r\n\r\n%s" % ((STREAM if stream else GENERATE).encode(), len(payload), payload))
+                       b"Content-Length: %d\r\n\r\n%s" % (path, len(payload), payload))
     connection.settimeout(0.5)
     received = b""
     try:
@@ -170,7 +171,8 @@ def test_notjson_and_wrongshape_faults_after_some_chunks(server):
     assert len(sent) == 2
     assert json.loads(sent[1]) == {"candidates": [
         {"content": "not a Content object", "finishReason": "STOP", "index": 0}]}
-    assert post(server, GENERATE, "[emulator fault=wrongshape]").json()["candidates"][0]["content"] == "not a Content object"
+    answer = post(server, GENERATE, "[emulator fault=wrongshape]").json()
+    assert answer["candidates"][0]["content"] == "not a Content object"
 
 
 def test_times_limits_a_fault_to_the_first_identical_requests(client):

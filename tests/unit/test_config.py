@@ -31,7 +31,8 @@ def test_values_are_parsed():
 
 
 @pytest.mark.parametrize("env", [{"UPSTREAM_TIMEOUT": "soon"}, {"MODEL_ALIASES": "nope"}, {"EMULATOR_PORT": "x"},
-                                 {"EMBEDDING_BATCH_SIZE": "0"}, {"MAX_BODY_BYTES": "-1"}, {"MEDIA_ALLOW_PRIVATE_URLS": "maybe"},
+                                 {"EMBEDDING_BATCH_SIZE": "0"}, {"MAX_BODY_BYTES": "-1"},
+                                 {"MEDIA_ALLOW_PRIVATE_URLS": "maybe"},
                                  {"UPSTREAM_TIMEOUT": "0"}, {"UPSTREAM_CHUNK_TIMEOUT": "-5"},
                                  {"UPSTREAM_CONNECT_TIMEOUT": "inf"}])
 def test_bad_values_fail_at_start_naming_the_variable(env):

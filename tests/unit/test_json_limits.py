@@ -53,7 +53,8 @@ def test_a_lone_surrogate_is_refused_with_where_it_is(text, path):
         loads(text.encode("utf-16"), 10)  # an escape in UTF-16 text is no byte-level "\\u"
 
 
-@pytest.mark.parametrize("raw", [b'"\xed\xa0\x80"', b'["a", "\xed\xb0\x80"]', "\"\ud800\"".encode("utf-16-le", "surrogatepass")])
+@pytest.mark.parametrize("raw", [b'"\xed\xa0\x80"', b'["a", "\xed\xb0\x80"]',
+                                 "\"\ud800\"".encode("utf-16-le", "surrogatepass")])
 def test_encoded_surrogates_are_refused(raw):
     # json.loads decodes bytes with surrogatepass: these would reach the app as lone surrogates.
     with pytest.raises(JsonRefused):

@@ -49,7 +49,8 @@ def test_outcome_of_one_stream(reading, expected):
 
 
 @pytest.mark.parametrize("body, envelope", [
-    ({"error": {"message": "Gemini is overloaded.", "type": "server_error", "param": None, "code": "overloaded"}}, True),
+    ({"error": {"message": "Gemini is overloaded.", "type": "server_error", "param": None, "code": "overloaded"}},
+     True),
     ({"error": {"message": "", "type": "server_error", "param": None, "code": None}}, False),
     ({"error": {"message": "no code", "type": "server_error", "param": None}}, False),
     ({"error": "text"}, False),
@@ -115,11 +116,13 @@ def changed(**paths) -> dict:
 
 @pytest.mark.parametrize("results, check, detail", [
     (changed(counts__503={"HTTP 503": 5, "lost: no [DONE]": 1}), "0 lost", "503: lost: no [DONE]: 1"),
-    (changed(counts__drop={"lost: ClientPayloadError": 2, ERROR_EVENT: 4}), "0 lost", "drop: lost: ClientPayloadError: 2"),
+    (changed(counts__drop={"lost: ClientPayloadError": 2, ERROR_EVENT: 4}), "0 lost",
+     "drop: lost: ClientPayloadError: 2"),
     (changed(counts__500={"HTTP 500": 5, HUNG: 1}), "0 hung", "500: hung: 1"),
     (changed(counts__none={COMPLETE: 949, "HTTP 502": 1}), "Every request without an injected fault complete",
      "none: HTTP 502: 1"),
-    (changed(counts__midstream={COMPLETE: 6}), "No injected error passed on as a successful answer", "midstream: complete: 6"),
+    (changed(counts__midstream={COMPLETE: 6}), "No injected error passed on as a successful answer",
+     "midstream: complete: 6"),
     (changed(counts__429={}), "Every fault kind injected", "missing: 429"),
     (changed(max_in_flight=250), "300 streams open at once", "at most 250 open"),
     (changed(samples__3__worker_pids=[11, 13]), "No worker died or was restarted", "(11, 13)"),
@@ -164,7 +167,8 @@ def test_worker_memory_bound_grows_with_the_threads_kept_and_no_more():
 
 def test_a_restarted_worker_has_no_memory_bound_to_meet():
     results = changed(after__workers__1__pid=13)
-    assert {name.split(":")[0] for name in failed(results)} >= {"No worker died or was restarted", "Workers' memory within bound after 5 s idle"}
+    assert {name.split(":")[0] for name in failed(results)} >= {"No worker died or was restarted",
+                                                                "Workers' memory within bound after 5 s idle"}
 
 
 def test_markdown_shows_the_figures_and_the_verdicts():

@@ -45,7 +45,8 @@ def test_the_whole_conversation_is_sent_with_roles_mapped():
 
 
 def test_consecutive_turns_of_one_role_are_merged_and_empty_text_dropped():
-    _, contents = contents_from_messages([text("user", "a"), text("user", ""), text("user", "b"), text("assistant", "c")])
+    _, contents = contents_from_messages([text("user", "a"), text("user", ""), text("user", "b"),
+                                          text("assistant", "c")])
     assert contents == [{"role": "user", "parts": [{"text": "a"}, {"text": "b"}]},
                         {"role": "model", "parts": [{"text": "c"}]}]
 
@@ -83,9 +84,12 @@ def test_server_defaults_apply_only_when_the_request_is_silent():
 
 def test_aliases_and_default_model_resolve_to_gemini_ids():
     settings = Settings(model_aliases={"gpt-4o-mini": "gemini-2.5-flash"}, default_model="gemini-2.5-pro")
-    assert gemini_request({"model": "gpt-4o-mini", "messages": [text("user", "x")]}, settings).model == "gemini-2.5-flash"
-    assert gemini_request({"messages": [text("user", "x")]}, settings).model == "gemini-2.5-pro"
-    assert gemini_request({"model": "models/gemini-2.0-flash", "messages": [text("user", "x")]}, settings).model == "gemini-2.0-flash"
+    def model_for(**named) -> str:
+        return gemini_request({**named, "messages": [text("user", "x")]}, settings).model
+
+    assert model_for(model="gpt-4o-mini") == "gemini-2.5-flash"
+    assert model_for() == "gemini-2.5-pro"
+    assert model_for(model="models/gemini-2.0-flash") == "gemini-2.0-flash"
 
 
 def test_system_instruction_goes_into_config():

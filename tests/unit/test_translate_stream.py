@@ -63,8 +63,8 @@ def test_recorded_short_stream_matches_golden():
 
 
 def test_stream_chunks_have_the_fields_of_the_recorded_openai_stream():
-    recorded = [json.loads(line[6:]) for line in (DATA / "recordings/openai/streaming/response.txt").read_text().splitlines()
-                if line.startswith("data: {")]
+    lines = (DATA / "recordings/openai/streaming/response.txt").read_text().splitlines()
+    recorded = [json.loads(line[6:]) for line in lines if line.startswith("data: {")]
     responses = [response_from_wire(r) for r in recorded_gemini("streaming/response.txt")]
     ours = flat(*translate(responses))
     assert ours[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
@@ -75,8 +75,8 @@ def test_stream_chunks_have_the_fields_of_the_recorded_openai_stream():
 
 
 def test_blocked_prompt_in_a_stream_gives_a_content_filter_choice():
-    chunks = flat(*translate([{"prompt_feedback": {"block_reason": "SAFETY"}, "usage_metadata": {"prompt_token_count": 5}}],
-                             n=2, include_usage=True))
+    blocked = {"prompt_feedback": {"block_reason": "SAFETY"}, "usage_metadata": {"prompt_token_count": 5}}
+    chunks = flat(*translate([blocked], n=2, include_usage=True))
     check_openai_contract(chunks, include_usage=True)
     assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"] and c["choices"][0]["finish_reason"]] == [
         "content_filter", "content_filter"]

@@ -48,8 +48,10 @@ def answer(**fields):
     ({"oneOf": [{"type": "string"}, {"type": "null"}]}, {"anyOf": [{"type": "string"}, {"type": "null"}]},
      ["$.oneOf (as anyOf)"]),
     ({"const": "x"}, {"enum": ["x"]}, ["$.const (as enum)"]),
-    ({"type": ["string", "null"], "default": "a", "examples": ["b"]}, {"type": ["string", "null"]}, ["$.default", "$.examples"]),
-    ({"properties": {"p": {"$ref": "#/definitions/P"}}, "definitions": {"P": {"type": "integer", "exclusiveMinimum": 0}}},
+    ({"type": ["string", "null"], "default": "a", "examples": ["b"]}, {"type": ["string", "null"]},
+     ["$.default", "$.examples"]),
+    ({"properties": {"p": {"$ref": "#/definitions/P"}},
+      "definitions": {"P": {"type": "integer", "exclusiveMinimum": 0}}},
      {"properties": {"p": {"$ref": "#/$defs/P"}}, "$defs": {"P": {"type": "integer"}}},
      ["$.definitions (as $defs)", "$.$defs.P.exclusiveMinimum"]),
     ({"allOf": [{"$ref": "#/$defs/A"}], "description": "d"}, {"anyOf": [{"$ref": "#/$defs/A"}], "description": "d"},
@@ -85,7 +87,8 @@ def test_tools_become_function_declarations_with_their_json_schema():
 
 @pytest.mark.parametrize("choice, expected", [
     ("none", {"mode": "NONE"}), ("auto", {"mode": "AUTO"}), ("required", {"mode": "ANY"}),
-    ({"type": "function", "function": {"name": "get_weather"}}, {"mode": "ANY", "allowed_function_names": ["get_weather"]}),
+    ({"type": "function", "function": {"name": "get_weather"}},
+     {"mode": "ANY", "allowed_function_names": ["get_weather"]}),
 ])
 def test_tool_choice_maps_to_function_calling_mode(choice, expected):
     assert tool_config(choice) == {"function_calling_config": expected}
@@ -122,9 +125,11 @@ def test_tool_history_becomes_function_call_and_grouped_response_turns():
 
 @pytest.mark.parametrize("messages, param", [
     ([{"role": "tool", "tool_call_id": "call_zzz", "content": "1"}], "messages[1].tool_call_id"),
-    ([{"role": "assistant", "content": None, "tool_calls": [{**CALL, "function": {"name": "f", "arguments": "{not json"}}]}],
+    ([{"role": "assistant", "content": None,
+       "tool_calls": [{**CALL, "function": {"name": "f", "arguments": "{not json"}}]}],
      "messages[1].tool_calls[0].function.arguments"),
-    ([{"role": "assistant", "content": None, "tool_calls": [{**CALL, "function": {"name": "f", "arguments": "[1, 2]"}}]}],
+    ([{"role": "assistant", "content": None,
+       "tool_calls": [{**CALL, "function": {"name": "f", "arguments": "[1, 2]"}}]}],
      "messages[1].tool_calls[0].function.arguments"),
 ])
 def test_invalid_tool_histories_are_refused_by_param(messages, param):
@@ -204,8 +209,8 @@ PARALLEL = {"candidates": [{"content": {"parts": [
 
 def test_parallel_calls_keep_order_and_parallel_tool_calls_false_keeps_the_first():
     signatures = {}
-    both = completion_from_response({**PARALLEL, "candidates": [{**PARALLEL["candidates"][0], "finish_reason": "STOP"}]},
-                                    answer(), signatures)
+    finished = {**PARALLEL, "candidates": [{**PARALLEL["candidates"][0], "finish_reason": "STOP"}]}
+    both = completion_from_response(finished, answer(), signatures)
     assert [c["function"]["name"] for c in both["choices"][0]["message"]["tool_calls"]] == ["a", "b"]
     assert signatures == {"call_0": "c2ln"}
     one = completion_from_response(PARALLEL, answer(first_call_only=True), {})
@@ -215,7 +220,8 @@ def test_parallel_calls_keep_order_and_parallel_tool_calls_false_keeps_the_first
 def test_streamed_tool_calls_carry_index_and_finish_as_tool_calls_when_stop_comes_later():
     stream = ChatStream(answer())
     chunks = stream.chunks_from(PARALLEL)
-    chunks += stream.chunks_from({"candidates": [{"content": {"parts": [{"text": ""}]}, "finish_reason": "STOP", "index": 0}]})
+    chunks += stream.chunks_from({"candidates": [{"content": {"parts": [{"text": ""}]}, "finish_reason": "STOP",
+                                                  "index": 0}]})
     chunks += stream.close()
     for chunk in chunks:
         assert_openai("CreateChatCompletionStreamResponse", chunk)
@@ -233,7 +239,8 @@ def test_response_formats():
     assert "response_mime_type" not in request(response_format={"type": "text"}).config
     assert request(response_format={"type": "json_object"}).config["response_mime_type"] == "application/json"
     schema = {"$schema": "x", "type": "object", "properties": {"city": {"type": "string"}}}
-    gemini = request(response_format={"type": "json_schema", "json_schema": {"name": "c", "strict": True, "schema": schema}})
+    gemini = request(response_format={"type": "json_schema",
+                                      "json_schema": {"name": "c", "strict": True, "schema": schema}})
     assert gemini.config["response_json_schema"] == {"type": "object", "properties": {"city": {"type": "string"}}}
     assert gemini.dropped == ("response_format.json_schema.schema.$schema",)
 
@@ -294,8 +301,10 @@ def test_logprobs_request_and_answer():
     mapped = logprobs_from({"chosen_candidates": [{"token": "Hi", "log_probability": -0.1}],
                             "top_candidates": [{"candidates": [{"token": "Hi", "log_probability": -0.1},
                                                                {"token": "Yo", "log_probability": -2.5}]}]})
-    assert mapped == {"refusal": None, "content": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "top_logprobs": [
-        {"token": "Hi", "logprob": -0.1, "bytes": [72, 105]}, {"token": "Yo", "logprob": -2.5, "bytes": [89, 111]}]}]}
+    assert mapped == {"refusal": None, "content": [{
+        "token": "Hi", "logprob": -0.1, "bytes": [72, 105],
+        "top_logprobs": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105]},
+                         {"token": "Yo", "logprob": -2.5, "bytes": [89, 111]}]}]}
 
 
 def test_thought_summaries_are_reasoning_content():

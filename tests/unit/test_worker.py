@@ -99,7 +99,8 @@ def test_a_thread_takes_a_request_only_once_it_has_arrived(connection):
 
 
 @pytest.mark.parametrize("raw", [b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
-                                 b"POST /v1/embeddings HTTP/1.1\r\nContent-Length: 9999999\r\n\r\n{",  # read by a thread
+                                 # read by a thread
+                                 b"POST /v1/embeddings HTTP/1.1\r\nContent-Length: 9999999\r\n\r\n{",
                                  b"POST /v1/embeddings HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
                                  b"GET /" + b"a" * 40000])  # too long to wait for: the parser refuses it
 def test_requests_a_thread_takes_at_once(connection, raw):
