@@ -28,9 +28,9 @@ from gunicorn import glogging
 
 load_dotenv()
 
+from gemini_emulator.process import EmulatorPortTaken, EmulatorStartError, start_process, stop_process  # noqa: E402
 from gemini_proxy.config import ServerSettings, Settings, SettingsError  # noqa: E402  (after .env is loaded)
 from gemini_proxy.observability.logs import redact_access_atoms  # noqa: E402
-from gemini_emulator.process import EmulatorPortTaken, EmulatorStartError, start_process, stop_process  # noqa: E402
 
 try:
     gateway_settings, server_settings = Settings.from_env(), ServerSettings.from_env()

@@ -147,7 +147,8 @@ async def one_sdk_request(client: genai.Client, prompt: str, stream: bool) -> Sa
             async for chunk in await client.aio.models.generate_content_stream(model=MODEL, contents=prompt):
                 received, wall = time.perf_counter(), time.time()
                 candidate = chunk.candidates[0] if chunk.candidates else None
-                text = "".join(part.text or "" for part in (candidate.content.parts or [])) if candidate and candidate.content else ""
+                parts = (candidate.content.parts or []) if candidate and candidate.content else []
+                text = "".join(part.text or "" for part in parts)
                 if text:
                     sample.text_arrived(text.encode(), started, received, wall)
                 if candidate and candidate.finish_reason:

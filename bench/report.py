@@ -69,7 +69,8 @@ def evaluate(results: dict) -> list[dict]:
                          "requests, no SDK)", gateway1, find(results, "direct", "nonstream", 1), "latency_ms", 2))
 
     gateway64, direct64 = find(results, "gateway", "stream", 64), find(results, "direct", "stream", 64)
-    checks.append(_added("64 streams: added time to first token p50 <= 10 ms (raw-HTTP floor)", gateway64, direct64, "ttft_ms", 10))
+    checks.append(_added("64 streams: added time to first token p50 <= 10 ms (raw-HTTP floor)", gateway64, direct64,
+                         "ttft_ms", 10))
     name = "64 streams: each chunk relayed within 5 ms p99 of the emulator sending it"
     if not (missing := _missing(name, gateway64, direct64)):
         relay = _p(gateway64, "relay_ms", "p99")
@@ -79,7 +80,8 @@ def evaluate(results: dict) -> list[dict]:
         checks.append(missing)
 
     direct1000 = find(results, "direct", "stream", 1000)
-    configs = [row for row in results["runs"] if (row["target"], row["mode"], row["concurrency"]) == ("gateway", "stream", 1000)]
+    configs = [row for row in results["runs"]
+               if (row["target"], row["mode"], row["concurrency"]) == ("gateway", "stream", 1000)]
     if configs and direct1000:
         complete = [row for row in configs if _clean(row) and row["completed"] == row["requests"] == 1000]
         checks.append(_check("1000 streams: all complete with [DONE], none refused or reset", bool(complete), "; ".join(
@@ -97,7 +99,8 @@ def evaluate(results: dict) -> list[dict]:
     else:
         checks.append(_check("1000 streams", None, "not measured in this run"))
 
-    levels = sorted({row["concurrency"] for row in results["runs"] if row["target"] == "tutorial" and row["mode"] == "stream"})
+    levels = sorted({row["concurrency"] for row in results["runs"]
+                     if row["target"] == "tutorial" and row["mode"] == "stream"})
     name = "Time to first token >= 10x lower than the tutorial's design"
     tutorial = find(results, "tutorial", "stream", levels[0]) if levels else None
     gateway = find(results, "gateway", "stream", levels[0]) if levels else None
@@ -105,7 +108,8 @@ def evaluate(results: dict) -> list[dict]:
         ratio = _p(tutorial, "ttft_ms", "p50") / max(_p(gateway, "ttft_ms", "p50"), 1e-9)
         tokens = results["plan"]["stream_tokens"]
         checks.append(_check(name, ratio >= 10, f"{tokens}-token answers, {levels[0]} streams: tutorial "
-                                                f"{_p(tutorial, 'ttft_ms', 'p50')} ms vs gateway {_p(gateway, 'ttft_ms', 'p50')} ms"
+                                                f"{_p(tutorial, 'ttft_ms', 'p50')} ms vs gateway "
+                                                f"{_p(gateway, 'ttft_ms', 'p50')} ms"
                                                 f" p50: {ratio:.1f}x"))
     else:
         checks.append(missing)
@@ -124,7 +128,8 @@ def markdown(results: dict, stem: str) -> str:
     plan = results["plan"]
     lines = [f"# Benchmark run {results['date']}{' (smoke)' if results['smoke'] else ''}", "",
              f"Machine: {results['machine']['cpus']} CPUs ({results['machine']['cpu_model']}), "
-             f"{results['machine']['memory_gib']} GiB, {results['machine']['platform']}, Python {results['machine']['python']}.  ",
+             f"{results['machine']['memory_gib']} GiB, {results['machine']['platform']}, "
+             f"Python {results['machine']['python']}.  ",
              "Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()) + ".  ",
              f"Run took {results['duration_s']} s.", ""]
     if results["skipped"]:
@@ -140,25 +145,29 @@ def markdown(results: dict, stem: str) -> str:
               "CPU per request (ms) | Peak RSS (MB) | Emulator CPU/req (ms) | Client CPU/req (ms) | Errors |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in (r for r in results["runs"] if r["mode"] == "nonstream"):
-        lines.append(f"| {row['target']} | {row['concurrency']} | {row['ok']}/{row['requests']} | {row['throughput_rps']} | "
+        lines.append(f"| {row['target']} | {row['concurrency']} | {row['ok']}/{row['requests']} | "
+                     f"{row['throughput_rps']} | "
                      f"{_fmt(row['latency_ms']['p50'])} | {_fmt(row['latency_ms']['p99'])} | "
                      f"{_fmt(row.get('cpu_ms_per_request'))} | {_fmt(row.get('peak_rss_mb'))} | "
-                     f"{_fmt(row['upstream_cpu_ms_per_request'])} | {_fmt(row['client_cpu_ms_per_request'])} | {_errors(row)} |")
+                     f"{_fmt(row['upstream_cpu_ms_per_request'])} | {_fmt(row['client_cpu_ms_per_request'])} | "
+                     f"{_errors(row)} |")
     paced = plan["paced"]
     lines += ["", f"## Streams (emulator: {paced['ttft']} s to first token, {paced['tokens_per_second']:g} tokens/s, "
                   f"{paced['chunk_tokens']} tokens per chunk; {plan['stream_tokens']}-token answers)", "",
               "Relay: the client's receive time of a chunk minus the emulator's send time stamped in it "
               "(direct: no gateway in between).", "",
-              "| Target | Config | Streams | Completed | Most open at once | TTFT p50 (ms) | TTFT p99 (ms) | Relay p50 (ms) | "
-              "Relay p99 (ms) | CPU per stream (ms) | Peak RSS (MB) | Errors |",
+              "| Target | Config | Streams | Completed | Most open at once | TTFT p50 (ms) | TTFT p99 (ms) | "
+              "Relay p50 (ms) | Relay p99 (ms) | CPU per stream (ms) | Peak RSS (MB) | Errors |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in (r for r in results["runs"] if r["mode"] == "stream"):
-        lines.append(f"| {row['target']} | {row.get('config', '-')} | {row['concurrency']} | {row['completed']}/{row['requests']} | "
+        lines.append(f"| {row['target']} | {row.get('config', '-')} | {row['concurrency']} | "
+                     f"{row['completed']}/{row['requests']} | "
                      f"{row['max_in_flight']} | {_fmt(row['ttft_ms']['p50'])} | {_fmt(row['ttft_ms']['p99'])} | "
-                     f"{_fmt(row['relay_ms']['p50'])} | {_fmt(row['relay_ms']['p99'])} | {_fmt(row.get('cpu_ms_per_request'))} | "
+                     f"{_fmt(row['relay_ms']['p50'])} | {_fmt(row['relay_ms']['p99'])} | "
+                     f"{_fmt(row.get('cpu_ms_per_request'))} | "
                      f"{_fmt(row.get('peak_rss_mb'))} | {_errors(row)} |")
-    lines += ["", f"![Throughput by target]({stem}-throughput.png)", "", f"![Time to first token by concurrency]({stem}-ttft.png)",
-              "", "## Commands", ""]
+    lines += ["", f"![Throughput by target]({stem}-throughput.png)", "",
+              f"![Time to first token by concurrency]({stem}-ttft.png)", "", "## Commands", ""]
     lines += [f"- {name}: `{command}`" for name, command in results["commands"].items()]
     return "\n".join(lines) + "\n"
 
@@ -190,9 +199,11 @@ def charts(results: dict, out: Path, stem: str) -> None:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     series = list(dict.fromkeys((r["target"], r.get("config")) for r in streams))
     for target, config in series:
-        rows = sorted((r for r in streams if (r["target"], r.get("config")) == (target, config)), key=lambda r: r["concurrency"])
+        rows = sorted((r for r in streams if (r["target"], r.get("config")) == (target, config)),
+                      key=lambda r: r["concurrency"])
         label = target + (f" ({config})" if config else "")
-        line, = ax.plot([r["concurrency"] for r in rows], [r["ttft_ms"]["p50"] for r in rows], marker="o", label=f"{label} p50")
+        line, = ax.plot([r["concurrency"] for r in rows], [r["ttft_ms"]["p50"] for r in rows], marker="o",
+                        label=f"{label} p50")
         ax.plot([r["concurrency"] for r in rows], [r["ttft_ms"]["p99"] for r in rows], marker="x", linestyle="--",
                 color=line.get_color(), label=f"{label} p99")
     ax.set_xscale("log")

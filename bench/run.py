@@ -2,8 +2,9 @@
 
 Starts two emulators (zero pace, to expose pure overhead; and a realistic pace), then each
 target in turn in front of them (direct over raw HTTP, direct through the google-genai SDK,
-the gateway, the bare stack, the tutorial's design, LiteLLM), drives it with bench/load.py, measures its process tree (CPU seconds, peak RSS),
-stops it, and writes DIR/<date>.json, DIR/<date>.md and the PNG charts (bench/report.py).
+the gateway, the bare stack, the tutorial's design, LiteLLM), drives it with bench/load.py,
+measures its process tree (CPU seconds, peak RSS), stops it, and writes DIR/<date>.json,
+DIR/<date>.md and the PNG charts (bench/report.py).
 Targets of the issue are judged on ratios measured in this one run.
 
 --smoke: every target briefly (seconds, for CI): no LiteLLM unless asked (its virtualenv takes
@@ -13,6 +14,7 @@ failed to serve.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -109,7 +111,8 @@ class Bench:
         row = {"target": target.name, "mode": "stream" if load_.stream else "nonstream",
                "concurrency": load_.concurrency, **labels, **load.summary(result)}
         done = max(row["requests"], 1)
-        row["client_cpu_ms_per_request"] = round(1000 * (after.user + after.system - before.user - before.system) / done, 3)
+        client_cpu = after.user + after.system - before.user - before.system
+        row["client_cpu_ms_per_request"] = round(1000 * client_cpu / done, 3)
         row["upstream_cpu_ms_per_request"] = round(1000 * upstream.cpu_seconds / done, 3)
         if service is not None:
             row["cpu_ms_per_request"] = round(1000 * gateway.cpu_seconds / done, 3)
@@ -123,7 +126,8 @@ class Bench:
               + (f"cpu/req={row.get('cpu_ms_per_request')}ms rss={row.get('peak_rss_mb')}MB " if service else "")
               + (f"errors={errors}" if errors else ""), flush=True)
         if row["ok"] == 0 or (errors and self.strict):
-            self.failures.append(f"{target.name} {row['mode']} c={load_.concurrency}: {row['ok']}/{row['requests']} ok, {errors}")
+            self.failures.append(f"{target.name} {row['mode']} c={load_.concurrency}: "
+                                 f"{row['ok']}/{row['requests']} ok, {errors}")
         return row
 
     def warm(self, target: Target, stream: bool, tokens: int) -> None:
@@ -133,7 +137,8 @@ class Bench:
         text = prompt(self.plan.nonstream_tokens, False)
         self.warm(target, False, self.plan.nonstream_tokens)
         for concurrency, count, seconds in self.plan.nonstream:
-            self.measure(target, service, emulator, Load(concurrency, count, seconds, False, text), pace="zero", **labels)
+            self.measure(target, service, emulator, Load(concurrency, count, seconds, False, text), pace="zero",
+                         **labels)
 
     def streams(self, target: Target, service: Service | None, emulator: Service, levels, **labels) -> None:
         pace = self.plan.paced
@@ -152,11 +157,9 @@ class Bench:
 
 def machine() -> dict:
     model = ""
-    try:
+    with contextlib.suppress(OSError):
         model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                       if line.startswith("model name")), "")
-    except OSError:
-        pass
     return {"cpus": os.cpu_count(), "cpu_model": model, "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
             "platform": platform.platform(), "python": platform.python_version()}
 
@@ -165,10 +168,8 @@ def versions(litellm: str | None) -> dict:
     names = ("gunicorn", "flask", "google-genai", "httpx2", "marshmallow", "pydantic", "aiohttp", "werkzeug")
     found = {}
     for name in names:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
     if litellm:
         found["litellm"] = litellm
     return found
@@ -176,7 +177,7 @@ def versions(litellm: str | None) -> dict:
 
 def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
     fds = targets.raise_fd_limit()
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.now(datetime.UTC)
     workdir = Path(tempfile.mkdtemp(prefix="gemini-proxy-bench-"))
     bench = Bench(plan, workdir, strict=smoke)
     skipped: dict[str, str] = {}
@@ -249,7 +250,7 @@ def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
     results = {
         "date": started.isoformat(timespec="seconds"),
         "smoke": smoke,
-        "duration_s": round((datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(), 1),
+        "duration_s": round((datetime.datetime.now(datetime.UTC) - started).total_seconds(), 1),
         "machine": machine(),
         "versions": versions(litellm),
         "open_files_limit": fds,
@@ -267,7 +268,8 @@ def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
     shutil.rmtree(workdir, ignore_errors=True)
     print(f"Wrote {out / stem}.json, .md and charts in {results['duration_s']} s")
     for check in results["targets"]:
-        print(f"  {'MET   ' if check['met'] else 'MISSED' if check['met'] is False else 'n/a   '} {check['name']}: {check['detail']}")
+        verdict = "MET   " if check["met"] else "MISSED" if check["met"] is False else "n/a   "
+        print(f"  {verdict} {check['name']}: {check['detail']}")
     if bench.failures:
         print("Targets that failed to serve:\n  " + "\n  ".join(bench.failures), file=sys.stderr)
         return 1

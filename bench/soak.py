@@ -87,7 +87,8 @@ class Client:
 
     async def one(self, session: aiohttp.ClientSession, kind: str) -> str:
         number = next(self._numbers)
-        body = {"model": MODEL, "stream": True, "messages": [{"role": "user", "content": prompt(number, kind, self.plan)}]}
+        body = {"model": MODEL, "stream": True,
+                "messages": [{"role": "user", "content": prompt(number, kind, self.plan)}]}
         reading = Reading()
         began = time.monotonic()
         self.in_flight += 1
@@ -108,12 +109,14 @@ class Client:
         return name
 
     def latency(self) -> dict[str, dict[str, float]]:
-        return {kind: {q: round(soak_results.percentile(values, n), 2) for q, n in (("p50", 50), ("p99", 99), ("max", 100))}
+        quantiles = (("p50", 50), ("p99", 99), ("max", 100))
+        return {kind: {q: round(soak_results.percentile(values, n), 2) for q, n in quantiles}
                 for kind, values in self.seconds.items()}
 
     @staticmethod
     async def _read(session: aiohttp.ClientSession, body: dict, reading: Reading, leave: bool) -> None:
-        async with session.post("/v1/chat/completions", json=body, headers={"Authorization": "Bearer soak"}) as response:
+        headers = {"Authorization": "Bearer soak"}
+        async with session.post("/v1/chat/completions", json=body, headers=headers) as response:
             reading.status = response.status
             if response.status != 200:
                 try:
@@ -145,7 +148,8 @@ class Client:
         began = time.monotonic()
         stop_at = began + seconds
         connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
-        async with aiohttp.ClientSession(self.url, connector=connector, timeout=aiohttp.ClientTimeout(total=None)) as session:
+        no_timeout = aiohttp.ClientTimeout(total=None)
+        async with aiohttp.ClientSession(self.url, connector=connector, timeout=no_timeout) as session:
             async def worker(delay: float) -> None:
                 await asyncio.sleep(delay)
                 while time.monotonic() < stop_at:
@@ -211,13 +215,16 @@ class Sampler:
         while not self._stop.is_set():
             try:
                 workers = [self.processes.usage(w) for w in self.processes.workers()]
-                arbiter, emulator = self.processes.usage(self.processes.arbiter), self.processes.usage(self.processes.emulator)
+                arbiter = self.processes.usage(self.processes.arbiter)
+                emulator = self.processes.usage(self.processes.emulator)
             except psutil.NoSuchProcess:
                 workers, arbiter, emulator = [], {}, {}
             self.samples.append({
                 "t": round(time.monotonic() - self._began, 2), "in_flight": self.client.in_flight,
-                "workers_rss": sum(w["rss"] for w in workers), "worker_rss_max": max((w["rss"] for w in workers), default=0),
-                "workers_fds": sum(w["fds"] for w in workers), "worker_fds_max": max((w["fds"] for w in workers), default=0),
+                "workers_rss": sum(w["rss"] for w in workers),
+                "worker_rss_max": max((w["rss"] for w in workers), default=0),
+                "workers_fds": sum(w["fds"] for w in workers),
+                "worker_fds_max": max((w["fds"] for w in workers), default=0),
                 "workers_threads": sum(w["threads"] for w in workers), "worker_pids": [w["pid"] for w in workers],
                 "arbiter_fds": arbiter.get("fds", 0), "emulator_fds": emulator.get("fds", 0),
                 "emulator_rss": emulator.get("rss", 0), "emulator_threads": emulator.get("threads", 0)})
@@ -264,7 +271,7 @@ def log_errors(log: Path) -> list[str]:
 def soak(plan: Plan, command: str) -> dict:
     targets.raise_fd_limit()
     workdir = Path(tempfile.mkdtemp(prefix="gemini-proxy-soak-"))
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.now(datetime.UTC)
     phases = Phases()
     emulator = targets.start_emulator(workdir, "emulator", plan.ttft, plan.tokens_per_second, plan.chunk_tokens)
     gateway = None
@@ -331,7 +338,7 @@ def _commit() -> str | None:
     """The checkout's commit (+dirty when it has changes), or None outside git."""
     try:
         return subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=10"], cwd=targets.ROOT,
-                              capture_output=True, text=True, timeout=10).stdout.strip() or None
+                              capture_output=True, text=True, timeout=10, check=False).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
 
@@ -366,8 +373,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="share of requests with an injected fault (default %(default)s)")
     parser.add_argument("--idle", type=float, default=Plan.idle,
                         help="seconds idle before the after-idle measurement (default %(default)s)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON and Markdown go (default bench/results)")
-    parser.add_argument("--docs", type=Path, help="rewrite the generated soak section of this file (docs/reliability.md)")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="where the JSON and Markdown go (default bench/results)")
+    parser.add_argument("--docs", type=Path,
+                        help="rewrite the generated soak section of this file (docs/reliability.md)")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.streams <= 0 or not 0 <= args.fault_rate <= 1 or args.idle < 0:
         parser.error("--seconds and --streams must be > 0, --fault-rate in 0..1, --idle >= 0")

@@ -65,7 +65,9 @@ def outcome(reading: Reading) -> str:
     if reading.status is None:
         return f"{LOST}: no answer"
     if reading.status != 200:
-        return f"HTTP {reading.status}" if reading.envelope else f"{LOST}: HTTP {reading.status} without an error envelope"
+        if reading.envelope:
+            return f"HTTP {reading.status}"
+        return f"{LOST}: HTTP {reading.status} without an error envelope"
     if reading.after_done:
         return f"{LOST}: events after [DONE]"
     if not reading.done:
@@ -111,7 +113,8 @@ def _check(name: str, met: bool, detail: str) -> dict:
 
 def _total(counts: dict[str, dict[str, int]], which) -> dict[str, int]:
     """{"kind: outcome": n} of the outcomes `which` accepts."""
-    return {f"{kind}: {name}": n for kind, outcomes in counts.items() for name, n in outcomes.items() if which(kind, name)}
+    return {f"{kind}: {name}": n
+            for kind, outcomes in counts.items() for name, n in outcomes.items() if which(kind, name)}
 
 
 def fixed_fds(snapshot: dict) -> dict[str, int]:
@@ -148,7 +151,8 @@ def evaluate(results: dict) -> list[dict]:
                          ", ".join(f"{k}: {n}" for k, n in hung.items()) or "none hung"))
     failed = _total(counts, lambda kind, name: kind == NONE and name != COMPLETE)
     checks.append(_check("Every request without an injected fault complete", not failed,
-                         ", ".join(f"{k}: {n}" for k, n in failed.items()) or f"{sum(counts.get(NONE, {}).values())} complete"))
+                         ", ".join(f"{k}: {n}" for k, n in failed.items())
+                         or f"{sum(counts.get(NONE, {}).values())} complete"))
     hidden = _total(counts, lambda kind, name: kind in ERRORS and name == COMPLETE)
     checks.append(_check("No injected error passed on as a successful answer", not hidden,
                          ", ".join(f"{k}: {n}" for k, n in hidden.items()) or "none"))
@@ -160,7 +164,8 @@ def evaluate(results: dict) -> list[dict]:
     pids = {tuple(w["pid"] for w in baseline["workers"]), tuple(w["pid"] for w in after["workers"]),
             *(tuple(sample["worker_pids"]) for sample in results["samples"])}
     checks.append(_check("No worker died or was restarted", len(pids) == 1,
-                         f"{len(baseline['workers'])} workers throughout" if len(pids) == 1 else f"worker pids seen: {sorted(pids)}"))
+                         f"{len(baseline['workers'])} workers throughout" if len(pids) == 1
+                         else f"worker pids seen: {sorted(pids)}"))
     errors = results["log_errors"]
     checks.append(_check("No ERROR line in the gateway's log", not errors, errors[0] if errors else "none"))
 
@@ -181,7 +186,8 @@ def evaluate(results: dict) -> list[dict]:
     checks.append(_check(f"Workers' memory within bound {idle}: baseline + {THREAD_ALLOWANCE // 1024} KiB per thread "
                          f"added + {WORKER_ALLOWANCE // MB} MiB, each",
                          bool(memory) and all(w["rss"] <= bound for w, bound in memory),
-                         "; ".join(f"worker {w['pid']}: {w['rss'] / MB:.1f} MB (bound {bound / MB:.1f})" for w, bound in memory)))
+                         "; ".join(f"worker {w['pid']}: {w['rss'] / MB:.1f} MB (bound {bound / MB:.1f})"
+                                   for w, bound in memory)))
     return checks
 
 
@@ -205,7 +211,8 @@ def _settled(results: dict) -> str:
 def creep(results: dict) -> tuple[float, float] | None:
     """(MB, seconds): how much the workers' RSS grew over the second half of the load, while
     it was at full concurrency (a leak grows with requests; retained memory does not)."""
-    full = [s for s in results["samples"][:results["load_samples"]] if s["in_flight"] >= 0.9 * results["plan"]["streams"]]
+    full = [s for s in results["samples"][:results["load_samples"]]
+            if s["in_flight"] >= 0.9 * results["plan"]["streams"]]
     half = [s for s in full if s["t"] >= full[-1]["t"] / 2] if full else []
     if len(half) < 2:
         return None
@@ -226,7 +233,8 @@ def markdown(results: dict) -> str:
         f"{results['machine']['cpus']} CPUs shared by the load "
         f"client, the gateway and the emulator. The gateway: `gunicorn -c gunicorn.conf.py wsgi:app` as shipped "
         f"({len(baseline['workers'])} gthread workers), in front of the emulator at {plan['ttft']:g} s to first token, "
-        f"{plan['tokens_per_second']:g} tokens/s, {plan['chunk_tokens']} tokens per chunk; {plan['tokens']}-token answers.",
+        f"{plan['tokens_per_second']:g} tokens/s, {plan['chunk_tokens']} tokens per chunk; "
+        f"{plan['tokens']}-token answers.",
         "",
         "| Figure | Measured |", "|---|---|",
         f"| Streams | {total:,} requests in {results['load_seconds']:g} s ({total / results['load_seconds']:.0f}/s), "
@@ -237,13 +245,16 @@ def markdown(results: dict) -> str:
         f"| Lost | {lost} |",
         f"| Hung (open longer than {plan['deadline']:g} s) | {hung} |",
         f"| ERROR lines in the gateway's log | {len(results['log_errors'])} |",
-        f"| Duration | " + ", ".join(f"{name} {seconds:g} s" for name, seconds in results["phases"].items()) + " |",
+        "| Duration | " + ", ".join(f"{name} {seconds:g} s" for name, seconds in results["phases"].items()) + " |",
         "",
         "| Fault | Directive | Requests | Outcomes | Time p50 / p99 / max (s) |", "|---|---|---|---|---|",
     ]
     for kind in [NONE, *FAULTS]:
         outcomes = counts.get(kind, {})
-        directive = f"`[emulator {FAULTS[kind]}]`" if FAULTS.get(kind) else "client closes after 1 event" if kind in FAULTS else "-"
+        if FAULTS.get(kind):
+            directive = f"`[emulator {FAULTS[kind]}]`"
+        else:
+            directive = "client closes after 1 event" if kind in FAULTS else "-"
         latency = results["latency"].get(kind) or {}
         lines.append(f"| {kind} | {directive} | {sum(outcomes.values()):,} | "
                      + (", ".join(f"{name}: {n:,}" for name, n in sorted(outcomes.items())) or "-")
@@ -266,7 +277,8 @@ def markdown(results: dict) -> str:
         f"| Workers' threads, all | {sum(w['threads'] for w in baseline['workers'])} | "
         f"{max(s['workers_threads'] for s in during)} | {sum(w['threads'] for w in after['workers'])} | |",
         f"| Workers' open files, each | {_range([w['fds'] for w in baseline['workers']])} | "
-        f"{max(s['worker_fds_max'] for s in during)} | {_range([w['fds'] for w in after['workers']])} | {bounds['worker']} |",
+        f"{max(s['worker_fds_max'] for s in during)} | {_range([w['fds'] for w in after['workers']])} | "
+        f"{bounds['worker']} |",
         f"| Arbiter's open files | {baseline['arbiter']['fds']} | {max(s['arbiter_fds'] for s in during)} | "
         f"{after['arbiter']['fds']} | {bounds['arbiter']} |",
         f"| Emulator's open files | {baseline['emulator']['fds']} | {max(s['emulator_fds'] for s in during)} | "
@@ -287,8 +299,8 @@ def markdown(results: dict) -> str:
 
 BEGIN = "<!-- soak results: generated by bench/soak.py from {source}; do not edit by hand -->"
 END = "<!-- end of soak results -->"
-_SECTION = re.compile(re.escape(BEGIN).replace(re.escape("{source}"), r"(?P<source>\S+)") + r"\n(?P<body>.*?)" + re.escape(END),
-                      re.DOTALL)
+_SECTION = re.compile(re.escape(BEGIN).replace(re.escape("{source}"), r"(?P<source>\S+)")
+                      + r"\n(?P<body>.*?)" + re.escape(END), re.DOTALL)
 
 
 def generated_section(text: str) -> tuple[str, str] | None:

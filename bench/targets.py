@@ -13,6 +13,7 @@ time and the resident memory of a target's whole process tree (master and worker
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -74,14 +75,10 @@ class Service:
     def stop(self, timeout: float = 15.0) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
-        try:  # whatever is left of its group (workers, an emulator gunicorn.conf.py started)
+        with contextlib.suppress(ProcessLookupError):  # what is left of its group (workers, an emulator)
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait()
 
     def log_tail(self, lines: int = 30) -> str:
@@ -91,7 +88,8 @@ class Service:
             return ""
 
 
-def _spawn(name: str, argv: list[str], env: dict[str, str], workdir: Path, cwd: Path = ROOT) -> tuple[subprocess.Popen, Path]:
+def _spawn(name: str, argv: list[str], env: dict[str, str], workdir: Path,
+           cwd: Path = ROOT) -> tuple[subprocess.Popen, Path]:
     log = workdir / f"{name}.log"
     with open(log, "ab") as out:
         process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -125,7 +123,8 @@ def _gunicorn_env(port: int, upstream: str, workdir: Path, overrides: dict[str, 
     """The environment of a gunicorn child: the shipped defaults (no GUNICORN_* or WEB_CONCURRENCY
     of the caller leaks in), pointed at the benchmark's emulator."""
     base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("GEMINI_", "EMULATOR_", "GUNICORN_", "UPSTREAM_")) and k not in ("WEB_CONCURRENCY", "BIND")}
+            if not k.startswith(("GEMINI_", "EMULATOR_", "GUNICORN_", "UPSTREAM_"))
+            and k not in ("WEB_CONCURRENCY", "BIND")}
     return {**base, "GEMINI_API_KEY": "", "GEMINI_BASE_URL": upstream, "BIND": f"127.0.0.1:{port}",
             "SIGNATURE_DB": str(workdir / "signatures.sqlite3"), **overrides}
 
@@ -141,7 +140,8 @@ def start_gunicorn(workdir: Path, name: str, app: str, upstream: str, overrides:
     return _wait_ready(Service(name, process, f"http://127.0.0.1:{port}", log), "/healthz", 60)
 
 
-def start_gateway(workdir: Path, upstream: str, overrides: dict[str, str] | None = None, name: str = "gateway") -> Service:
+def start_gateway(workdir: Path, upstream: str, overrides: dict[str, str] | None = None,
+                  name: str = "gateway") -> Service:
     return start_gunicorn(workdir, name, "wsgi:app", upstream, overrides)
 
 
@@ -158,7 +158,7 @@ def litellm_version() -> str | None:
     if not python.exists():
         return None
     result = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('litellm'))"],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, check=False)
     return result.stdout.strip() or None
 
 
@@ -192,8 +192,9 @@ litellm_settings:
   telemetry: false
 """)
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    process, log = _spawn("litellm", [str(LITELLM_VENV / "bin" / "litellm"), "--config", str(config), "--host", "127.0.0.1",
-                                      "--port", str(port), "--num_workers", str(workers)], env, workdir, cwd=workdir)
+    argv = [str(LITELLM_VENV / "bin" / "litellm"), "--config", str(config), "--host", "127.0.0.1",
+            "--port", str(port), "--num_workers", str(workers)]
+    process, log = _spawn("litellm", argv, env, workdir, cwd=workdir)
     service = Service("litellm", process, f"http://127.0.0.1:{port}", log, api_key=LITELLM_KEY)
     return _wait_ready(service, "/health/liveliness", 180)
 
@@ -225,14 +226,12 @@ class Monitor:
         while not self._stop.is_set():
             total = 0
             for process in self.service.tree():
-                try:
+                with contextlib.suppress(psutil.NoSuchProcess):
                     total += process.memory_info().rss
-                except psutil.NoSuchProcess:
-                    pass
             self.peak_rss = max(self.peak_rss, total)
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "Monitor":
+    def __enter__(self) -> Monitor:
         if self.service is not None:
             self._cpu_start = self._cpu(self.service.tree())
             self._thread = threading.Thread(target=self._sample, daemon=True)

@@ -25,10 +25,9 @@ from google import genai
 from google.genai import types
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import targets  # noqa: E402  (bench/ is this script's directory)
-
-from gemini_proxy.upstream import client as upstream  # noqa: E402
-from gemini_proxy.config import Settings  # noqa: E402
+import targets  # bench/, this script's folder, is on sys.path as it runs
+from gemini_proxy.config import Settings
+from gemini_proxy.upstream import client as upstream
 
 MODEL = "gemini-2.5-flash"
 CALLS = 1000

@@ -6,7 +6,7 @@ import argparse
 import logging
 import signal
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from gemini_emulator.config import EmulatorConfig
 from gemini_emulator.server import EmulatorServer

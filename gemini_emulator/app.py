@@ -25,8 +25,9 @@ import os
 import re
 import secrets
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 

@@ -67,8 +67,9 @@ Keys:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from gemini_emulator.errors import STATUS_BY_CODE, invalid_argument
 
@@ -235,8 +236,9 @@ def extract(contents: list[Any]) -> tuple[Directives, list[Any]]:
         if isinstance(part, dict) and isinstance(part.get("text"), str):
             found, text = parse_text(part["text"])
             values.update(found)
-            part = {**part, "text": text}
-        parts.append(part)
+            parts.append({**part, "text": text})
+        else:
+            parts.append(part)
     if not values:
         return Directives(), contents
     stripped = list(contents)

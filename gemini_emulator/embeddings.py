@@ -10,6 +10,7 @@ signal. Vectors are L2-normalised after truncation.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
 from typing import Any
@@ -26,7 +27,7 @@ _WORD_WEIGHT, _BIGRAM_WEIGHT, _TRIGRAM_WEIGHT = 1.0, 0.5, 0.2
 def _features(text: str) -> list[tuple[str, float]]:
     words = _WORD.findall(text.lower())
     features = [("w:" + word, _WORD_WEIGHT) for word in words]
-    features += [(f"b:{a} {b}", _BIGRAM_WEIGHT) for a, b in zip(words, words[1:])]
+    features += [(f"b:{a} {b}", _BIGRAM_WEIGHT) for a, b in itertools.pairwise(words)]
     for word in words:
         padded = f"<{word}>"
         features += [("c:" + padded[i : i + 3], _TRIGRAM_WEIGHT) for i in range(len(padded) - 2)]
@@ -53,7 +54,7 @@ def embed_text(text: str, dimensions: int, output_dimensionality: int | None = N
 
 
 def cosine(a: list[float], b: list[float]) -> float:
-    return sum(x * y for x, y in zip(a, b)) / (
+    return sum(x * y for x, y in zip(a, b, strict=True)) / (
         math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
     )
 

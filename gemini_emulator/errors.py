@@ -169,7 +169,8 @@ HTML_ERROR_PAGE = """<!DOCTYPE html>
   <script>window.onload = function () { document.title += " "; };</script>
   <a href=//www.google.com/><span id=logo aria-label=Google></span></a>
   <p><b>502.</b> <ins>That&rsquo;s an error.</ins>
-  <p>The server encountered a temporary error and could not complete your request.<p>Please try again in 30 seconds.  <ins>That&rsquo;s all we know.</ins>
+  <p>The server encountered a temporary error and could not complete your request.
+  <p>Please try again in 30 seconds.  <ins>That&rsquo;s all we know.</ins>
 """
 
 

@@ -38,8 +38,16 @@ from gemini_emulator.signatures import issue, needs_signatures
 from gemini_emulator.text import compose, default_length, seed_for
 from gemini_emulator.thinking import summary, thoughts_tokens
 from gemini_emulator.tokens import count_tokens, truncate_tokens
-from gemini_emulator.tools import (Call, Declaration, called_since_user_text, chosen_functions, function_responses,
-                    make_call, place_in, response_sentences)
+from gemini_emulator.tools import (
+    Call,
+    Declaration,
+    called_since_user_text,
+    chosen_functions,
+    function_responses,
+    make_call,
+    place_in,
+    response_sentences,
+)
 from gemini_emulator.validation import GenerateRequest
 
 INLINE_PART_TOKENS = 258  # what Gemini charges for one image (vision recording: 258 + 8 text)

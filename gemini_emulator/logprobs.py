@@ -52,7 +52,7 @@ def split_tokens(text: str) -> list[str]:
     """The tokens of text as emitted ("".join(split_tokens(text)) == text)."""
     ends = token_ends(text)
     starts = [0, *ends[:-1]]
-    tokens = [text[start:end] for start, end in zip(starts, ends)]
+    tokens = [text[start:end] for start, end in zip(starts, ends, strict=True)]
     if tokens:
         tokens[-1] += text[ends[-1]:]
     return tokens

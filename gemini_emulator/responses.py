@@ -20,8 +20,9 @@ models (AnswerPlan.split_stop) a separate final chunk follows with content {"rol
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from gemini_emulator.generation import AnswerPlan, CandidatePlan
 from gemini_emulator.logprobs import TokenLogprob, logprobs_fields, token_logprobs
@@ -143,7 +144,7 @@ def stream_events(plan: AnswerPlan, chunk_tokens: int) -> Iterator[StreamEvent]:
     deltas = [_deltas(plan, candidate, chunk_tokens) for candidate in plan.candidates]
     emitted = 0
     for round_index in range(max(len(d) for d in deltas)):
-        for candidate, candidate_deltas in zip(plan.candidates, deltas):
+        for candidate, candidate_deltas in zip(plan.candidates, deltas, strict=True):
             if round_index >= len(candidate_deltas):
                 continue
             delta = candidate_deltas[round_index]

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from gemini_emulator.errors import invalid_argument
 from gemini_emulator.text import seed_for, words
@@ -93,8 +94,8 @@ def _resolve(root: Any, ref: str) -> Any:
     try:
         if not ref.startswith("#"):
             raise KeyError(ref)
-        for token in filter(None, ref[1:].split("/")):
-            token = token.replace("~1", "/").replace("~0", "~")
+        for escaped in filter(None, ref[1:].split("/")):
+            token = escaped.replace("~1", "/").replace("~0", "~")
             node = node[int(token)] if isinstance(node, list) else node[token]
     except (KeyError, IndexError, ValueError, TypeError):
         raise invalid_argument(f"Invalid JSON schema: cannot resolve $ref {ref!r} (only local "
@@ -112,9 +113,9 @@ def _url(seed: int, text: str) -> str:
 
 # format -> value from (seed, two seeded words); all well-formed for jsonschema's checkers.
 _FORMATS: dict[str, Callable[[int, str], str]] = {
-    "date-time": lambda s, w: "2025-%02d-%02dT%02d:%02d:00Z" % _moment(s),
-    "date": lambda s, w: "2025-%02d-%02d" % _moment(s)[:2],
-    "time": lambda s, w: "%02d:%02d:00Z" % _moment(s)[2:],
+    "date-time": lambda s, w: "2025-{:02d}-{:02d}T{:02d}:{:02d}:00Z".format(*_moment(s)),
+    "date": lambda s, w: "2025-{:02d}-{:02d}".format(*_moment(s)[:2]),
+    "time": lambda s, w: "{:02d}:{:02d}:00Z".format(*_moment(s)[2:]),
     "email": lambda s, w: f"{w.replace(' ', '.')}@example.com",
     "uri": _url, "url": _url, "uri-reference": _url, "iri": _url,
     "uuid": lambda s, w: str(uuid.UUID(int=(s << 64) | (s * 0x9E3779B97F4A7C15) % (1 << 64),

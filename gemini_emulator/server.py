@@ -11,6 +11,7 @@ produced (TCP_NODELAY, one write per chunk).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import socket
@@ -30,7 +31,7 @@ _NO_BODY_STATUSES = frozenset({204, 304})
 class _ResponseWriter:
     """start_response/write for one response, with HTTP/1.1 chunking."""
 
-    def __init__(self, handler: "_KeepAliveHandler", head: bool) -> None:
+    def __init__(self, handler: _KeepAliveHandler, head: bool) -> None:
         self.handler = handler
         self.head = head
         self.status: str | None = None
@@ -153,10 +154,8 @@ class _Server(ThreadedWSGIServer):
         with self._open_lock:
             connections = list(self._open)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):  # already closed by its handler
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by its handler
 
 
 class EmulatorServer:
@@ -177,7 +176,7 @@ class EmulatorServer:
             raise RuntimeError("EmulatorServer is not started")
         return f"http://{self.host}:{self._server.server_port}"
 
-    def start(self) -> "EmulatorServer":
+    def start(self) -> EmulatorServer:
         if self._server is not None:
             raise RuntimeError("EmulatorServer already started")
         self._server = _Server(self.host, self.port, self.app)
@@ -198,7 +197,7 @@ class EmulatorServer:
         server.sever_connections()
         self._server = self._thread = None
 
-    def __enter__(self) -> "EmulatorServer":
+    def __enter__(self) -> EmulatorServer:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import select
 import socket
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from gemini_emulator.errors import EmulatorError
 from gemini_emulator.responses import StreamEvent
 from gemini_emulator.state import Stats
 from gemini_emulator.wire import sse_event
-
 
 # The send time (time.time()) put before a chunk's text by the stamp=1 directive.
 STAMP = "<<sent {:.6f}>>"
@@ -32,9 +32,10 @@ def stamped(body: dict[str, Any], sent: float) -> dict[str, Any]:
         for position, part in enumerate(parts):
             if "text" in part and not part.get("thought"):
                 parts[position] = {**part, "text": STAMP.format(sent) + part["text"]}
-                candidate = {**candidate, "content": {**candidate["content"], "parts": parts}}
+                candidates.append({**candidate, "content": {**candidate["content"], "parts": parts}})
                 break
-        candidates.append(candidate)
+        else:
+            candidates.append(candidate)
     return {**body, "candidates": candidates} if candidates else body
 
 
@@ -107,15 +108,13 @@ def paced_stream(events: Iterable[StreamEvent], pace: Pace, fault: StreamFault |
     ended = False
     try:
         sleep(pace.ttft)
-        sent = 0
-        for event in events:
+        for sent, event in enumerate(events):
             if fault is not None and sent == fault.after:
                 break
             if sent:
                 sleep(pace.gap(event.tokens))
             stats.add("tokens_generated", event.tokens)
             yield sse_event(stamped(event.body, time.time()) if stamp else event.body)
-            sent += 1
         ended = True
         if fault is None:
             stats.add("streams_completed")

@@ -80,9 +80,8 @@ def _join(tokens: list[str]) -> str:
     text = ""
     for position, token in enumerate(tokens):
         following = tokens[position + 1] if position + 1 < len(tokens) else ""
-        if token.lower() == "a" and following[:1] in tuple("aeiou"):
-            token += "n"
-        text += token if token in ",." or not text else " " + token
+        word = token + "n" if token.lower() == "a" and following[:1] in tuple("aeiou") else token
+        text += word if word in ",." or not text else " " + word
     return text
 
 

@@ -7,8 +7,8 @@ import os
 import pytest
 import requests
 
-from gemini_proxy.app import create_app
 from gemini_emulator import EmulatorConfig, EmulatorServer
+from gemini_proxy.app import create_app
 from tests.support import gateway_settings
 
 

@@ -14,21 +14,28 @@ def ask(text="Say hello", **fields):
 
 def stream_chunks(response):
     events = sse_events(response.get_data())
-    assert events[-1] == "[DONE]" and events.count("[DONE]") == 1
+    assert events[-1] == "[DONE]"
+    assert events.count("[DONE]") == 1
     return [json.loads(e) for e in events[:-1]]
 
 
 @pytest.mark.parametrize("path", PATHS)
 def test_answer_is_an_exact_chat_completion(client, path):
     response = client.post(path, json=ask())
-    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
     body = response.get_json()
     assert_openai("CreateChatCompletionResponse", body)
-    assert body["id"].startswith("chatcmpl-") and body["object"] == "chat.completion"
-    assert isinstance(body["created"], int) and body["model"] == "gemini-2.5-flash"
+    assert body["id"].startswith("chatcmpl-")
+    assert body["object"] == "chat.completion"
+    assert isinstance(body["created"], int)
+    assert body["model"] == "gemini-2.5-flash"
     choice = body["choices"][0]
-    assert choice["message"]["role"] == "assistant" and choice["message"]["content"]
-    assert choice["message"]["refusal"] is None and choice["logprobs"] is None and choice["finish_reason"] == "stop"
+    assert choice["message"]["role"] == "assistant"
+    assert choice["message"]["content"]
+    assert choice["message"]["refusal"] is None
+    assert choice["logprobs"] is None
+    assert choice["finish_reason"] == "stop"
     usage = body["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
 
@@ -71,9 +78,11 @@ def test_n_gives_n_different_choices(client):
 
 
 def test_max_tokens_gives_length(client):
-    body = client.post("/v1/chat/completions", json=ask("[emulator tokens=50 thoughts=0]", max_completion_tokens=5)).get_json()
+    asked = ask("[emulator tokens=50 thoughts=0]", max_completion_tokens=5)
+    body = client.post("/v1/chat/completions", json=asked).get_json()
     assert body["choices"][0]["finish_reason"] == "length"
-    assert body["usage"]["completion_tokens"] == 5 and body["usage"]["completion_tokens_details"]["reasoning_tokens"] == 0
+    assert body["usage"]["completion_tokens"] == 5
+    assert body["usage"]["completion_tokens_details"]["reasoning_tokens"] == 0
 
 
 def test_stop_sequence_cuts_the_answer(client):
@@ -85,8 +94,10 @@ def test_stop_sequence_cuts_the_answer(client):
 @pytest.mark.parametrize("path", PATHS)
 def test_stream_wire_format(client, path):
     response = client.post(path, json=ask(stream=True))
-    assert response.status_code == 200 and response.mimetype == "text/event-stream"
-    assert response.headers["Cache-Control"] == "no-cache" and response.headers["X-Accel-Buffering"] == "no"
+    assert response.status_code == 200
+    assert response.mimetype == "text/event-stream"
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert response.headers["X-Accel-Buffering"] == "no"
     chunks = stream_chunks(response)
     for chunk in chunks:
         assert_openai("CreateChatCompletionStreamResponse", chunk)
@@ -94,14 +105,16 @@ def test_stream_wire_format(client, path):
     assert len({(c["id"], c["created"], c["model"]) for c in chunks}) == 1
     assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
     finishes = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"][0]["finish_reason"]]
-    assert finishes == ["stop"] and chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert finishes == ["stop"]
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
     plain = client.post(path, json=ask()).get_json()["choices"][0]["message"]["content"]
     assert text == plain
 
 
 def test_stream_include_usage(client):
-    chunks = stream_chunks(client.post("/v1/chat/completions", json=ask(stream=True, stream_options={"include_usage": True})))
+    asked = ask(stream=True, stream_options={"include_usage": True})
+    chunks = stream_chunks(client.post("/v1/chat/completions", json=asked))
     assert all(c["usage"] is None for c in chunks[:-1])
     assert chunks[-1]["choices"] == []
     plain = client.post("/v1/chat/completions", json=ask()).get_json()
@@ -123,7 +136,8 @@ def test_blocked_prompt_is_a_content_filter_choice(client):
 
 def test_safety_stop_keeps_partial_text(client):
     body = client.post("/v1/chat/completions", json=ask("[emulator finish=SAFETY after=1 tokens=40]")).get_json()
-    assert body["choices"][0]["finish_reason"] == "content_filter" and body["choices"][0]["message"]["content"]
+    assert body["choices"][0]["finish_reason"] == "content_filter"
+    assert body["choices"][0]["message"]["content"]
 
 
 def test_multi_turn_answer_shows_the_history_arrived(client):
@@ -137,7 +151,10 @@ def test_multi_turn_answer_shows_the_history_arrived(client):
 
 
 def test_request_id_is_echoed_or_generated(client):
-    assert client.post("/v1/chat/completions", json=ask(), headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    echoed = client.post("/v1/chat/completions", json=ask(), headers={"X-Request-ID": "abc-123"})
+    assert echoed.headers["X-Request-ID"] == "abc-123"
     generated = client.post("/v1/chat/completions", json={}).headers["X-Request-ID"]
-    assert generated.startswith("req_") and len(generated) > 10
-    assert client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"}).headers["X-Request-ID"].startswith("req_")
+    assert generated.startswith("req_")
+    assert len(generated) > 10
+    replaced = client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
+    assert replaced.headers["X-Request-ID"].startswith("req_")

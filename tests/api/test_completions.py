@@ -18,7 +18,8 @@ def complete(client, prompt="Say hello", **fields):
 def stream_chunks(response):
     assert response.mimetype == "text/event-stream"
     events = sse_events(response.get_data())
-    assert events[-1] == "[DONE]" and events.count("[DONE]") == 1
+    assert events[-1] == "[DONE]"
+    assert events.count("[DONE]") == 1
     return [json.loads(e) for e in events[:-1]]
 
 
@@ -40,12 +41,18 @@ def texts_by_index(chunks):
 @pytest.mark.parametrize("path", PATHS)
 def test_answer_is_a_text_completion(client, path):
     response = client.post(path, json={"model": MODEL, "prompt": "Say this is a test"})
-    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
     body = response.get_json()
     assert_openai("CreateCompletionResponse", body)
-    assert body["id"].startswith("cmpl-") and body["object"] == "text_completion" and body["model"] == MODEL
+    assert body["id"].startswith("cmpl-")
+    assert body["object"] == "text_completion"
+    assert body["model"] == MODEL
     [choice] = body["choices"]
-    assert choice["index"] == 0 and choice["text"] and choice["logprobs"] is None and choice["finish_reason"] == "stop"
+    assert choice["index"] == 0
+    assert choice["text"]
+    assert choice["logprobs"] is None
+    assert choice["finish_reason"] == "stop"
     usage = body["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
 
@@ -59,7 +66,8 @@ def test_same_answer_as_chat_for_the_same_prompt(client):
 
 def test_alias_is_resolved_and_reported_as_asked(client, emulator_requests):
     body = complete(client, model="gpt-3.5-turbo").get_json()
-    assert body["model"] == "gpt-3.5-turbo" and emulator_requests()[0]["model"] == "gemini-2.5-flash-lite"
+    assert body["model"] == "gpt-3.5-turbo"
+    assert emulator_requests()[0]["model"] == "gemini-2.5-flash-lite"
 
 
 def test_parameters_reach_generation_config(client, emulator_requests):
@@ -90,7 +98,8 @@ def test_echo_puts_the_prompt_before_the_answer(client):
 
 def test_max_tokens_gives_length(client):
     body = complete(client, "[emulator tokens=50 thoughts=0]", max_tokens=5).get_json()
-    assert body["choices"][0]["finish_reason"] == "length" and body["usage"]["completion_tokens"] == 5
+    assert body["choices"][0]["finish_reason"] == "length"
+    assert body["usage"]["completion_tokens"] == 5
 
 
 def test_logprobs_come_back_in_the_legacy_shape(client):
@@ -116,10 +125,13 @@ def test_stream_is_text_completion_chunks_ending_with_done(client, path):
     assert len(chunks) > 2
     for chunk in chunks:
         assert_text_chunk(chunk)
-        assert chunk["object"] == "text_completion" and chunk["id"] == chunks[0]["id"] and "usage" not in chunk
+        assert chunk["object"] == "text_completion"
+        assert chunk["id"] == chunks[0]["id"]
+        assert "usage" not in chunk
     assert texts_by_index(chunks) == {0: plain}
     finishes = [c["choices"][0]["finish_reason"] for c in chunks]
-    assert finishes[-1] == "stop" and finishes.count("stop") == 1
+    assert finishes[-1] == "stop"
+    assert finishes.count("stop") == 1
 
 
 def test_stream_of_several_prompts_is_multiplexed_by_index_with_total_usage(client):
@@ -127,7 +139,8 @@ def test_stream_of_several_prompts_is_multiplexed_by_index_with_total_usage(clie
     plain = complete(client, prompts, n=2).get_json()
     chunks = stream_chunks(complete(client, prompts, n=2, stream=True, echo=True,
                                     stream_options={"include_usage": True}))
-    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"] == plain["usage"]
+    assert chunks[-1]["choices"] == []
+    assert chunks[-1]["usage"] == plain["usage"]
     assert_openai("CreateCompletionResponse", chunks[-1])
     assert texts_by_index(chunks[:-1]) == {i: prompts[i // 2] + c["text"] for i, c in enumerate(plain["choices"])}
     finished = [c["choices"][0]["index"] for c in chunks[:-1] if c["choices"][0]["finish_reason"]]
@@ -137,7 +150,8 @@ def test_stream_of_several_prompts_is_multiplexed_by_index_with_total_usage(clie
 def test_stream_failing_to_start_is_a_real_http_error(client):
     response = client.post("/v1/completions", json={
         "model": MODEL, "prompt": "[emulator fault=429 retry=7]", "stream": True})
-    assert response.status_code == 429 and response.headers["Retry-After"] == "7"
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "7"
     assert response.get_json()["error"]["code"] == "rate_limit_exceeded"
 
 
@@ -150,7 +164,8 @@ def test_a_later_prompt_failing_mid_stream_is_an_error_event(client):
 @pytest.mark.parametrize("stream", [False, True])
 def test_unknown_model_is_404_model_not_found(client, stream):
     response = client.post("/v1/completions", json={"model": "no-such-model", "prompt": "x", "stream": stream})
-    assert response.status_code == 404 and response.get_json()["error"]["code"] == "model_not_found"
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "model_not_found"
 
 
 @pytest.mark.parametrize("fields, param, fragment", [
@@ -178,7 +193,8 @@ def test_invalid_requests_are_400_naming_the_param(client, fields, param, fragme
     response = client.post("/v1/completions", json={"model": MODEL, **fields})
     assert response.status_code == 400
     error = response.get_json()["error"]
-    assert error["type"] == "invalid_request_error" and error["param"] == param
+    assert error["type"] == "invalid_request_error"
+    assert error["param"] == param
     assert fragment in error["message"]
 
 

@@ -6,8 +6,7 @@ import requests
 
 from gemini_proxy.app import create_app
 from gemini_proxy.translate.embeddings import floats_from_base64
-from tests.support import gateway_settings
-from tests.support import assert_openai
+from tests.support import assert_openai, gateway_settings
 
 PATHS = ["/v1/embeddings", "/embeddings"]
 MODEL = "gemini-embedding-001"
@@ -34,18 +33,23 @@ def norm(vector):
 @pytest.mark.parametrize("path", PATHS)
 def test_float_embedding_is_an_openai_list(client, path):
     response = client.post(path, json={"model": MODEL, "input": "The quick brown fox.", "encoding_format": "float"})
-    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
     body = response.get_json()
     assert_openai("CreateEmbeddingResponse", body)
-    assert body["object"] == "list" and body["model"] == MODEL
+    assert body["object"] == "list"
+    assert body["model"] == MODEL
     [item] = body["data"]
-    assert item["object"] == "embedding" and item["index"] == 0
-    assert len(item["embedding"]) == 3072 and math.isclose(norm(item["embedding"]), 1.0, abs_tol=1e-6)
+    assert item["object"] == "embedding"
+    assert item["index"] == 0
+    assert len(item["embedding"]) == 3072
+    assert math.isclose(norm(item["embedding"]), 1.0, abs_tol=1e-6)
 
 
 def test_default_is_float_and_model_defaults_to_gemini_embedding(client, embed_requests):
     body = client.post("/v1/embeddings", json={"input": "hello"}).get_json()
-    assert body["model"] == "gemini-embedding-001" and isinstance(body["data"][0]["embedding"], list)
+    assert body["model"] == "gemini-embedding-001"
+    assert isinstance(body["data"][0]["embedding"], list)
     assert embed_requests()[0]["model"] == "gemini-embedding-001"
 
 
@@ -54,7 +58,8 @@ def test_base64_is_the_float_vector_as_little_endian_float32(client):
     packed = embed(client, input="The quick brown fox.", encoding_format="base64")["data"][0]["embedding"]
     assert isinstance(packed, str)
     decoded = floats_from_base64(packed)
-    assert len(decoded) == len(floats) and max(abs(a - b) for a, b in zip(floats, decoded)) < 1e-6
+    assert len(decoded) == len(floats)
+    assert max(abs(a - b) for a, b in zip(floats, decoded, strict=True)) < 1e-6
 
 
 @pytest.mark.parametrize("dimensions", [8, 256, 768])
@@ -87,7 +92,8 @@ def test_batch_size_is_a_setting(emulator, embed_requests):
 @pytest.mark.parametrize("alias", ["text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002"])
 def test_openai_model_names_are_aliases_reported_as_asked(client, embed_requests, alias):
     body = embed(client, model=alias, input="hello")
-    assert body["model"] == alias and len(body["data"][0]["embedding"]) == 3072
+    assert body["model"] == alias
+    assert len(body["data"][0]["embedding"]) == 3072
     assert embed_requests()[0]["model"] == "gemini-embedding-001"
 
 
@@ -151,10 +157,12 @@ def test_invalid_requests_are_400_naming_the_param(client, fields, param, fragme
     response = client.post("/v1/embeddings", json=body)
     assert response.status_code == 400
     error = response.get_json()["error"]
-    assert error["type"] == "invalid_request_error" and error["param"] == param
+    assert error["type"] == "invalid_request_error"
+    assert error["param"] == param
     assert fragment in error["message"]
 
 
 def test_dimensions_beyond_the_model_are_gemini_s_400(client):
     response = client.post("/v1/embeddings", json={"model": "text-embedding-004", "input": "x", "dimensions": 1000})
-    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_request"
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_request"

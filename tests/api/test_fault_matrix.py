@@ -7,8 +7,7 @@ import pytest
 import requests
 
 from gemini_proxy.app import create_app
-from tests.support import gateway_settings
-from tests.support import assert_fault_outcome, fault_matrix
+from tests.support import assert_fault_outcome, fault_matrix, gateway_settings
 
 TIMEOUT = 1.5  # UPSTREAM_TIMEOUT of these tests
 CHUNK_TIMEOUT = 0.5  # UPSTREAM_CHUNK_TIMEOUT

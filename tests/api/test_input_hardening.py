@@ -7,11 +7,9 @@ import time
 import pytest
 
 from gemini_proxy.app import create_app
-
-from gemini_proxy.translate import json_limits
 from gemini_proxy.services import EXTENSION
-from tests.support import gateway_settings
-from tests.support import assert_openai
+from gemini_proxy.translate import json_limits
+from tests.support import assert_openai, gateway_settings
 
 CHAT = "/v1/chat/completions"
 
@@ -70,7 +68,7 @@ def schema_nested(levels: int) -> dict:
 def test_a_body_nested_too_deep_is_400_not_a_recursion_error(client, depth):
     # 960 parses (just under Python's recursion limit) but would crash code walking it later;
     # 980 and beyond made json.loads itself raise RecursionError.
-    body = '{"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hi"}], "x": %s}' % nested(depth)
+    body = '{"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hi"}], "x": ' + nested(depth) + "}"
     message = refused(post(client, body), code="json_too_deep")
     assert "128" in message
 
@@ -98,7 +96,7 @@ def test_the_most_depth_a_setting_allows_never_reaches_the_recursion_limit(make_
 
 def test_tool_call_arguments_nested_too_deep_are_400_naming_them(client):
     body = ask(messages=[{"role": "user", "content": "x"}, {"role": "assistant", "tool_calls": [
-        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": %s}' % nested(5000)}}]}])
+        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": ' + nested(5000) + "}"}}]}])
     message = refused(post(client, body), param="messages[1].tool_calls[0].function.arguments")
     assert "nested deeper than 128" in message
 
@@ -165,7 +163,8 @@ def test_surrogate_pairs_are_text(client, emulator_requests):
 # --- tool calls' extra_content ---------------------------------------------------------------------
 
 def with_tool_call(extra_content) -> dict:
-    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}, "extra_content": extra_content}
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"},
+            "extra_content": extra_content}
     return ask(messages=[{"role": "user", "content": "x"}, {"role": "assistant", "content": None, "tool_calls": [call]},
                          {"role": "tool", "tool_call_id": "c1", "content": "ok"}])
 
@@ -176,7 +175,8 @@ def with_tool_call(extra_content) -> dict:
     ({"google": "sig"}, "messages[1].tool_calls[0].extra_content.google"),
     ({"google": [1]}, "messages[1].tool_calls[0].extra_content.google"),
     ("x", "messages[1].tool_calls[0].extra_content"),
-    ({"google": {"thought_signature": "%%% not base64"}}, "messages[1].tool_calls[0].extra_content.google.thought_signature"),
+    ({"google": {"thought_signature": "%%% not base64"}},
+     "messages[1].tool_calls[0].extra_content.google.thought_signature"),
 ])
 def test_a_malformed_extra_content_is_400_naming_it(client, extra_content, param):
     refused(post(client, with_tool_call(extra_content)), param=param)
@@ -304,7 +304,8 @@ def test_repeated_slashes_are_served_as_one_in_json(client, path, expected):
     if expected is None:
         refused(response, 404, code="unknown_url")  # /models/ : a trailing slash is another path
     else:
-        assert response.status_code == 200 and response.get_json()["object"] == expected
+        assert response.status_code == 200
+        assert response.get_json()["object"] == expected
 
 
 def test_a_merged_path_is_the_same_route_for_keys_and_methods(make_client):
@@ -318,10 +319,12 @@ def test_a_merged_path_is_the_same_route_for_keys_and_methods(make_client):
 
 def test_a_json_schema_response_format_without_a_schema_asks_for_json(client, emulator_requests):
     # OpenAI's json_schema.schema is optional (it was a KeyError, a 500).
-    response = post(client, ask("Give me JSON", response_format={"type": "json_schema", "json_schema": {"name": "any"}}))
+    response = post(client, ask("Give me JSON",
+                                response_format={"type": "json_schema", "json_schema": {"name": "any"}}))
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     config = emulator_requests()[0]["body"]["generationConfig"]
-    assert config["responseMimeType"] == "application/json" and "responseJsonSchema" not in config
+    assert config["responseMimeType"] == "application/json"
+    assert "responseJsonSchema" not in config
 
 
 # --- client values in headers --------------------------------------------------------------------
@@ -333,7 +336,9 @@ def test_schema_property_names_reach_the_dropped_keywords_header_escaped(client,
     response = post(client, body)
     assert response.status_code == 200
     header = response.headers["X-Gemini-Proxy-Dropped-Schema-Keywords"]
-    assert header.isascii() and header.isprintable() and "X-Injected" not in response.headers
+    assert header.isascii()
+    assert header.isprintable()
+    assert "X-Injected" not in response.headers
     assert json.loads(f'"{header}"') == f"response_format.json_schema.schema.properties.{name}.pattern"
 
 
@@ -348,7 +353,8 @@ def test_with_media_fetching_off_an_image_url_is_400_and_nothing_is_fetched(make
     started = time.monotonic()
     message = refused(post(client, body), param="messages[0].content[1].image_url.url",
                       code="unsupported_parameter")
-    assert time.monotonic() - started < 5 and "data: URL" in message
+    assert time.monotonic() - started < 5
+    assert "data: URL" in message
     data_url = ask(messages=[{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}])
     assert post(client, data_url).status_code == 200

@@ -100,7 +100,8 @@ def test_a_lone_surrogate_in_the_model_is_refused_by_the_json_parser_naming_mode
     recorder.seen.clear()
     response = gateway.post(route, data='{"model": "gemini-\\ud800", "prompt": "hi", "input": "hi"}',
                             content_type="application/json")
-    assert response.status_code == 400 and response.get_json()["error"]["param"] == "model"
+    assert response.status_code == 400
+    assert response.get_json()["error"]["param"] == "model"
     assert "gemini-" not in response.get_json()["error"]["message"]
     assert recorder.seen == []
 

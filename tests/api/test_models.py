@@ -3,8 +3,7 @@ import pytest
 
 from gemini_proxy.app import create_app
 from gemini_proxy.config import Settings
-from tests.support import gateway_settings
-from tests.support import assert_openai
+from tests.support import assert_openai, gateway_settings
 
 
 @pytest.mark.parametrize("path", ["/v1/models", "/models"])
@@ -12,9 +11,12 @@ def test_models_lists_upstream_generators_and_aliases(client, path):
     body = client.get(path).get_json()
     assert_openai("ListModelsResponse", body)
     ids = [m["id"] for m in body["data"]]
-    assert ids[0] == "gemini-2.5-flash" and "gemini-embedding-001" in ids
-    assert "gpt-4o-mini" in ids and "gemini-1.5-flash" in ids
-    assert not any(i.startswith("models/") for i in ids) and len(ids) == len(set(ids))
+    assert ids[0] == "gemini-2.5-flash"
+    assert "gemini-embedding-001" in ids
+    assert "gpt-4o-mini" in ids
+    assert "gemini-1.5-flash" in ids
+    assert not any(i.startswith("models/") for i in ids)
+    assert len(ids) == len(set(ids))
     assert all(isinstance(m["created"], int) and m["object"] == "model" and m["owned_by"] for m in body["data"])
 
 

@@ -26,7 +26,8 @@ NOT_OPERATIONS = {"static", *UNDOCUMENTED_ENDPOINTS}
 @pytest.fixture(scope="module")
 def document(app):
     response = app.test_client().get("/openapi.json")
-    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
     return response.get_json()
 
 
@@ -81,16 +82,19 @@ def test_custom_fields_have_their_json_types(app, document):
     schemas = document["components"]["schemas"]
     chat = schemas["CreateChatCompletionRequest"]["properties"]
     assert chat["temperature"] == {"type": ["number", "null"], "minimum": 0, "maximum": 2}
-    assert chat["n"]["type"] == ["integer", "null"] and chat["stream"] == {"type": ["boolean", "null"]}
+    assert chat["n"]["type"] == ["integer", "null"]
+    assert chat["stream"] == {"type": ["boolean", "null"]}
     assert [branch.get("type") for branch in chat["stop"]["anyOf"]] == ["string", "array", "null"]
     assert chat["stop"]["anyOf"][1]["maxItems"] == 5
     assert chat["tool_choice"]["anyOf"][0]["enum"] == ["none", "auto", "required"]
     assert chat["messages"]["maxItems"] == app.extensions["gemini_proxy"].settings.max_messages
     assert "Not supported" in chat["logit_bias"]["description"]
     content = schemas["Message"]["properties"]["content"]["anyOf"]
-    assert content[0] == {"type": "string"} and content[1]["items"] == {"$ref": "#/components/schemas/ContentPart"}
+    assert content[0] == {"type": "string"}
+    assert content[1]["items"] == {"$ref": "#/components/schemas/ContentPart"}
     prompt = schemas["CreateCompletionRequest"]["properties"]["prompt"]["anyOf"]
-    assert prompt[0]["type"] == "string" and prompt[1]["minItems"] == 1
+    assert prompt[0]["type"] == "string"
+    assert prompt[1]["minItems"] == 1
 
 
 def test_streaming_and_errors_are_documented(document):
@@ -99,11 +103,13 @@ def test_streaming_and_errors_are_documented(document):
     assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/ChatCompletion"}
     # One event as parsed from the stream: its data is a chunk, an error, or [DONE].
     event = ok["text/event-stream"]["schema"]
-    assert event["type"] == "object" and event["required"] == ["data"]
+    assert event["type"] == "object"
+    assert event["required"] == ["data"]
     assert event["properties"]["data"]["anyOf"] == [
         {"type": "string", "contentMediaType": "application/json",
          "contentSchema": {"$ref": "#/components/schemas/ChatCompletionChunk"}},
-        {"type": "string", "contentMediaType": "application/json", "contentSchema": {"$ref": "#/components/schemas/Error"}},
+        {"type": "string", "contentMediaType": "application/json",
+         "contentSchema": {"$ref": "#/components/schemas/Error"}},
         {"type": "string", "const": "[DONE]"}]
     assert "data: [DONE]" in event["description"]
     assert chat["responses"]["400"] == {"$ref": "#/components/responses/InvalidRequest"}
@@ -151,9 +157,11 @@ def test_response_schemas_describe_real_answers(client, document):
 ])
 def test_stream_events_match_their_documented_schema(client, document, path, body, component):
     response = client.post(path, json=body)
-    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    assert response.status_code == 200
+    assert response.mimetype == "text/event-stream"
     events = sse_events(response.get_data())
-    assert events[-1] == "[DONE]" and len(events) > 2
+    assert events[-1] == "[DONE]"
+    assert len(events) > 2
     for data in events[:-1]:
         conforms(document, component, json.loads(data))
     # Each event as a client's SSE parser reads it matches the text/event-stream schema.
@@ -165,7 +173,8 @@ def test_stream_events_match_their_documented_schema(client, document, path, bod
 
 def tool_call_turns(**tool_message):
     return [{"role": "user", "content": "Call f"},
-            {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "assistant",
+             "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
             {"role": "tool", "content": "done", **tool_message}]
 
 
@@ -191,15 +200,16 @@ def tool_call_turns(**tool_message):
     ({"messages": [{"role": "user", "content": None}]}, False),
     ({"messages": [{"role": "user", "content": "x", "tool_calls": [
         {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]}, False),
-    ({"messages": [{"role": "system", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}]},
+    ({"messages": [{"role": "system",
+                    "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}]},
                    {"role": "user", "content": "x"}]}, False),
     ({"messages": [{"role": "system", "content": [{"type": "refusal", "refusal": "no"}]},
                    {"role": "user", "content": "x"}]}, True),
     ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, False),
     ({"messages": [{"role": "user", "content": [{"type": "file", "file": {"file_id": "file-1"}}]}]}, False),
     ({"messages": [{"role": "user", "content": [{"type": "file", "file": {"filename": "a.txt"}}]}]}, False),
-    ({"messages": [{"role": "user", "content": [{"type": "file", "file": {"file_data": "aGk=", "filename": "a.txt"}}]}]},
-     True),
+    ({"messages": [{"role": "user",
+                    "content": [{"type": "file", "file": {"file_data": "aGk=", "filename": "a.txt"}}]}]}, True),
 ])
 def test_the_document_calls_valid_what_the_gateway_takes(client, document, fields, valid):
     body = {**ask(), **fields}
@@ -212,9 +222,11 @@ def test_the_document_calls_valid_what_the_gateway_takes(client, document, field
 
 def test_docs_page_is_swagger_ui_served_by_the_app(client):
     response = client.get("/docs")
-    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    assert "SwaggerUIBundle(" in page and '"url": "/openapi.json"' in page
+    assert "SwaggerUIBundle(" in page
+    assert '"url": "/openapi.json"' in page
     assert '"validatorUrl": null' in page
     # Offline: no other host, no protocol-relative URL, nothing but the app's own files.
     assert not re.search(r"(?i)\b(?:https?:)?//", page), "the page names another host"
@@ -222,7 +234,8 @@ def test_docs_page_is_swagger_ui_served_by_the_app(client):
     assert {"/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css"} <= set(assets)
     for asset in assets:
         served = client.get(asset)
-        assert served.status_code == 200 and len(served.get_data()) > 100, asset
+        assert served.status_code == 200, asset
+        assert len(served.get_data()) > 100, asset
         served.close()
 
 

@@ -26,8 +26,11 @@ def test_request_log_line(emulator, caplog):
     finally:
         logging.getLogger("gemini_proxy").removeHandler(caplog.handler)
     (line,) = [r.fields for r in caplog.records if getattr(r, "fields", {}).get("request_id") == "rid-9"]
-    assert line["status"] == 200 and line["model"] == "gemini-2.5-flash" and line["completion_tokens"] > 0
-    assert "request_body" not in line and "secret" not in json.dumps(line)
+    assert line["status"] == 200
+    assert line["model"] == "gemini-2.5-flash"
+    assert line["completion_tokens"] > 0
+    assert "request_body" not in line
+    assert "secret" not in json.dumps(line)
 
 
 def test_prompts_are_logged_only_when_asked(emulator, caplog):
@@ -63,7 +66,8 @@ def test_metrics_in_one_process(emulator):
     client = create_app(gateway_settings(emulator)).test_client()
     client.post("/v1/chat/completions", json=CHAT).close()
     text = client.get("/metrics").get_data(as_text=True)
-    assert 'gemini_proxy_requests_total{key="anonymous",model="gemini-2.5-flash",route="/v1/chat/completions",status="200"} 1.0' in text
+    assert ('gemini_proxy_requests_total{key="anonymous",model="gemini-2.5-flash",route="/v1/chat/completions",'
+            'status="200"} 1.0') in text
 
 
 def test_a_whole_answers_tokens_are_charged_before_it_is_sent(emulator):
@@ -82,21 +86,25 @@ def test_a_whole_answers_tokens_are_charged_before_it_is_sent(emulator):
 
 
 def test_metrics_need_the_metrics_token_when_one_is_set(emulator):
-    client = create_app(gateway_settings(emulator, metrics_token="mt-secret", gateway_api_keys="sk-client team")).test_client()
+    settings = gateway_settings(emulator, metrics_token="mt-secret", gateway_api_keys="sk-client team")
+    client = create_app(settings).test_client()
     client.post("/v1/chat/completions", json=CHAT, headers={"Authorization": "Bearer sk-client"}).close()
     for headers in ({}, {"Authorization": "Bearer sk-client"}, {"Authorization": "Bearer mt-secre"}):
         refused = client.get("/metrics", headers=headers)
-        assert refused.status_code == 401 and refused.json["error"]["code"] == "invalid_api_key"
+        assert refused.status_code == 401
+        assert refused.json["error"]["code"] == "invalid_api_key"
         assert "mt-secret" not in refused.get_data(as_text=True)
     text = client.get("/metrics", headers={"Authorization": "Bearer mt-secret"}).get_data(as_text=True)
-    assert 'key="team"' in text and "sk-client" not in text
+    assert 'key="team"' in text
+    assert "sk-client" not in text
     assert create_app(gateway_settings(emulator)).test_client().get("/metrics").status_code == 200
 
 
 def test_cors_is_off_by_default_and_on_for_named_origins(emulator):
     closed = create_app(gateway_settings(emulator)).test_client()
     assert "Access-Control-Allow-Origin" not in closed.get("/v1/models", headers={"Origin": "https://app.example"}).headers
-    open_ = create_app(gateway_settings(emulator, cors_origins="https://app.example", gateway_api_keys="sk-1")).test_client()
+    open_ = create_app(gateway_settings(emulator, cors_origins="https://app.example",
+                                        gateway_api_keys="sk-1")).test_client()
     preflight = open_.options("/v1/chat/completions", headers={
         "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "authorization,content-type"})

@@ -11,9 +11,13 @@ from google.genai import errors as genai_errors
 
 from gemini_proxy.app import create_app
 from gemini_proxy.upstream.client import retry_wait, retryable
-from gemini_proxy.upstream.errors import MAX_RETRY_AFTER, MAX_UPSTREAM_MESSAGE, clean_upstream_message, upstream_api_error
-from tests.support import gateway_settings
-from tests.support import sse_events
+from gemini_proxy.upstream.errors import (
+    MAX_RETRY_AFTER,
+    MAX_UPSTREAM_MESSAGE,
+    clean_upstream_message,
+    upstream_api_error,
+)
+from tests.support import gateway_settings, sse_events
 
 AIZA_KEY = "AIzaSyD-fake0key0for0tests0only0123456"  # shaped like a Google API key, 39 characters
 GATEWAY_KEY = "gateway-secret-gemini-key-0001"
@@ -35,8 +39,10 @@ def error_message(response) -> str:
 def test_an_html_error_page_is_relayed_as_its_text(client, stream):
     response = client.post("/v1/chat/completions", json=ask("[emulator fault=html]", stream))
     message = error_message(response)
-    assert response.status_code == 503 and "<" not in message and "window.onload" not in message
-    assert "502. That’s an error. The server encountered a temporary error" in message
+    assert response.status_code == 503
+    assert "<" not in message
+    assert "window.onload" not in message
+    assert "502. That\u2019s an error. The server encountered a temporary error" in message
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
@@ -44,7 +50,8 @@ def test_a_huge_error_message_is_cut(client, stream):
     response = client.post("/v1/chat/completions", json=ask("[emulator fault=huge]", stream))
     message = error_message(response)
     assert len(response.get_data()) < 2 * MAX_UPSTREAM_MESSAGE
-    assert len(message) == MAX_UPSTREAM_MESSAGE and message.startswith("Request contains an invalid argument.")
+    assert len(message) == MAX_UPSTREAM_MESSAGE
+    assert message.startswith("Request contains an invalid argument.")
 
 
 @pytest.mark.parametrize("key", [GATEWAY_KEY, AIZA_KEY])
@@ -55,8 +62,11 @@ def test_the_gateways_key_echoed_by_upstream_is_never_relayed_nor_logged(emulato
         response = client.post("/v1/chat/completions", json=ask("[emulator fault=echokey]", stream))
     message = error_message(response)
     assert response.status_code == 400  # a stream too: the error came before its first chunk
-    assert key not in response.get_data(as_text=True) and key not in caplog.text
-    assert message.count("[redacted]") == 4 and "Bearer [redacted]" in message and "key=[redacted]" in message
+    assert key not in response.get_data(as_text=True)
+    assert key not in caplog.text
+    assert message.count("[redacted]") == 4
+    assert "Bearer [redacted]" in message
+    assert "key=[redacted]" in message
 
 
 def test_a_pass_through_key_echoed_by_upstream_is_never_relayed(emulator, caplog):
@@ -64,8 +74,10 @@ def test_a_pass_through_key_echoed_by_upstream_is_never_relayed(emulator, caplog
     with caplog.at_level(logging.DEBUG):
         response = client.post("/v1/chat/completions", json=ask("[emulator fault=echokey]"),
                                headers={"Authorization": f"Bearer {CLIENT_KEY}"})
-    assert response.status_code == 400 and "[redacted]" in error_message(response)
-    assert CLIENT_KEY not in response.get_data(as_text=True) and CLIENT_KEY not in caplog.text
+    assert response.status_code == 400
+    assert "[redacted]" in error_message(response)
+    assert CLIENT_KEY not in response.get_data(as_text=True)
+    assert CLIENT_KEY not in caplog.text
 
 
 @pytest.mark.parametrize("message, secrets, relayed", [
@@ -115,7 +127,8 @@ def test_the_first_chunk_may_take_the_whole_deadline_then_gaps_the_chunk_timeout
     client = create_app(gateway_settings(emulator, upstream_timeout=3.0, upstream_chunk_timeout=0.5)).test_client()
     response = client.post("/v1/chat/completions", json=ask("[emulator ttft=1 tokens=12] go", stream=True))
     events = sse_events(response.get_data())
-    assert events[-1] == "[DONE]" and all("error" not in json.loads(event) for event in events[:-1])
+    assert events[-1] == "[DONE]"
+    assert all("error" not in json.loads(event) for event in events[:-1])
 
 
 def test_no_retry_starts_that_would_end_after_the_deadline(emulator):
@@ -155,6 +168,7 @@ def test_the_retry_rule(failure, retried):
 def test_each_attempt_tells_gemini_what_is_left_of_the_deadline(emulator, emulator_requests):
     client = create_app(gateway_settings(emulator, upstream_retries=1, upstream_retry_delay=1.0,
                                          upstream_timeout=2.5)).test_client()
-    assert client.post("/v1/chat/completions", json=ask("[emulator fault=503 times=1] what is left?")).status_code == 200
+    response = client.post("/v1/chat/completions", json=ask("[emulator fault=503 times=1] what is left?"))
+    assert response.status_code == 200
     first, second = emulator_requests(2)
     assert (first["headers"]["x-server-timeout"], second["headers"]["x-server-timeout"]) == ("3", "2")

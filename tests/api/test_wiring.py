@@ -44,7 +44,8 @@ def test_server_defaults_reach_gemini_when_the_request_is_silent(app_with, emula
 
 def test_max_media_bytes_limits_a_data_url(app_with, emulator_requests):
     client = app_with(max_media_bytes=1024)
-    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(b"x" * 1025).decode()}}
+    url = "data:image/png;base64," + base64.b64encode(b"x" * 1025).decode()
+    image = {"type": "image_url", "image_url": {"url": url}}
     response = client.post("/v1/chat/completions", json={"messages": [user([{"type": "text", "text": "see"}, image])]})
     assert response.status_code == 400
     assert response.get_json()["error"]["param"] == "messages[0].content[1]"

@@ -47,8 +47,10 @@ def test_agent_loop_with_parallel_calls(sdk, emulator_process, stream):
     assert all(json.loads(c.function.arguments) == {"city": "Paris"} for c in choice.message.tool_calls)
     messages += [choice.message.model_dump(exclude_none=True), *run_tools(choice.message)]
     final = ask(sdk, messages, stream)
-    assert final.finish_reason == "stop" and not final.message.tool_calls
-    assert "21" in final.message.content and "14:05" in final.message.content
+    assert final.finish_reason == "stop"
+    assert not final.message.tool_calls
+    assert "21" in final.message.content
+    assert "14:05" in final.message.content
     assert signatures_verified(emulator_process) == before + 1
 
 
@@ -72,8 +74,9 @@ def test_signatures_survive_a_restart_of_the_gateway(emulator_process, tmp_path)
     assert signatures_verified(emulator_process) == before + 1
 
 
-FINAL_RESULT = {"type": "function", "function": {"name": "final_result", "description": "The agent's answer.", "parameters": {
-    "type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}}}
+FINAL_RESULT = {"type": "function", "function": {
+    "name": "final_result", "description": "The agent's answer.",
+    "parameters": {"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}}}
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
@@ -90,10 +93,12 @@ def test_a_required_tool_loop_calls_a_tool_on_every_turn_and_ends_on_its_output_
                 choice = events.get_final_completion().choices[0]
         else:
             choice = sdk.chat.completions.create(**kwargs).choices[0]
-        assert choice.finish_reason == "tool_calls" and not choice.message.content
+        assert choice.finish_reason == "tool_calls"
+        assert not choice.message.content
         (call,) = choice.message.tool_calls
         names.append(call.function.name)
+        result = json.dumps(RESULTS.get(call.function.name, {}))
         messages += [choice.message.model_dump(exclude_none=True),
-                     {"role": "tool", "tool_call_id": call.id, "content": json.dumps(RESULTS.get(call.function.name, {}))}]
+                     {"role": "tool", "tool_call_id": call.id, "content": result}]
     assert names == ["get_weather", "final_result"]
     assert isinstance(json.loads(call.function.arguments)["summary"], str)

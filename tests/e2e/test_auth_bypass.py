@@ -3,12 +3,12 @@ x request-target tricks x header tricks, sent raw to real gunicorn (so nothing n
 request line first), with the emulator counting every call it receives."""
 import base64
 import json
-import socket
 
 import pytest
 import requests
 
 from tests.support.processes import start_gunicorn
+from tests.support.raw_http import exchange, http_request
 
 pytestmark = pytest.mark.e2e
 
@@ -69,21 +69,12 @@ HEADERS = {
 
 
 def raw_status(port: int, method: str, target: str, body: dict | None, headers: dict) -> int:
-    """Sends one request with this exact request line and returns the status gunicorn answered."""
+    """Sends one request with this exact request line; the status gunicorn answered."""
     data = json.dumps(body).encode() if body is not None else b""
-    lines = [f"{method} {target} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close",
-             *(f"{name}: {value}" for name, value in headers.items())]
     if body is not None:
-        lines += ["Content-Type: application/json", f"Content-Length: {len(data)}"]
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data)
-        answer = b""
-        while b"\r\n" not in answer:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            answer += chunk
-    return int(answer.split(b" ", 2)[1])
+        headers = {**headers, "Content-Type": "application/json", "Content-Length": str(len(data))}
+    raw = http_request(method, target, headers, data, host=f"127.0.0.1:{port}")
+    return exchange(f"http://127.0.0.1:{port}", raw, timeout=30)[0]
 
 
 @pytest.fixture(scope="module")

@@ -19,28 +19,36 @@ pytestmark = pytest.mark.e2e
 
 def test_bench_smoke_serves_every_target_and_writes_the_report(tmp_path):
     result = subprocess.run([sys.executable, "bench/run.py", "--smoke", "--out", str(tmp_path)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=180)
+                            capture_output=True, text=True, timeout=180, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     (path,) = tmp_path.glob("*-smoke.json")
     results = json.loads(path.read_text())
-    assert results["smoke"] is True and results["failures"] == []
+    assert results["smoke"] is True
+    assert results["failures"] == []
     assert results["skipped"] == {"litellm": "not asked for (--smoke runs without LiteLLM unless --litellm is given)"}
     measured = {(row["target"], row["mode"]) for row in results["runs"]}
     assert measured == {("direct", "nonstream"), ("direct-sdk", "nonstream"), ("gateway", "nonstream"),
                         ("bare", "nonstream"), ("tutorial", "nonstream"), ("direct", "stream"),
                         ("direct-sdk", "stream"), ("gateway", "stream"), ("tutorial", "stream")}
     for row in results["runs"]:
-        assert row["ok"] == row["requests"] > 0 and row["errors"] == {}, row
-        assert row["throughput_rps"] > 0 and row["latency_ms"]["p50"] > 0, row
+        assert row["ok"] == row["requests"] > 0, row
+        assert row["errors"] == {}, row
+        assert row["throughput_rps"] > 0, row
+        assert row["latency_ms"]["p50"] > 0, row
         if not row["target"].startswith("direct"):
-            assert row["cpu_ms_per_request"] > 0 and row["peak_rss_mb"] > 0, row
+            assert row["cpu_ms_per_request"] > 0, row
+            assert row["peak_rss_mb"] > 0, row
         if row["mode"] == "stream":
-            assert row["completed"] == row["requests"] and row["ttft_ms"]["p50"] > 0, row
+            assert row["completed"] == row["requests"], row
+            assert row["ttft_ms"]["p50"] > 0, row
             if row["target"] != "tutorial":  # the tutorial's words carry no emulator stamps
-                assert row["relay_ms"]["n"] > 0 and row["relay_ms"]["p99"] is not None, row
+                assert row["relay_ms"]["n"] > 0, row
+                assert row["relay_ms"]["p99"] is not None, row
     checks = {check["name"]: check for check in results["targets"]}
     added = [check for name, check in checks.items() if name.startswith("Added latency at concurrency 1")]
-    assert len(added) == 1 and "google-genai SDK" in added[0]["name"] and added[0]["met"] is not None
+    assert len(added) == 1
+    assert "google-genai SDK" in added[0]["name"]
+    assert added[0]["met"] is not None
     assert checks["Time to first token >= 10x lower than the tutorial's design"]["met"] is not None
     stem = path.stem
     assert (tmp_path / f"{stem}.md").read_text().startswith("# Benchmark run")

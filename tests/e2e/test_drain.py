@@ -37,7 +37,8 @@ def test_sighup_then_sigterm_leaves_no_emulator_and_no_metrics_folder(tmp_path):
             if requests.post(f"{server.url}/v1/chat/completions", json=chat, timeout=30).status_code == 200:
                 break
         text = requests.get(f"{server.url}/metrics", timeout=30).text
-        assert 'gemini_proxy_requests_total{' in text and metrics_dir.is_dir()
+        assert 'gemini_proxy_requests_total{' in text
+        assert metrics_dir.is_dir()
     finally:
         assert server.stop() == 0
     assert refused(emulator_port), "the emulator outlived gunicorn"
@@ -69,14 +70,16 @@ def test_sigterm_ends_every_answer_in_time_and_refuses_new_connections(emulator_
         port = int(server.url.rsplit(":", 1)[1])
         streams = {"short": "[emulator ttft=0 tps=40 tokens=40]",  # done in a second
                    "long": "[emulator ttft=0 tps=10 tokens=400]",  # 40 s of steady tokens
-                   "silent": "[emulator ttft=0 tps=0.1 tokens=40]"}  # then no chunk for 40 s: its thread waits on Gemini
+                   # then no chunk for 40 s: its thread waits on Gemini
+                   "silent": "[emulator ttft=0 tps=0.1 tokens=40]"}
         try:
             kept_alive = requests.Session()
             with ThreadPoolExecutor(8) as pool:
                 started = {name: threading.Event() for name in streams}
-                running = {name: pool.submit(read_stream, server.url, text, started[name]) for name, text in streams.items()}
-                waiting = pool.submit(requests.post, f"{server.url}/v1/chat/completions", json=ask("[emulator delay=40]"),
-                                      timeout=30)
+                running = {name: pool.submit(read_stream, server.url, text, started[name])
+                           for name, text in streams.items()}
+                waiting = pool.submit(requests.post, f"{server.url}/v1/chat/completions",
+                                      json=ask("[emulator delay=40]"), timeout=30)
                 assert all(event.wait(20) for event in started.values())
                 time.sleep(0.3)  # the non-stream request reached the app
                 assert kept_alive.get(f"{server.url}/readyz", timeout=30).status_code == 200
@@ -88,7 +91,8 @@ def test_sigterm_ends_every_answer_in_time_and_refuses_new_connections(emulator_
                     requests.get(f"{server.url}/healthz", timeout=(1, 1))
                 assert refused(port)
                 ready = kept_alive.get(f"{server.url}/readyz", timeout=5)  # a kept-alive connection is still answered
-                assert ready.status_code == 503 and ready.json()["reason"].startswith("draining")
+                assert ready.status_code == 503
+                assert ready.json()["reason"].startswith("draining")
                 assert ready.headers["Connection"] == "close"
 
                 results = {name: future.result(timeout=graceful + 5) for name, future in running.items()}
@@ -100,16 +104,20 @@ def test_sigterm_ends_every_answer_in_time_and_refuses_new_connections(emulator_
     text = log.read_text()
     # The worker exited on its own before the arbiter's SIGKILL (the silent stream's thread still
     # waiting on Gemini did not keep it).
-    assert exit_code == 0 and "was sent" not in text and stopped < graceful + 2, stopped
+    assert exit_code == 0
+    assert "was sent" not in text
+    assert stopped < graceful + 2, stopped
 
     short = results["short"]
-    assert short[-1] == "[DONE]" and not any("error" in e for e in short[:-1])
+    assert short[-1] == "[DONE]"
+    assert not any("error" in e for e in short[:-1])
     for name in ("long", "silent"):
         events = results[name]
         assert events[-1] == "[DONE]", name
         assert events[-2]["error"]["code"] == "server_shutting_down", name
         assert any(e.get("choices") for e in events[:-2]), name
-    assert plain.status_code == 503 and plain.json()["error"]["code"] == "server_shutting_down"
+    assert plain.status_code == 503
+    assert plain.json()["error"]["code"] == "server_shutting_down"
     assert plain.headers["Retry-After"] == "1"
 
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
@@ -132,8 +140,10 @@ def test_during_a_drain_nginx_answers_new_requests_at_once(emulator_process, tmp
                 asked = time.monotonic()
                 response = requests.get(f"{nginx}{path}", timeout=10)
                 assert time.monotonic() - asked < 2, path  # was: held for the whole drain, then 503
-                assert response.status_code == 503 and response.json()["error"]["code"] == "gateway_unavailable"
+                assert response.status_code == 503
+                assert response.json()["error"]["code"] == "gateway_unavailable"
             events = stream.result(timeout=graceful + 5)
-            assert events[-1] == "[DONE]" and events[-2]["error"]["code"] == "server_shutting_down"
+            assert events[-1] == "[DONE]"
+            assert events[-2]["error"]["code"] == "server_shutting_down"
     finally:
         server.stop(signal.SIGKILL)

@@ -15,7 +15,8 @@ MODEL = "gemini-2.5-flash"
 
 
 def cosine(a, b):
-    return sum(x * y for x, y in zip(a, b)) / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
 
 
 def norm(vector):
@@ -27,11 +28,13 @@ def norm(vector):
 def test_sdk_embeddings_in_every_format(sdk, encoding_format, dimensions):
     options = {k: v for k, v in {"encoding_format": encoding_format, "dimensions": dimensions}.items() if v}
     result = sdk.embeddings.create(model=EMBEDDING_MODEL, input="The quick brown fox.", **options)
-    assert result.model == EMBEDDING_MODEL and result.object == "list"
+    assert result.model == EMBEDDING_MODEL
+    assert result.object == "list"
     [item] = result.data
     # The SDK decodes base64 only when it chose the format itself; asked for, the string is the caller's.
     vector = floats_from_base64(item.embedding) if encoding_format == "base64" else item.embedding
-    assert item.index == 0 and all(isinstance(v, float) for v in vector)
+    assert item.index == 0
+    assert all(isinstance(v, float) for v in vector)
     assert len(vector) == (dimensions or 3072)
     assert math.isclose(norm(vector), 1.0, abs_tol=1e-5)
     assert result.usage.prompt_tokens == result.usage.total_tokens > 0
@@ -40,8 +43,8 @@ def test_sdk_embeddings_in_every_format(sdk, encoding_format, dimensions):
 def test_sdk_default_base64_matches_float(sdk):
     packed = sdk.embeddings.create(model=EMBEDDING_MODEL, input=["alpha", "beta"]).data
     floats = sdk.embeddings.create(model=EMBEDDING_MODEL, input=["alpha", "beta"], encoding_format="float").data
-    for a, b in zip(packed, floats):
-        assert max(abs(x - y) for x, y in zip(a.embedding, b.embedding)) < 1e-6
+    for a, b in zip(packed, floats, strict=True):
+        assert max(abs(x - y) for x, y in zip(a.embedding, b.embedding, strict=True)) < 1e-6
 
 
 def test_sdk_250_inputs_in_order(sdk, emulator_process, emulator_stats):
@@ -75,9 +78,12 @@ def test_sdk_unknown_embedding_model_is_not_found(sdk):
 
 def test_sdk_completion(sdk):
     completion = sdk.completions.create(model=MODEL, prompt="Say this is a test", max_tokens=200)
-    assert completion.object == "text_completion" and completion.id.startswith("cmpl-")
+    assert completion.object == "text_completion"
+    assert completion.id.startswith("cmpl-")
     [choice] = completion.choices
-    assert choice.text and choice.finish_reason == "stop" and choice.index == 0
+    assert choice.text
+    assert choice.finish_reason == "stop"
+    assert choice.index == 0
     assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens
 
 
@@ -91,4 +97,5 @@ def test_sdk_completion_stream_matches_the_plain_answer(sdk):
             texts[choice.index] = texts.get(choice.index, "") + choice.text
     assert texts == {choice.index: choice.text for choice in plain.choices}
     assert [c.choices[0].finish_reason for c in chunks[:-1] if c.choices[0].finish_reason] == ["stop", "stop"]
-    assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens == plain.usage.total_tokens
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage.total_tokens == plain.usage.total_tokens

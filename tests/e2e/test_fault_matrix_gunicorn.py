@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.support.processes import start_gunicorn
 from tests.support import assert_fault_outcome, fault_matrix
+from tests.support.processes import start_gunicorn
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +28,8 @@ def faulty_gateway(emulator_process):
 
 def test_the_selection_has_every_kind_of_row():
     assert {case.code for case in CASES} >= {"upstream_unreachable", "timeout", "overloaded", None}
-    assert any(case.error_event for case in CASES) and any(case.calls == 3 for case in CASES)
+    assert any(case.error_event for case in CASES)
+    assert any(case.calls == 3 for case in CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])

@@ -8,6 +8,7 @@ import openai
 import pytest
 import requests
 
+from tests.support import collect
 from tests.support.processes import ROOT, free_port, start_gunicorn
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +29,8 @@ def readme_snippets() -> list[str]:
 @pytest.mark.parametrize("index", [0, 1], ids=["non-stream", "stream"])
 def test_readme_tutorial_snippets_run_unchanged(gateway, index, tmp_path, capsys):
     snippet = readme_snippets()[index]
-    assert 'base_url="http://localhost:8000"' in snippet and '"gemini-1.5-flash"' in snippet
+    assert 'base_url="http://localhost:8000"' in snippet
+    assert '"gemini-1.5-flash"' in snippet
     # Only the port differs: the test gateway listens on a free one.
     code = snippet.replace("http://localhost:8000", gateway.url.replace("127.0.0.1", "localhost"))
     exec(compile(code, "README.md", "exec"), {})
@@ -38,10 +40,12 @@ def test_readme_tutorial_snippets_run_unchanged(gateway, index, tmp_path, capsys
 
 def test_sdk_create_and_raw_response(sdk):
     completion = sdk.chat.completions.create(model=MODEL, messages=user("Say hello"))
-    assert completion.choices[0].message.content and completion.choices[0].finish_reason == "stop"
+    assert completion.choices[0].message.content
+    assert completion.choices[0].finish_reason == "stop"
     assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens
     raw = sdk.chat.completions.with_raw_response.create(model=MODEL, messages=user("Say hello"))
-    assert raw.status_code == 200 and raw.headers["content-type"].startswith("application/json")
+    assert raw.status_code == 200
+    assert raw.headers["content-type"].startswith("application/json")
     assert raw.parse().choices[0].message.content == completion.choices[0].message.content
 
 
@@ -49,7 +53,8 @@ def test_sdk_stream_with_usage(sdk):
     chunks = list(sdk.chat.completions.create(model=MODEL, messages=user("Count"), stream=True,
                                               stream_options={"include_usage": True}))
     assert chunks[0].choices[0].delta.role == "assistant"
-    assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens > 0
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage.total_tokens > 0
     assert [c.choices[0].finish_reason for c in chunks[:-1] if c.choices[0].finish_reason] == ["stop"]
 
 
@@ -102,25 +107,26 @@ FAULT_EXCEPTIONS = {
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 @pytest.mark.parametrize("fault", FAULT_EXCEPTIONS)
 def test_sdk_raises_the_right_error_for_each_fault(sdk, fault, stream):
-    with pytest.raises(FAULT_EXCEPTIONS[fault]) as caught:
-        result = sdk.chat.completions.create(model=MODEL, messages=user(f"[emulator fault={fault}]"), stream=stream)
-        list(result) if stream else None
-    assert caught.value.body["message"] and caught.value.status_code in (400, 401, 403, 404, 429, 500, 503, 504)
+    with pytest.raises(FAULT_EXCEPTIONS[fault]) as caught:  # a status, before any chunk
+        sdk.chat.completions.create(model=MODEL, messages=user(f"[emulator fault={fault}]"), stream=stream)
+    assert caught.value.body["message"]
+    assert caught.value.status_code in (400, 401, 403, 404, 429, 500, 503, 504)
 
 
 @pytest.mark.parametrize("fault", ["midstream", "drop"])
 def test_fault_mid_stream_reaches_the_sdk_after_content(sdk, fault):
+    chunks = sdk.chat.completions.create(model=MODEL, stream=True,
+                                         messages=user(f"[emulator fault={fault} after=2 tokens=40]"))
     received = []
     with pytest.raises(openai.APIError):
-        for chunk in sdk.chat.completions.create(model=MODEL, stream=True,
-                                                 messages=user(f"[emulator fault={fault} after=2 tokens=40]")):
-            received.append(chunk)
+        collect(chunks, received)
     assert any(c.choices and c.choices[0].delta.content for c in received)
 
 
 def test_models_through_the_sdk(sdk):
     ids = [m.id for m in sdk.models.list()]
-    assert MODEL in ids and "gpt-4o-mini" in ids
+    assert MODEL in ids
+    assert "gpt-4o-mini" in ids
     assert sdk.models.retrieve("gpt-4o-mini").id == "gpt-4o-mini"
     with pytest.raises(openai.NotFoundError):
         sdk.models.retrieve("no-such-model")
@@ -144,7 +150,8 @@ def test_plain_gunicorn_without_a_key_starts_the_emulator(tmp_path):
     try:
         answer = requests.post(f"{server.url}/v1/chat/completions", timeout=30,
                                json={"model": "gemini-1.5-flash", "messages": user("Say hello")})
-        assert answer.status_code == 200 and answer.json()["choices"][0]["message"]["content"]
+        assert answer.status_code == 200
+        assert answer.json()["choices"][0]["message"]["content"]
         assert requests.get(f"http://127.0.0.1:{emulator_port}/emulator/stats", timeout=5).ok
     finally:
         assert server.stop() == 0

@@ -10,22 +10,9 @@ import pytest
 import requests
 
 from tests.support.processes import start_gunicorn
+from tests.support.raw_http import exchange
 
 pytestmark = pytest.mark.e2e
-
-
-def exchange(url: str, raw: bytes, timeout: float = 10) -> tuple[int, dict, bytes]:
-    """Sends `raw` as it is; the status, headers and body of the answer."""
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
-        sock.sendall(raw)
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)}
-    return int(status_line.split()[1]), headers, body
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +37,15 @@ def server(emulator_process, tmp_path_factory):
     (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: bogus\r\n\r\n", 501, "invalid_request"),
 ])
 def test_gunicorns_own_errors_are_openai_json(server, raw, status, code):
-    answer_status, headers, body = exchange(server.url, raw)
+    answer_status, headers, body = exchange(server.url, raw, timeout=10)
     assert answer_status == status
-    assert headers["content-type"] == "application/json" and headers["connection"] == "close"
+    assert headers["content-type"] == "application/json"
+    assert headers["connection"] == "close"
     error = json.loads(body)["error"]
-    assert set(error) == {"message", "type", "param", "code"} and error["code"] == code
-    assert error["type"] == "invalid_request_error" and "<" not in error["message"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["code"] == code
+    assert error["type"] == "invalid_request_error"
+    assert "<" not in error["message"]
     assert "sk-in-the-url" not in server.log.read_text()
 
 
@@ -94,7 +84,8 @@ def test_a_request_must_arrive_within_the_read_timeout(server):
     for took, answer in results:
         assert took < 4, took
         if answer:
-            assert answer.startswith(b"HTTP/1.1 408 ") and b'"request_timeout"' in answer
+            assert answer.startswith(b"HTTP/1.1 408 ")
+            assert b'"request_timeout"' in answer
 
 
 @pytest.mark.parametrize("length", [200, 100_000])  # waited for in the poller; read by the app in a thread
@@ -103,5 +94,7 @@ def test_a_slow_body_is_a_408(server, length):
             b"Content-Length: %d\r\n\r\n" % length)
     started = time.monotonic()
     status, headers, body = exchange(server.url, head + b'{"model": "gemini-2.5-flash", ', timeout=10)
-    assert status == 408 and headers["connection"] == "close" and time.monotonic() - started < 3
+    assert status == 408
+    assert headers["connection"] == "close"
+    assert time.monotonic() - started < 3
     assert json.loads(body)["error"]["type"] == "invalid_request_error"

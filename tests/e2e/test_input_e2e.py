@@ -2,11 +2,11 @@
 shipped gunicorn.conf.py): malformed chunked bodies, chunked bodies over MAX_BODY_BYTES,
 repeated slashes, 405s. Each was a 500, a wrong status or an HTML page."""
 import json
-import socket
 
 import pytest
 
 from tests.support.processes import start_gunicorn
+from tests.support.raw_http import exchange, http_request
 
 pytestmark = pytest.mark.e2e
 
@@ -20,28 +20,6 @@ def gateway(emulator_process):
                             WEB_CONCURRENCY="1")
     yield server
     assert server.stop() == 0
-
-
-def exchange(url: str, raw: bytes, timeout: float = 15) -> tuple[int, dict[str, str], bytes]:
-    """Sends raw bytes, reads until the server closes; (status, headers, body) of the first answer."""
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
-        sock.sendall(raw)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    head, _, body = received.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
-    if "content-length" in headers:
-        body = body[:int(headers["content-length"])]
-    return int(status_line.split()[1]), headers, body
-
-
-def request(method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", "Host: gateway", "Connection: close",
-             *(f"{name}: {value}" for name, value in (headers or {}).items())]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 def chunked(body: bytes, size: int = 1000) -> bytes:
@@ -67,7 +45,7 @@ def openai_error(status: int, headers: dict, body: bytes) -> dict:
     b"1" * 9000,  # a size line longer than gunicorn reads, never ended
 ])
 def test_a_malformed_chunked_body_is_400_in_openai_s_envelope(gateway, framing):
-    status, headers, body = exchange(gateway.url, request("POST", "/v1/chat/completions", CHUNKED, framing))
+    status, headers, body = exchange(gateway.url, http_request("POST", "/v1/chat/completions", CHUNKED, framing))
     assert status == 400, body[:300]
     assert "could not be read" in openai_error(status, headers, body)["message"]
 
@@ -78,38 +56,44 @@ def test_a_chunked_body_over_the_limit_is_413_and_one_at_the_limit_is_read_whole
     padded["user"] = "x" * (LIMIT - len(at_limit))
     at_limit = json.dumps(padded).encode()
     assert len(at_limit) == LIMIT
-    status, headers, body = exchange(gateway.url, request("POST", "/v1/chat/completions", CHUNKED, chunked(at_limit)))
+    status, headers, body = exchange(gateway.url, http_request("POST", "/v1/chat/completions", CHUNKED,
+                                                               chunked(at_limit)))
     assert status == 200, body[:300]
     over = at_limit[:-1] + b' }'
-    status, headers, body = exchange(gateway.url, request("POST", "/v1/chat/completions", CHUNKED, chunked(over)))
-    assert status == 413 and openai_error(status, headers, body)["code"] == "request_too_large"
+    status, headers, body = exchange(gateway.url, http_request("POST", "/v1/chat/completions", CHUNKED, chunked(over)))
+    assert status == 413
+    assert openai_error(status, headers, body)["code"] == "request_too_large"
     huge = chunked(json.dumps(dict(CHAT, user="x" * 10 * LIMIT)).encode())
-    status, headers, body = exchange(gateway.url, request("POST", "/v1/chat/completions", CHUNKED, huge))
+    status, headers, body = exchange(gateway.url, http_request("POST", "/v1/chat/completions", CHUNKED, huge))
     assert status == 413
 
 
 def test_a_chunked_body_within_the_limit_is_served(gateway):
-    status, _, body = exchange(gateway.url, request("POST", "/v1/chat/completions", CHUNKED,
+    status, _, body = exchange(gateway.url, http_request("POST", "/v1/chat/completions", CHUNKED,
                                                     chunked(json.dumps(CHAT).encode(), size=7)))
-    assert status == 200 and json.loads(body)["object"] == "chat.completion"
+    assert status == 200
+    assert json.loads(body)["object"] == "chat.completion"
 
 
 @pytest.mark.parametrize("path", ["//v1/models", "/v1//models", "//v1//models", "///v1///models"])
 def test_repeated_slashes_are_the_one_slash_route_in_json_not_an_html_redirect(gateway, path):
-    status, headers, body = exchange(gateway.url, request("GET", path))
-    assert status == 200 and headers["content-type"] == "application/json", body[:300]
+    status, headers, body = exchange(gateway.url, http_request("GET", path))
+    assert status == 200, body[:300]
+    assert headers["content-type"] == "application/json", body[:300]
     assert json.loads(body)["object"] == "list"
 
 
 def test_405_is_json_with_allow(gateway):
-    status, headers, body = exchange(gateway.url, request("GET", "/v1/chat/completions"))
-    assert status == 405 and headers["allow"] == "OPTIONS, POST"
+    status, headers, body = exchange(gateway.url, http_request("GET", "/v1/chat/completions"))
+    assert status == 405
+    assert headers["allow"] == "OPTIONS, POST"
     assert openai_error(status, headers, body)["code"] == "method_not_allowed"
 
 
 def test_a_deep_body_is_400_under_gunicorn(gateway):
     deep = b'{"model": "gemini-2.5-flash", "x": ' + b"[" * 1500 + b"]" * 1500 + b"}"
-    status, headers, body = exchange(gateway.url, request("POST", "/v1/chat/completions",
+    status, headers, body = exchange(gateway.url, http_request("POST", "/v1/chat/completions",
                                                           {"Content-Type": "application/json",
                                                            "Content-Length": str(len(deep))}, deep))
-    assert status == 400 and openai_error(status, headers, body)["code"] == "json_too_deep"
+    assert status == 400
+    assert openai_error(status, headers, body)["code"] == "json_too_deep"

@@ -62,14 +62,15 @@ def test_newman_passes_the_whole_collection(newman, keyed_gateway, tmp_path):
         [newman, "run", str(COLLECTION), "--environment", str(ENVIRONMENT),
          "--env-var", f"baseUrl={keyed_gateway.url}", "--reporters", "cli,json",
          "--reporter-json-export", str(report), "--color", "off", "--timeout-request", "30000"],
-        capture_output=True, text=True, timeout=120)
+        capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, f"newman failed:\n{run.stdout[-20000:]}\n{run.stderr[-5000:]}"
 
     summary = json.loads(report.read_text())["run"]
     expected = requests_in(json.loads(COLLECTION.read_text())["item"])
     ran = [execution["item"]["name"] for execution in summary["executions"]]
     assert ran == expected, "newman did not run every request of the collection, in order"
-    assert summary["failures"] == [] and summary["stats"]["assertions"]["failed"] == 0
+    assert summary["failures"] == []
+    assert summary["stats"]["assertions"]["failed"] == 0
     for execution in summary["executions"]:
         # The collection's own check plus at least status, content type and shape.
         assert len(execution.get("assertions", [])) >= 4, f"{execution['item']['name']} asserts too little"

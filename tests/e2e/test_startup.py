@@ -25,7 +25,7 @@ def refused(port: int) -> bool:
 def failed_start(port: int, **env: str | None) -> subprocess.CompletedProcess:
     """gunicorn that is expected to stop by itself (not to serve): its exit status and stderr."""
     return subprocess.run([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
-                          env=gunicorn_env(port, **env), capture_output=True, text=True, timeout=60)
+                          env=gunicorn_env(port, **env), capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_require_gemini_key_refuses_to_start_without_one(tmp_path):
@@ -35,7 +35,8 @@ def test_require_gemini_key_refuses_to_start_without_one(tmp_path):
     assert ("gemini-proxy cannot start: REQUIRE_GEMINI_KEY=true, but GEMINI_API_KEY is not set (nor GEMINI_BASE_URL)"
             in result.stderr)
     assert "Traceback" not in result.stderr
-    assert refused(port) and refused(emulator_port)
+    assert refused(port)
+    assert refused(emulator_port)
     assert list(tmp_path.iterdir()) == []  # no metrics folder left behind
 
 
@@ -57,7 +58,8 @@ def test_a_bad_value_stops_the_start_with_one_line_naming_it(emulator_process, e
     port = free_port()
     result = failed_start(port, GEMINI_BASE_URL=emulator_process, **env)
     assert result.returncode == 1
-    assert message in result.stderr and "Traceback" not in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
     assert refused(port)
 
 
@@ -119,6 +121,6 @@ def test_gunicorn_conf_takes_its_values_from_the_settings_and_imports_no_metrics
               "'loaded': [m for m in ('prometheus_client', 'flask', 'google.genai') if m in sys.modules]}))")
     port = free_port()
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            env=gunicorn_env(port, GUNICORN_TIMEOUT="7", LOG_LEVEL="WARNING"))
+                            env=gunicorn_env(port, GUNICORN_TIMEOUT="7", LOG_LEVEL="WARNING"), check=False)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"values": [[f"127.0.0.1:{port}"], 2, 16, 7, "warning", True], "loaded": []}

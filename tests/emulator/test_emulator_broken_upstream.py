@@ -15,6 +15,7 @@ import pytest
 import requests
 from google.genai import errors
 
+from tests.support import collect
 from tests.support.emulator import sdk_client
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +47,8 @@ def generate(client, prompt: str, stream: bool):
 def test_html_fault_is_a_502_page(client, server, stream):
     with pytest.raises(errors.ServerError) as caught:
         generate(client, "[emulator fault=html]", stream)
-    assert caught.value.code == 502 and caught.value.status.lower() == "bad gateway"
+    assert caught.value.code == 502
+    assert caught.value.status.lower() == "bad gateway"
     assert "<title>Error 502 (Server Error)!!1</title>" in caught.value.message
     raw = post(server, STREAM if stream else GENERATE, "[emulator fault=html]")
     assert raw.headers["Content-Type"].startswith("text/html")
@@ -55,7 +57,8 @@ def test_html_fault_is_a_502_page(client, server, stream):
 def test_huge_fault_sends_a_5_mib_message(client):
     with pytest.raises(errors.ClientError) as caught:
         generate(client, "[emulator fault=huge]", stream=False)
-    assert caught.value.code == 400 and len(caught.value.message) >= 5 * 1024 * 1024
+    assert caught.value.code == 400
+    assert len(caught.value.message) >= 5 * 1024 * 1024
     with pytest.raises(errors.ServerError) as caught:
         generate(client, "[emulator fault=huge code=503]", stream=True)
     assert caught.value.code == 503
@@ -96,8 +99,9 @@ def test_hang_fault_holds_the_connection_until_the_client_leaves(server, stream)
     before = handler_threads(server)
     connection = socket.create_connection((server.host, server._server.server_port))
     payload = body("[emulator fault=hang]")
+    path = (STREAM if stream else GENERATE).encode()
     connection.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nx-goog-api-key: k\r\nContent-Type: application/json\r\n"
-                       b"Content-Length: %d\r\n\r\n%s" % ((STREAM if stream else GENERATE).encode(), len(payload), payload))
+                       b"Content-Length: %d\r\n\r\n%s" % (path, len(payload), payload))
     connection.settimeout(0.5)
     received = b""
     try:
@@ -109,7 +113,8 @@ def test_hang_fault_holds_the_connection_until_the_client_leaves(server, stream)
     except TimeoutError:
         pass
     if stream:  # the 200 and its headers, then nothing
-        assert received.startswith(b"HTTP/1.1 200") and received.endswith(b"\r\n\r\n")
+        assert received.startswith(b"HTTP/1.1 200")
+        assert received.endswith(b"\r\n\r\n")
     else:
         assert received == b""
     assert handler_threads(server) == before + 1
@@ -121,14 +126,12 @@ def test_hang_fault_holds_the_connection_until_the_client_leaves(server, stream)
 
 
 def test_hang_fault_after_some_chunks(server):
-    with pytest.raises(requests.exceptions.ConnectionError, match="Read timed out"):
-        with requests.post(server.url + STREAM, data=body("[emulator fault=hang after=2]"),
-                           headers={"x-goog-api-key": "k"}, stream=True, timeout=(5, 0.5)) as response:
-            received = []
-            for line in response.iter_lines():
-                if line:
-                    received.append(line)
-    assert len(received) == 2
+    received = []
+    with (requests.post(server.url + STREAM, data=body("[emulator fault=hang after=2]"),
+                        headers={"x-goog-api-key": "k"}, stream=True, timeout=(5, 0.5)) as response,
+          pytest.raises(requests.exceptions.ConnectionError, match="Read timed out")):
+        collect(response.iter_lines(), received)
+    assert len([line for line in received if line]) == 2
 
 
 def test_empty_fault_is_a_200_with_nothing_in_it(client, server):
@@ -141,29 +144,35 @@ def test_empty_fault_is_a_200_with_nothing_in_it(client, server):
 
 def test_unfinished_fault_has_no_finish_reason(client):
     chunks = generate(client, "[emulator fault=unfinished tokens=40]", stream=True)
-    assert len(chunks) > 2 and all(chunk.candidates[0].finish_reason is None for chunk in chunks)
+    assert len(chunks) > 2
+    assert all(chunk.candidates[0].finish_reason is None for chunk in chunks)
     assert "".join(chunk.text for chunk in chunks) == generate(client, "[emulator tokens=40]", stream=False).text
     assert len(generate(client, "[emulator fault=unfinished after=2]", stream=True)) == 2
     answer = generate(client, "[emulator fault=unfinished]", stream=False)
-    assert answer.text and answer.candidates[0].finish_reason is None
+    assert answer.text
+    assert answer.candidates[0].finish_reason is None
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 def test_notjson_fault(client, server, stream):
-    with pytest.raises(ValueError):  # the SDK's UnknownApiResponseError for a stream, json's error otherwise
+    with pytest.raises(errors.UnknownApiResponseError if stream else json.JSONDecodeError):
         generate(client, "[emulator fault=notjson]", stream)
     raw = post(server, STREAM if stream else GENERATE, "[emulator fault=notjson]")
-    assert raw.status_code == 200 and "this is not JSON" in raw.text
+    assert raw.status_code == 200
+    assert "this is not JSON" in raw.text
 
 
 def test_notjson_and_wrongshape_faults_after_some_chunks(server):
     sent = events(post(server, STREAM, "[emulator fault=notjson after=2]"))
-    assert len(sent) == 3 and [json.loads(event)["candidates"] for event in sent[:2]]
+    assert len(sent) == 3
+    assert [json.loads(event)["candidates"] for event in sent[:2]]
     assert "not JSON" in sent[2]
     sent = events(post(server, STREAM, "[emulator fault=wrongshape after=1]"))
-    assert len(sent) == 2 and json.loads(sent[1]) == {"candidates": [
+    assert len(sent) == 2
+    assert json.loads(sent[1]) == {"candidates": [
         {"content": "not a Content object", "finishReason": "STOP", "index": 0}]}
-    assert post(server, GENERATE, "[emulator fault=wrongshape]").json()["candidates"][0]["content"] == "not a Content object"
+    answer = post(server, GENERATE, "[emulator fault=wrongshape]").json()
+    assert answer["candidates"][0]["content"] == "not a Content object"
 
 
 def test_times_limits_a_fault_to_the_first_identical_requests(client):

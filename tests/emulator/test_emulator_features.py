@@ -90,16 +90,19 @@ def test_which_functions_are_called(text, mode, allowed, called):
 
 def test_no_tools_means_text_even_in_mode_any():
     answer = plan(body_of(user("get_weather"), toolConfig={"functionCallingConfig": {"mode": "ANY"}}))
-    assert answer.candidates[0].text and not answer.candidates[0].calls
+    assert answer.candidates[0].text
+    assert not answer.candidates[0].calls
 
 
 def test_arguments_are_valid_and_take_the_place_after_in():
     answer = plan(body_of(user("What's the weather in New York today? get_weather, get_time"),
                           tools=TOOLS))
-    (weather, weather_args), (time, time_args) = calls_of(answer)
+    (_, weather_args), (_, time_args) = calls_of(answer)
     Draft202012Validator(WEATHER["parametersJsonSchema"]).validate(weather_args)
-    assert weather_args["city"] == "New York" and weather_args["unit"] == "celsius"
-    assert isinstance(time_args["tz"], str) and time_args["tz"]
+    assert weather_args["city"] == "New York"
+    assert weather_args["unit"] == "celsius"
+    assert isinstance(time_args["tz"], str)
+    assert time_args["tz"]
     assert calls_of(plan(body_of(user("search"), tools=TOOLS))) == [("search", {})]
 
 
@@ -132,7 +135,8 @@ def test_a_function_response_is_quoted_then_text_follows():
     assert not answer.candidates[0].calls
     opening = ('get_weather returned {"temperature_c": 21, "condition": "sunny"}. '
                'get_time returned {"time": "12:00"}. ')
-    assert text.startswith(opening) and count_tokens(text[len(opening):]) >= 8
+    assert text.startswith(opening)
+    assert count_tokens(text[len(opening):]) >= 8
 
 
 @pytest.mark.parametrize(("text", "called_before", "allowed", "called_now"), [
@@ -150,7 +154,8 @@ def test_mode_any_calls_a_function_after_a_function_response_too(text, called_be
     ]
     config = {"mode": "ANY", **({"allowedFunctionNames": allowed} if allowed else {})}
     answer = plan(body_of(*contents, tools=TOOLS, toolConfig={"functionCallingConfig": config}))
-    assert [name for name, _ in calls_of(answer)] == called_now and answer.candidates[0].text == ""
+    assert [name for name, _ in calls_of(answer)] == called_now
+    assert answer.candidates[0].text == ""
 
 
 def test_only_calls_since_the_last_user_text_count_for_mode_any():
@@ -172,7 +177,8 @@ def test_every_candidate_calls_with_its_own_arguments_and_signature():
     assert [name for c in answer.candidates for name, _ in calls_of(answer, c.index)] == (
         ["get_time"] * 3)
     assert len({json.dumps(calls_of(answer, i)) for i in range(3)}) == 3
-    assert len({c.signature for c in answer.candidates}) == 3 and answer.signatures == 3
+    assert len({c.signature for c in answer.candidates}) == 3
+    assert answer.signatures == 3
 
 
 @pytest.mark.parametrize(("tools", "config", "message"), [
@@ -315,7 +321,9 @@ def test_the_thinking_table_covers_the_catalog():
 def test_thinking_level_sets_the_range_of_thoughts(level, low, high):
     counts = {plan(body_of(user(f"q{i}"), model_config=thinking(thinking_level=level)),
                    GEMINI_3).thoughts_tokens for i in range(20)}
-    assert low <= min(counts) and max(counts) <= high and len(counts) > 3
+    assert low <= min(counts)
+    assert max(counts) <= high
+    assert len(counts) > 3
 
 
 def test_thoughts_count_against_max_output_tokens():
@@ -330,8 +338,10 @@ def test_thoughts_count_against_max_output_tokens():
     assert "candidatesTokenCount" not in body["usageMetadata"]
     assert body["usageMetadata"]["totalTokenCount"] == body["usageMetadata"]["promptTokenCount"] + 10
     over = plan(body_of(user("[emulator thoughts=30]"), model_config={"maxOutputTokens": 12}))
-    assert over.thoughts_tokens == 30 and over.candidates[0].finish_reason == "MAX_TOKENS"
-    assert over.candidates[0].text == "" and over.candidate_tokens == 0
+    assert over.thoughts_tokens == 30
+    assert over.candidates[0].finish_reason == "MAX_TOKENS"
+    assert over.candidates[0].text == ""
+    assert over.candidate_tokens == 0
 
 
 def test_thoughts_directive_is_exact_and_ignored_when_thinking_is_off():
@@ -346,11 +356,14 @@ def test_include_thoughts_puts_a_summary_first_that_fits_the_thoughts():
     answer = plan(body_of(user("[emulator thoughts=9 tokens=10]"),
                           model_config=thinking(include_thoughts=True)))
     parts = full_response(answer)["candidates"][0]["content"]["parts"]
-    assert parts[0]["thought"] is True and parts[0]["text"].startswith("**Thinking**")
+    assert parts[0]["thought"] is True
+    assert parts[0]["text"].startswith("**Thinking**")
     assert count_tokens(parts[0]["text"]) == 9
-    assert "thought" not in parts[1] and count_tokens(parts[1]["text"]) == 10
+    assert "thought" not in parts[1]
+    assert count_tokens(parts[1]["text"]) == 10
     events = [e.body["candidates"][0]["content"]["parts"] for e in stream_events(answer, CHUNK)]
-    assert events[0] == [parts[0]] and all("thought" not in p[0] for p in events[1:])
+    assert events[0] == [parts[0]]
+    assert all("thought" not in p[0] for p in events[1:])
     assert "".join(p[0]["text"] for p in events[1:]) == parts[1]["text"]
 
 
@@ -379,10 +392,12 @@ def test_json_mode_without_schema_wraps_the_answer_and_streams_in_pieces():
     answer = plan(body_of(user("Hi [emulator tokens=12]"), model_config={
         "responseMimeType": "application/json"}))
     text = answer.candidates[0].text
-    assert count_tokens(json.loads(text)["answer"]) == 12 and text.startswith('{"answer": "')
+    assert count_tokens(json.loads(text)["answer"]) == 12
+    assert text.startswith('{"answer": "')
     pieces = [e.body["candidates"][0]["content"]["parts"][0]["text"]
               for e in stream_events(answer, CHUNK)]
-    assert len(pieces) > 1 and "".join(pieces) == text
+    assert len(pieces) > 1
+    assert "".join(pieces) == text
 
 
 def test_enum_mode_answers_one_value_preferring_a_named_one():
@@ -410,7 +425,8 @@ def test_bad_structured_output_configs_are_400(config, message):
 def test_json_mode_still_calls_functions_when_named():
     answer = plan(body_of(user("get_time"), tools=TOOLS, model_config={
         "responseMimeType": "application/json", "responseJsonSchema": PERSON}))
-    assert calls_of(answer)[0][0] == "get_time" and answer.candidates[0].text == ""
+    assert calls_of(answer)[0][0] == "get_time"
+    assert answer.candidates[0].text == ""
 
 
 # --- logprobs ------------------------------------------------------------------------------
@@ -423,14 +439,17 @@ def test_logprobs_cover_every_token_with_top_candidates():
     text = candidate["content"]["parts"][0]["text"]
     result = candidate["logprobsResult"]
     chosen = result["chosenCandidates"]
-    assert "".join(c["token"] for c in chosen) == text and len(chosen) == count_tokens(text) == 9
+    assert "".join(c["token"] for c in chosen) == text
+    assert len(chosen) == count_tokens(text) == 9
     assert chosen[1]["token"].startswith(" ")
     assert all(c["logProbability"] < 0 for c in chosen)
     assert len(result["topCandidates"]) == 9
-    for top, picked in zip(result["topCandidates"], chosen):
+    for top, picked in zip(result["topCandidates"], chosen, strict=True):
         values = [c["logProbability"] for c in top["candidates"]]
-        assert top["candidates"][0] == picked and len(values) == 3
-        assert values == sorted(values, reverse=True) and len(set(values)) == 3
+        assert top["candidates"][0] == picked
+        assert len(values) == 3
+        assert values == sorted(values, reverse=True)
+        assert len(set(values)) == 3
     assert result["logProbabilitySum"] == pytest.approx(sum(c["logProbability"] for c in chosen))
     assert candidate["avgLogprobs"] == pytest.approx(result["logProbabilitySum"] / 9)
     assert full_response(answer)["candidates"][0] == candidate  # deterministic

@@ -50,7 +50,8 @@ def test_two_turn_function_calling_on_gemini_3_needs_the_signature_back(client, 
     assert (call.name, call.args) == ("get_weather", {"city": "Paris", "unit": "celsius"})
     assert call.id is None
     part = first.candidates[0].content.parts[0]
-    assert part.thought_signature.startswith(b"emu-sig:") and len(part.thought_signature) == 24
+    assert part.thought_signature.startswith(b"emu-sig:")
+    assert len(part.thought_signature) == 24
     assert first.candidates[0].finish_reason == types.FinishReason.STOP
     assert first.usage_metadata.candidates_token_count == count_tokens(
         'get_weather {"city": "Paris", "unit": "celsius"}')
@@ -70,7 +71,7 @@ def test_two_turn_function_calling_on_gemini_3_needs_the_signature_back(client, 
 
     forged = types.Content(role="model", parts=[types.Part(function_call=call,
                                                            thought_signature=b"not-ours")])
-    with pytest.raises(errors.ClientError, match="Corrupted thought signature."):
+    with pytest.raises(errors.ClientError, match=r"Corrupted thought signature\."):
         client.models.generate_content(model=GEMINI_3, contents=[QUESTION, forged,
                                                                  weather_result()], config=TOOLS)
 
@@ -93,7 +94,8 @@ def test_gemini_3_streams_calls_then_a_separate_stop_chunk(client):
     assert chunks[0].candidates[0].content.parts[0].thought_signature
     assert chunks[0].candidates[0].content.parts[1].thought_signature is None
     assert chunks[1].candidates[0].finish_reason == types.FinishReason.STOP
-    assert chunks[1].function_calls is None and chunks[1].text == ""
+    assert chunks[1].function_calls is None
+    assert chunks[1].text == ""
 
 
 def test_gemini_2_5_streams_calls_with_stop_on_the_same_chunk(client):
@@ -114,7 +116,8 @@ def test_json_mode_with_a_json_schema(client):
     assert response.parsed == json.loads(response.text)
     chunks = list(client.models.generate_content_stream(model=FLASH, contents="A film, please",
                                                         config=config))
-    assert len(chunks) > 1 and "".join(c.text for c in chunks) == response.text
+    assert len(chunks) > 1
+    assert "".join(c.text for c in chunks) == response.text
 
 
 def test_include_thoughts_gives_thought_parts_first(client):
@@ -123,12 +126,15 @@ def test_include_thoughts_gives_thought_parts_first(client):
     response = client.models.generate_content(model=GEMINI_3, contents="Think [emulator tokens=8]",
                                               config=config)
     thought, answer = response.candidates[0].content.parts
-    assert thought.thought is True and thought.text.startswith("**Thinking**")
+    assert thought.thought is True
+    assert thought.text.startswith("**Thinking**")
     assert count_tokens(thought.text) <= response.usage_metadata.thoughts_token_count <= 40
-    assert response.text == answer.text and count_tokens(answer.text) == 8
+    assert response.text == answer.text
+    assert count_tokens(answer.text) == 8
     chunks = list(client.models.generate_content_stream(
         model=GEMINI_3, contents="Think [emulator tokens=8]", config=config))
-    assert chunks[0].candidates[0].content.parts[0].thought is True and chunks[0].text is None
+    assert chunks[0].candidates[0].content.parts[0].thought is True
+    assert chunks[0].text is None
     assert "".join(c.text for c in chunks[1:]) == answer.text
     with pytest.raises(errors.ClientError, match="Thinking level MEDIUM is not supported"):
         client.models.generate_content(model=GEMINI_3, contents="hi", config=types.GenerateContentConfig(
@@ -141,9 +147,10 @@ def test_logprobs(client):
                                               config=config)
     candidate = response.candidates[0]
     chosen = candidate.logprobs_result.chosen_candidates
-    assert "".join(c.token for c in chosen) == response.text and len(chosen) == 6
+    assert "".join(c.token for c in chosen) == response.text
+    assert len(chosen) == 6
     assert all(len(top.candidates) == 2 and top.candidates[0].token == c.token
-               for top, c in zip(candidate.logprobs_result.top_candidates, chosen))
+               for top, c in zip(candidate.logprobs_result.top_candidates, chosen, strict=True))
     assert candidate.avg_logprobs == pytest.approx(candidate.logprobs_result.log_probability_sum / 6)
     with pytest.raises(errors.ClientError, match="response_logprobs"):
         client.models.generate_content(model=FLASH, contents="hi",

@@ -95,7 +95,8 @@ def test_same_request_same_answer_and_other_prompt_other_answer():
 
 def test_default_length_is_20_to_60_tokens():
     lengths = {count_tokens(answer(f"prompt {i}").candidates[0].text) for i in range(30)}
-    assert min(lengths) >= 20 and max(lengths) <= 60
+    assert min(lengths) >= 20
+    assert max(lengths) <= 60
     assert len(lengths) > 5
 
 
@@ -198,7 +199,8 @@ def test_stream_events_rejoin_with_running_usage_and_finish_only_last():
         assert text == plan.candidates[index].text
         assert ["finishReason" in c for c in candidates] == [False] * 3 + [True]
     running = [e.body["usageMetadata"]["candidatesTokenCount"] for e in events]
-    assert running == sorted(running) and running[-1] == 28
+    assert running == sorted(running)
+    assert running[-1] == 28
     assert events[-1].body["usageMetadata"] == full_response(plan)["usageMetadata"]
     assert sum(e.tokens for e in events) == 28
 
@@ -227,12 +229,14 @@ def test_stream_faults_interrupt_after_k_events():
     plan = answer("[emulator tokens=40]")
     error = EmulatorError(503, "overloaded")
     chunks = list(paced_stream(stream_events(plan, CHUNK), Pace(), StreamFault(2, error), stats))
-    assert len(chunks) == 3 and chunks[-1].startswith(b'data: {"error":{"code":503')
+    assert len(chunks) == 3
+    assert chunks[-1].startswith(b'data: {"error":{"code":503')
     dropping = paced_stream(stream_events(plan, CHUNK), Pace(), StreamFault(1, None), stats)
     assert next(dropping)
     with pytest.raises(DroppedConnection):
         next(dropping)
-    assert stats.snapshot()["streams_faulted"] == 2 and stats.snapshot()["streams_aborted"] == 0
+    assert stats.snapshot()["streams_faulted"] == 2
+    assert stats.snapshot()["streams_aborted"] == 0
 
 
 # --- directives ----------------------------------------------------------------------------
@@ -282,7 +286,8 @@ def test_directives_come_from_the_last_user_turn_only_and_are_stripped():
     directives, stripped = extract(contents)
     assert directives == Directives(tokens=3)
     assert stripped[2]["parts"][0]["text"] == "new turn"
-    assert stripped[0] == contents[0] and contents[2]["parts"][0]["text"].endswith("]")
+    assert stripped[0] == contents[0]
+    assert contents[2]["parts"][0]["text"].endswith("]")
 
 
 # --- wire ----------------------------------------------------------------------------------
@@ -328,14 +333,16 @@ def test_decode_base64_accepts_both_alphabets_and_missing_padding(encoded):
 
 @pytest.mark.parametrize("encoded", ["not base64!", "abcde", 12])
 def test_decode_base64_rejects_garbage(encoded):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="base64"):
         decode_base64(encoded)
 
 
 def test_sse_event_is_one_data_line_and_a_blank_line():
     event = sse_event({"text": "line one\nline two \u2028 end", "n": 1})
-    assert event.startswith(b"data: {") and event.endswith(b"}\r\n\r\n")
-    assert event.count(b"\n") == 2 and event.count(b"\r") == 2
+    assert event.startswith(b"data: {")
+    assert event.endswith(b"}\r\n\r\n")
+    assert event.count(b"\n") == 2
+    assert event.count(b"\r") == 2
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -388,7 +395,7 @@ def test_model_pages_cover_the_catalog_in_order_and_the_last_has_no_token():
             break
     assert names == [f"models/{m.id}" for m in MODELS]
     assert pages == 3
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="bad page token"):
         decode_page_token("bogus")
 
 

@@ -8,8 +8,13 @@ import pytest
 import requests
 
 from gemini_emulator.app import PID_HEADER
-from gemini_emulator.process import (EmulatorPortTaken, EmulatorStartError, start_process, stop_process,
-                                     wait_until_serving)
+from gemini_emulator.process import (
+    EmulatorPortTaken,
+    EmulatorStartError,
+    start_process,
+    stop_process,
+    wait_until_serving,
+)
 from tests.support.processes import free_port
 
 

@@ -19,6 +19,7 @@ import requests
 from google.genai import errors, types
 
 from gemini_emulator import EmulatorConfig, EmulatorServer, count_tokens
+from tests.support import collect
 from tests.support.emulator import sdk_client, stats
 
 pytestmark = pytest.mark.e2e
@@ -37,14 +38,20 @@ def stream(client, prompt: str, **config) -> list[types.GenerateContentResponse]
         model=FLASH, contents=prompt, config=types.GenerateContentConfig(**config) if config else None))
 
 
+def answer(client, prompt: str, streamed: bool):
+    return stream(client, prompt) if streamed else client.models.generate_content(model=FLASH, contents=prompt)
+
+
 # --- answers -------------------------------------------------------------------------------
 
 
 def test_generate_content_answers_deterministically_with_consistent_usage(client):
     first = client.models.generate_content(model=FLASH, contents="Say hello")
     again = client.models.generate_content(model=FLASH, contents="Say hello")
-    assert first.text and first.text == again.text
-    assert first.response_id != again.response_id and len(first.response_id) == 22
+    assert first.text
+    assert first.text == again.text
+    assert first.response_id != again.response_id
+    assert len(first.response_id) == 22
     assert first.model_version == FLASH
     usage = first.usage_metadata
     assert usage.prompt_token_count == 2
@@ -207,10 +214,7 @@ def test_out_of_range_temperature_is_400(client):
 def test_http_faults(client, fault, code, status, error_class, streamed):
     prompt = f"hi [emulator fault={fault} retry=3]"
     with pytest.raises(error_class) as caught:
-        if streamed:
-            stream(client, prompt)
-        else:
-            client.models.generate_content(model=FLASH, contents=prompt)
+        answer(client, prompt, streamed)
     assert (caught.value.code, caught.value.status) == (code, status)
     details = caught.value.details["error"]["details"]
     if fault == "429":
@@ -220,12 +224,12 @@ def test_http_faults(client, fault, code, status, error_class, streamed):
 
 
 def test_midstream_fault_raises_after_the_first_chunks(client):
+    chunks = client.models.generate_content_stream(model=FLASH, contents="[emulator fault=midstream code=503 after=2]")
     received = []
     with pytest.raises(errors.ServerError) as caught:
-        for chunk in client.models.generate_content_stream(
-                model=FLASH, contents="[emulator fault=midstream code=503 after=2]"):
-            received.append(chunk.text)
-    assert len(received) == 2 and all(received)
+        collect(chunks, received)
+    assert len(received) == 2
+    assert all(chunk.text for chunk in received)
     assert (caught.value.code, caught.value.status) == (503, "UNAVAILABLE")
     with pytest.raises(errors.ServerError) as caught:
         client.models.generate_content(model=FLASH, contents="[emulator fault=midstream]")
@@ -234,11 +238,10 @@ def test_midstream_fault_raises_after_the_first_chunks(client):
 
 def test_drop_fault_breaks_the_connection(client, server):
     before = stats(server)
+    chunks = client.models.generate_content_stream(model=FLASH, contents="[emulator fault=drop after=2]")
     received = []
     with pytest.raises(httpx2.RemoteProtocolError, match="incomplete chunked read"):
-        for chunk in client.models.generate_content_stream(
-                model=FLASH, contents="[emulator fault=drop after=2]"):
-            received.append(chunk.text)
+        collect(chunks, received)
     assert len(received) == 2
     with pytest.raises(httpx2.RemoteProtocolError):
         client.models.generate_content(model=FLASH, contents="[emulator fault=drop]")
@@ -251,7 +254,8 @@ def test_drop_fault_breaks_the_connection(client, server):
 def test_block_fault_gives_prompt_feedback(client):
     response = client.models.generate_content(model=FLASH, contents="[emulator fault=block]")
     assert response.prompt_feedback.block_reason == types.BlockedReason.SAFETY
-    assert response.candidates is None and response.text is None
+    assert response.candidates is None
+    assert response.text is None
     (chunk,) = stream(client, "[emulator fault=block]")
     assert chunk.prompt_feedback.block_reason == types.BlockedReason.SAFETY
 
@@ -298,7 +302,8 @@ def test_missing_key_is_403_and_query_key_or_any_version_prefix_works(server):
         assert ok.status_code == 200, version
     bad_json = requests.post(f"{server.url}/v1beta/models/{FLASH}:generateContent",
                              params={"key": "k"}, data=b"{oops", timeout=5)
-    assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == 400
+    assert bad_json.status_code == 400
+    assert bad_json.json()["error"]["code"] == 400
 
 
 # --- pace, disconnects, connections --------------------------------------------------------
@@ -330,7 +335,8 @@ def test_a_client_disconnect_stops_generation():
         response.close()
         time.sleep(0.5)
         counters = stats(slow)
-        assert counters["streams_started"] == 1 and counters["streams_aborted"] == 1
+        assert counters["streams_started"] == 1
+        assert counters["streams_aborted"] == 1
         assert counters["streams_completed"] == 0
         time.sleep(0.3)
         assert stats(slow)["tokens_generated"] == counters["tokens_generated"] < 40
@@ -344,10 +350,12 @@ def test_connections_are_kept_alive_across_requests(server):
         connection.request("POST", f"/v1beta/models/{FLASH}:{method}", body=body,
                            headers={"x-goog-api-key": "k", "Content-Type": "application/json"})
         response = connection.getresponse()
-        assert response.status == 200 and not response.will_close
+        assert response.status == 200
+        assert not response.will_close
         response.read()
         sockets.append(connection.sock)
-    assert sockets[0] is not None and sockets.count(sockets[0]) == 3
+    assert sockets[0] is not None
+    assert sockets.count(sockets[0]) == 3
     connection.close()
 
 
@@ -356,7 +364,8 @@ def test_concurrent_streams_from_one_client(client, server):
     with ThreadPoolExecutor(8) as pool:
         texts = list(pool.map(lambda i: "".join(c.text for c in stream(
             client, f"[emulator tokens=12 tps=200] {i}")), range(8)))
-    assert all(count_tokens(t) == 12 for t in texts) and len(set(texts)) == 8
+    assert all(count_tokens(t) == 12 for t in texts)
+    assert len(set(texts)) == 8
     assert stats(server)["streams_completed"] - before == 8
 
 

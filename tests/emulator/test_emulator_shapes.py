@@ -84,7 +84,8 @@ def test_recorded_json_array_stream_matches_too(client):
 def test_long_stream_has_the_recorded_chunk_shapes_and_invariants(client):
     recorded = load_chunks(RECORDINGS / "streaming_long" / "response.json")
     ours = generate(client, "Write tetris [emulator tokens=40]", stream=True)
-    assert len(recorded) > 2 and len(ours) == 10
+    assert len(recorded) > 2
+    assert len(ours) == 10
     for chunks in (recorded, ours):
         assert shape(chunks[0]) == shape(recorded[0])  # a middle chunk: no finishReason
         assert shape(chunks[-1]) == shape(recorded[-1])  # the last: finishReason added
@@ -94,7 +95,8 @@ def test_long_stream_has_the_recorded_chunk_shapes_and_invariants(client):
         assert len({c["modelVersion"] for c in chunks}) == 1
         usage = [c["usageMetadata"] for c in chunks]
         running = [u["candidatesTokenCount"] for u in usage]
-        assert running == sorted(running) and len(set(running)) == len(running)
+        assert running == sorted(running)
+        assert len(set(running)) == len(running)
         assert len({u["promptTokenCount"] for u in usage}) == 1
         assert len({u["thoughtsTokenCount"] for u in usage}) == 1
         assert all(u["totalTokenCount"] == u["promptTokenCount"] + u["candidatesTokenCount"]
@@ -116,7 +118,9 @@ def test_stamp_directive_puts_the_send_time_before_each_chunk_text(client):
         assert match, text
         assert text[match.end():] == unstamped["candidates"][0]["content"]["parts"][0]["text"]
         sent.append(float(match.group(1)))
-    assert before <= sent[0] and sent == sorted(sent) and sent[-1] <= time.time()
+    assert before <= sent[0]
+    assert sent == sorted(sent)
+    assert sent[-1] <= time.time()
 
 
 def test_error_shape_is_googles(client):
@@ -132,7 +136,8 @@ def test_midstream_error_event_has_a_code_first_key_error(client):
     events = generate(client, "[emulator fault=midstream after=2 tokens=40]", stream=True)
     assert len(events) == 3
     assert list(events[-1]) == ["error"]
-    assert events[-1]["error"]["code"] == 500 and events[-1]["error"]["status"] == "INTERNAL"
+    assert events[-1]["error"]["code"] == 500
+    assert events[-1]["error"]["status"] == "INTERNAL"
     assert all("finishReason" not in e["candidates"][0] for e in events[:2])
 
 
@@ -188,7 +193,8 @@ def test_function_call_stream_chunk_has_the_recorded_shape(client):
     (ours,) = [json.loads(m) for m in EVENT.findall(response.get_data())]
     assert shape(without_args(ours)) == shape(without_args(recorded))
     args = ours["candidates"][0]["content"]["parts"][0]["functionCall"]["args"]
-    assert args["unit"] in ("celsius", "fahrenheit") and isinstance(args["location"], str)
+    assert args["unit"] in ("celsius", "fahrenheit")
+    assert isinstance(args["location"], str)
 
 
 def test_the_recorded_follow_up_with_a_tool_role_is_accepted_and_quotes_the_result(client):

@@ -34,9 +34,17 @@ def sse_events(raw: bytes) -> list[str]:
     assert text.endswith("\n\n"), "stream does not end with a blank line"
     events = []
     for block in text[:-2].split("\n\n"):
-        assert block.startswith("data: ") and "\n" not in block, f"bad SSE event: {block!r}"
+        assert block.startswith("data: "), f"bad SSE event: {block!r}"
+        assert "\n" not in block, f"bad SSE event: {block!r}"
         events.append(block[len("data: "):])
     return events
+
+
+def collect(items, into: list) -> None:
+    """Appends each item as it comes, so that what came before a failure stays in `into` (read a
+    stream that must fail part-way inside `pytest.raises(...)`, then check what came first)."""
+    for item in items:
+        into.append(item)
 
 
 def _nullable_to_union(node):
@@ -112,6 +120,10 @@ class FaultCase:
         return found.group(1) if found else None
 
 
+def _cell(text: str) -> str | None:
+    return None if text == "—" else text.strip("`")
+
+
 def fault_matrix() -> list[FaultCase]:
     """The fault matrix of docs/faults.md, one case per row and mode (the docs are the table)."""
     text = FAULTS_DOC.read_text()
@@ -120,14 +132,13 @@ def fault_matrix() -> list[FaultCase]:
     cases = []
     for row in rows:
         directive, modes, gets, type_, code, calls, also = [cell.strip() for cell in row.strip().strip("|").split("|")]
-        plain = lambda cell: None if cell == "—" else cell.strip("`")  # noqa: E731
         event = gets == "200 + error event"
         assert event or gets.isdigit(), f"docs/faults.md: bad 'Client gets' {gets!r}"
         assert modes in ("both", "plain", "stream"), f"docs/faults.md: bad 'Request' {modes!r}"
         for stream in (False, True):
             if modes == "both" or modes == ("stream" if stream else "plain"):
                 cases.append(FaultCase(directive.strip("`"), stream, 200 if event else int(gets), event,
-                                       plain(type_), plain(code), int(calls), also))
+                                       _cell(type_), _cell(code), int(calls), also))
     return cases
 
 
@@ -148,7 +159,8 @@ def assert_fault_outcome(case: FaultCase, status: int, headers, raw: bytes) -> N
             assert events[-1] == "[DONE]"
             chunks = [json.loads(event) for event in events[:-1]]
             assert not any("error" in chunk for chunk in chunks)
-            finishes = [choice["finish_reason"] for chunk in chunks for choice in chunk["choices"] if choice["finish_reason"]]
+            finishes = [choice["finish_reason"] for chunk in chunks for choice in chunk["choices"]
+                        if choice["finish_reason"]]
         else:
             body = json.loads(raw)
             assert_openai("CreateChatCompletionResponse", body)

@@ -89,7 +89,8 @@ def nginx_config(upstream: str, port: int, workdir: Path, **replace: str) -> Pat
     """deploy/nginx.conf as shipped, pointed at the test gunicorn and port, inside a minimal
     main configuration that keeps every file under `workdir`."""
     site = (ROOT / "deploy" / "nginx.conf").read_text()
-    site = site.replace("server 127.0.0.1:8000;", f"server {upstream};").replace("listen 80;", f"listen 127.0.0.1:{port};")
+    site = site.replace("server 127.0.0.1:8000;", f"server {upstream};")
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
     for old, new in replace.items():
         assert old in site, old
         site = site.replace(old, new)

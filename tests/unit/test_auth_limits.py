@@ -4,16 +4,17 @@ import hashlib
 import pytest
 
 from gemini_proxy.access.keys import ANONYMOUS, KeyRing, parse_entry, presented_key
+from gemini_proxy.access.limits import RateLimits, reset_text
 from gemini_proxy.config import Settings, SettingsError
 from gemini_proxy.errors import ApiError
-from gemini_proxy.access.limits import RateLimits, reset_text
 
 
 def test_entries_name_keys_and_set_limits():
     _, named = parse_entry("sk-1 team-a rpm=10 tpm=5000")
     assert (named.name, named.rpm, named.tpm) == ("team-a", 10, 5000)
     _, unnamed = parse_entry("sk-2", 3)
-    assert unnamed.name == "key-3" and unnamed.rpm is None
+    assert unnamed.name == "key-3"
+    assert unnamed.rpm is None
 
 
 def test_labels_reveal_nothing_of_the_key_but_limits_count_each_key():
@@ -27,7 +28,8 @@ def test_labels_reveal_nothing_of_the_key_but_limits_count_each_key():
     assert not any(d[:k] in c.name for c in clients for d in digests for k in (4, 8))
     passing = KeyRing(Settings(pass_through_keys=True))
     one, other = (passing.client_for({"Authorization": f"Bearer AIza-{n}"}) for n in (1, 2))
-    assert one.name == other.name == "passthrough" and one.limit_id != other.limit_id
+    assert one.name == other.name == "passthrough"
+    assert one.limit_id != other.limit_id
     assert "AIza" not in repr(one)
 
     limits = RateLimits(Settings(rate_limit_rpm=1))
@@ -53,14 +55,16 @@ def test_presented_key(headers, key):
 
 def test_key_ring():
     ring = KeyRing(Settings(gateway_api_keys="sk-1 team-a, sk-2"))
-    assert not ring.open and ring.client_for({"Authorization": "Bearer sk-1"}).name == "team-a"
+    assert not ring.open
+    assert ring.client_for({"Authorization": "Bearer sk-1"}).name == "team-a"
     for headers in ({}, {"Authorization": "Bearer sk-3"}):
         with pytest.raises(ApiError) as caught:
             ring.client_for(headers)
         assert (caught.value.status, caught.value.code) == (401, "invalid_api_key")
     assert KeyRing(Settings()).client_for({}) is ANONYMOUS
     passing = KeyRing(Settings(pass_through_keys=True)).client_for({"Authorization": "Bearer AIza-own"})
-    assert passing.gemini_key == "AIza-own" and "AIza" not in passing.name
+    assert passing.gemini_key == "AIza-own"
+    assert "AIza" not in passing.name
 
 
 @pytest.mark.parametrize("seconds, text", [(0.02, "20ms"), (12.1, "13s"), (60, "1m0s"), (75.5, "1m16s")])
@@ -76,7 +80,8 @@ def test_tokens_are_charged_after_the_answer_and_then_refuse():
     assert limits.headers(client)["x-ratelimit-remaining-tokens"] == "0"
     with pytest.raises(ApiError) as caught:
         limits.admit(client)
-    assert (caught.value.status, caught.value.type) == (429, "tokens") and "Retry-After" in caught.value.headers
+    assert (caught.value.status, caught.value.type) == (429, "tokens")
+    assert "Retry-After" in caught.value.headers
 
 
 def test_no_limits_no_headers():

@@ -34,11 +34,12 @@ def test_generated_files_are_up_to_date(path):
 def test_configuration_docs_name_every_setting_and_the_production_switch():
     text = config_docs.CONFIGURATION.read_text()
     assert [name for name in ENV_NAMES if f"| `{name}` |" not in text] == []
-    assert "## Production" in text and "REQUIRE_GEMINI_KEY=true" in text
+    assert "## Production" in text
+    assert "REQUIRE_GEMINI_KEY=true" in text
 
 
 def test_the_script_finds_stale_files(tmp_path):
-    assert subprocess.run([sys.executable, "scripts/config_docs.py", "--check"], cwd=ROOT).returncode == 0
+    assert subprocess.run([sys.executable, "scripts/config_docs.py", "--check"], cwd=ROOT, check=False).returncode == 0
     current, old, missing = tmp_path / "current", tmp_path / "old", tmp_path / "missing"
     current.write_text("text\n")
     old.write_text("old text\n")
@@ -51,7 +52,9 @@ def test_every_setting_has_a_group_and_a_one_line_description():
     for f in setting_fields():
         assert f.metadata["group"] in GROUPS, f.name
         doc = f.metadata["doc"]
-        assert doc and "\n" not in doc and doc.endswith("."), f.name
+        assert doc, f.name
+        assert "\n" not in doc, f.name
+        assert doc.endswith("."), f.name
     assert {f.metadata["group"] for f in setting_fields()} == set(GROUPS)
 
 
@@ -115,11 +118,15 @@ def test_bad_server_values_fail_at_start_naming_the_variable(env):
 
 
 def test_no_key_means_the_emulator():
-    assert Settings().uses_emulator and Settings().upstream_base_url == "http://127.0.0.1:8089"
+    assert Settings().uses_emulator
+    assert Settings().upstream_base_url == "http://127.0.0.1:8089"
     keyed = Settings(gemini_api_key="k")
-    assert not keyed.uses_emulator and keyed.upstream_base_url is None and keyed.upstream_api_key == "k"
+    assert not keyed.uses_emulator
+    assert keyed.upstream_base_url is None
+    assert keyed.upstream_api_key == "k"
     custom = Settings(gemini_base_url="http://127.0.0.1:1234")
-    assert not custom.uses_emulator and custom.upstream_base_url == "http://127.0.0.1:1234"
+    assert not custom.uses_emulator
+    assert custom.upstream_base_url == "http://127.0.0.1:1234"
 
 
 def test_require_gemini_key_refuses_the_emulator():

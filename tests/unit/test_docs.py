@@ -120,7 +120,10 @@ def test_the_checks_catch_what_they_are_for(tmp_path):
     assert broken_links(page) == ["missing.md: no such file",
                                   "other.md#not-a-heading: no heading with anchor #not-a-heading in other.md"]
     assert named_paths(page) == ["gemini_proxy/no_such_module.py"]
-    assert not exists("gemini_proxy/no_such_module.py", page) and not exists("no_such_module.py", page)
-    assert exists("gemini_proxy/config.py", page) and exists("conftest.py", page)
+    assert not exists("gemini_proxy/no_such_module.py", page)
+    assert not exists("no_such_module.py", page)
+    assert exists("gemini_proxy/config.py", page)
+    assert exists("conftest.py", page)
     assert slug("Put nginx (or another buffering proxy) in front") == "put-nginx-or-another-buffering-proxy-in-front"
-    assert slug("/metrics") == "metrics" and slug("gunicorn's own answers") == "gunicorns-own-answers"
+    assert slug("/metrics") == "metrics"
+    assert slug("gunicorn's own answers") == "gunicorns-own-answers"

@@ -226,7 +226,8 @@ def trust_test_certificate(monkeypatch, certificate):
 def refused(call, match):
     with pytest.raises(MediaError, match=match) as caught:
         call()
-    assert caught.value.message == str(caught.value) and caught.value.param is None
+    assert caught.value.message == str(caught.value)
+    assert caught.value.param is None
     return caught.value.message
 
 
@@ -253,7 +254,8 @@ def test_base64_in_either_alphabet_with_or_without_padding(size, encode, padded)
 
 def test_base64_may_be_percent_encoded_or_wrapped_in_lines():
     text = base64.b64encode(bytes(range(248, 256)) * 3).decode()
-    assert "+" in text and "/" in text
+    assert "+" in text
+    assert "/" in text
     assert parse_data_url("data:image/png;base64," + quote(text, safe=""), 100)[1] == bytes(range(248, 256)) * 3
     assert decode_base64("\n".join(text[i:i + 8] for i in range(0, len(text), 8)), 100) == bytes(range(248, 256)) * 3
 
@@ -346,7 +348,7 @@ def test_missing_or_mistyped_values_are_media_errors_too(call):
 
 
 def test_limits_must_be_usable():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unusable media limits"):
         MediaLimits(max_bytes=0)
 
 
@@ -355,7 +357,8 @@ def test_limits_must_be_usable():
 def test_fetch_returns_type_and_body_and_sends_only_plain_headers(server):
     assert fetch(server.url("/png"), LOOPBACK) == ("image/png", PNG)
     headers = server.seen[-1].headers
-    assert headers["User-Agent"] == "gemini-proxy" and headers["Host"] == f"127.0.0.1:{server.port}"
+    assert headers["User-Agent"] == "gemini-proxy"
+    assert headers["Host"] == f"127.0.0.1:{server.port}"
     assert headers["Accept"] == "image/*,audio/*,video/*,application/pdf,text/*;q=0.5"
     assert headers["Accept-Encoding"] == "identity"
     assert not {"cookie", "authorization", "proxy-authorization"} & {name.lower() for name in headers}
@@ -392,7 +395,8 @@ def test_relative_redirect_is_resolved_against_the_current_url(server):
 def test_non_ascii_host_and_path_are_encoded(server, network):
     network.hosts["xn--bcher-kva.example"] = [[PUBLIC_IP]]
     assert fetch("http://bücher.example/png?q=ü#frag", PUBLIC) == ("image/png", PNG)
-    assert server.seen[-1].path == "/png?q=%C3%BC" and server.seen[-1].headers["Host"] == "xn--bcher-kva.example"
+    assert server.seen[-1].path == "/png?q=%C3%BC"
+    assert server.seen[-1].headers["Host"] == "xn--bcher-kva.example"
 
 
 # --- fetch: the SSRF guard ------------------------------------------------------------------
@@ -418,7 +422,8 @@ def test_non_ascii_host_and_path_are_encoded(server, network):
 def test_non_public_targets_are_refused_before_connecting(server, network, url):
     before = server.connections
     refused(lambda: fetch(url.format(port=server.port), PUBLIC), "not a public address")
-    assert network.connects == [] and server.connections == before
+    assert network.connects == []
+    assert server.connections == before
 
 
 @pytest.mark.parametrize("address", [PUBLIC_IP, f"::ffff:{PUBLIC_IP}", "64:ff9b::5db8:d822", "2002:5db8:d822::1"])
@@ -441,7 +446,8 @@ def test_the_checked_address_is_the_one_connected_to(server, network):
     # A rebinding resolver: public for the check, loopback for anyone who asks again.
     network.hosts["rebind.example"] = [[PUBLIC_IP], ["127.0.0.1"]]
     assert fetch("http://rebind.example/png", PUBLIC) == ("image/png", PNG)
-    assert network.lookups == ["rebind.example"] and network.connects == [(PUBLIC_IP, 80)]
+    assert network.lookups == ["rebind.example"]
+    assert network.connects == [(PUBLIC_IP, 80)]
     assert server.seen[-1].headers["Host"] == "rebind.example"
 
 
@@ -449,7 +455,8 @@ def test_the_checked_address_is_the_one_connected_to(server, network):
 def test_every_redirect_hop_is_checked_again(server, network, path):
     network.hosts["media.example"] = [[PUBLIC_IP]]
     refused(lambda: fetch(f"http://media.example{path}", PUBLIC), "not a public address")
-    assert network.connects == [(PUBLIC_IP, 80)] and server.paths() == [path]
+    assert network.connects == [(PUBLIC_IP, 80)]
+    assert server.paths() == [path]
 
 
 @pytest.mark.parametrize("path, scheme", [("/to-ftp", "ftp"), ("/to-file", "file")])

@@ -18,12 +18,15 @@ def test_a_full_request_loads_and_unknown_fields_are_tolerated():
                              stream_options={"include_usage": True}, user="u1", metadata={"a": "b"},
                              store=False, service_tier="auto"))
     assert body["stop"] == ["END"]
-    assert body["temperature"] == 0 and body["stream_options"] == {"include_usage": True}
-    assert "metadata" not in body and "service_tier" not in body
+    assert body["temperature"] == 0
+    assert body["stream_options"] == {"include_usage": True}
+    assert "metadata" not in body
+    assert "service_tier" not in body
 
 
 def test_content_parts_load_as_parts():
-    body = load(SCHEMA, chat(messages=[{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]))
+    parts = [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]
+    body = load(SCHEMA, chat(messages=[{"role": "user", "content": parts}]))
     assert body["messages"][0]["content"] == [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]
 
 
@@ -48,9 +51,11 @@ def test_content_parts_load_as_parts():
     (chat(messages=[{"role": "user", "content": ["hi"]}]), "messages[0].content[0]"),
     (chat(messages=[{"role": "tool", "content": "42"}]), "messages[0].tool_call_id"),
     (chat(messages=[{"role": "function", "content": "42", "name": "f"}]), "messages[0].role"),
-    (chat(messages=[{"role": "assistant", "content": None, "tool_calls": [{"id": "c"}]}]), "messages[0].tool_calls[0].function"),
+    (chat(messages=[{"role": "assistant", "content": None, "tool_calls": [{"id": "c"}]}]),
+     "messages[0].tool_calls[0].function"),
     (chat(messages=[{"role": "assistant", "content": None, "tool_calls": [
-        {"id": "c", "type": "function", "function": {"name": "f", "arguments": {}}}]}]), "messages[0].tool_calls[0].function.arguments"),
+        {"id": "c", "type": "function", "function": {"name": "f", "arguments": {}}}]}]),
+     "messages[0].tool_calls[0].function.arguments"),
     (chat(messages=[{"role": "assistant", "content": None}]), "messages[0].content"),
     (chat(messages=[{"role": "user", "content": "x", "tool_calls": [
         {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]), "messages[0].tool_calls"),
@@ -74,8 +79,8 @@ def test_content_parts_load_as_parts():
     (chat(tools=[{"type": "function", "function": {"name": "f", "parameters": "x"}}]), "tools[0].function.parameters"),
     (chat(tool_choice="required"), "tool_choice"),
     (chat(tool_choice="always"), "tool_choice"),
-    (chat(tools=[{"type": "function", "function": {"name": "f"}}], tool_choice={"type": "function", "function": {"name": "g"}}),
-     "tool_choice"),
+    (chat(tools=[{"type": "function", "function": {"name": "f"}}],
+          tool_choice={"type": "function", "function": {"name": "g"}}), "tool_choice"),
     (chat(parallel_tool_calls="no"), "parallel_tool_calls"),
     (chat(response_format={"type": "xml"}), "response_format.type"),
     (chat(response_format={"type": "json_schema"}), "response_format.json_schema"),
@@ -83,7 +88,8 @@ def test_content_parts_load_as_parts():
     (chat(reasoning_effort="extreme"), "reasoning_effort"),
     (chat(logprobs="yes"), "logprobs"),
     (chat(top_logprobs=21), "top_logprobs"),
-    (chat(extra_body={"google": {"safety_settings": [{"category": "X"}]}}), "extra_body.google.safety_settings[0].threshold"),
+    (chat(extra_body={"google": {"safety_settings": [{"category": "X"}]}}),
+     "extra_body.google.safety_settings[0].threshold"),
     (chat(functions=[{"name": "f"}]), "functions"),
     (chat(modalities=["text", "audio"]), "modalities"),
     (chat(logit_bias={"50256": -100}), "logit_bias"),
@@ -106,7 +112,8 @@ def test_unsupported_params_in_their_off_position_are_accepted(harmless):
 def test_a_body_that_is_not_an_object_is_refused():
     with pytest.raises(ApiError) as caught:
         load(SCHEMA, ["not", "an", "object"])
-    assert caught.value.status == 400 and caught.value.param is None
+    assert caught.value.status == 400
+    assert caught.value.param is None
 
 
 def test_missing_required_parameter_has_openai_code():

@@ -10,8 +10,20 @@ from pathlib import Path
 import pytest
 
 from bench import soak_results
-from bench.soak_results import (COMPLETE, ERROR_EVENT, FAULTS, HUNG, LEFT, MB, NONE, THREAD_ALLOWANCE,
-                                WORKER_ALLOWANCE, Reading, evaluate, outcome)
+from bench.soak_results import (
+    COMPLETE,
+    ERROR_EVENT,
+    FAULTS,
+    HUNG,
+    LEFT,
+    MB,
+    NONE,
+    THREAD_ALLOWANCE,
+    WORKER_ALLOWANCE,
+    Reading,
+    evaluate,
+    outcome,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +49,8 @@ def test_outcome_of_one_stream(reading, expected):
 
 
 @pytest.mark.parametrize("body, envelope", [
-    ({"error": {"message": "Gemini is overloaded.", "type": "server_error", "param": None, "code": "overloaded"}}, True),
+    ({"error": {"message": "Gemini is overloaded.", "type": "server_error", "param": None, "code": "overloaded"}},
+     True),
     ({"error": {"message": "", "type": "server_error", "param": None, "code": None}}, False),
     ({"error": {"message": "no code", "type": "server_error", "param": None}}, False),
     ({"error": "text"}, False),
@@ -103,11 +116,13 @@ def changed(**paths) -> dict:
 
 @pytest.mark.parametrize("results, check, detail", [
     (changed(counts__503={"HTTP 503": 5, "lost: no [DONE]": 1}), "0 lost", "503: lost: no [DONE]: 1"),
-    (changed(counts__drop={"lost: ClientPayloadError": 2, ERROR_EVENT: 4}), "0 lost", "drop: lost: ClientPayloadError: 2"),
+    (changed(counts__drop={"lost: ClientPayloadError": 2, ERROR_EVENT: 4}), "0 lost",
+     "drop: lost: ClientPayloadError: 2"),
     (changed(counts__500={"HTTP 500": 5, HUNG: 1}), "0 hung", "500: hung: 1"),
     (changed(counts__none={COMPLETE: 949, "HTTP 502": 1}), "Every request without an injected fault complete",
      "none: HTTP 502: 1"),
-    (changed(counts__midstream={COMPLETE: 6}), "No injected error passed on as a successful answer", "midstream: complete: 6"),
+    (changed(counts__midstream={COMPLETE: 6}), "No injected error passed on as a successful answer",
+     "midstream: complete: 6"),
     (changed(counts__429={}), "Every fault kind injected", "missing: 429"),
     (changed(max_in_flight=250), "300 streams open at once", "at most 250 open"),
     (changed(samples__3__worker_pids=[11, 13]), "No worker died or was restarted", "(11, 13)"),
@@ -117,7 +132,8 @@ def test_each_check_fails_on_what_it_is_for(results, check, detail):
     found = failed(results)
     assert len(found) == 1, found
     ((name, shown),) = found.items()
-    assert name.startswith(check) and detail in shown
+    assert name.startswith(check)
+    assert detail in shown
 
 
 def test_an_idle_upstream_connection_left_open_fails_the_file_checks_and_says_so():
@@ -151,14 +167,16 @@ def test_worker_memory_bound_grows_with_the_threads_kept_and_no_more():
 
 def test_a_restarted_worker_has_no_memory_bound_to_meet():
     results = changed(after__workers__1__pid=13)
-    assert {name.split(":")[0] for name in failed(results)} >= {"No worker died or was restarted", "Workers' memory within bound after 5 s idle"}
+    assert {name.split(":")[0] for name in failed(results)} >= {"No worker died or was restarted",
+                                                                "Workers' memory within bound after 5 s idle"}
 
 
 def test_markdown_shows_the_figures_and_the_verdicts():
     results = passing_results()
     results["checks"] = evaluate(results)
     text = soak_results.markdown(results)
-    assert "| Lost | 0 |" in text and "| Hung (open longer than 30 s) | 0 |" in text
+    assert "| Lost | 0 |" in text
+    assert "| Hung (open longer than 30 s) | 0 |" in text
     assert "| midstream | `[emulator fault=midstream after=2 code=503]` | 6 | error event: 6 |" in text
     assert "| Workers' open files, each | 12-18 | 200 | 16 | 16 |" in text
     assert "Open files back within bound: 1.0 s after the load." in text
@@ -171,8 +189,10 @@ def test_update_docs_replaces_only_the_generated_section(tmp_path):
     docs.write_text("# Reliability\n\nWritten by hand.\n\n" + docs.read_text().lstrip() + "\nAfter, by hand.\n")
     soak_results.update_docs(docs, "second figures\n", "bench/results/b.json")
     text = docs.read_text()
-    assert text.startswith("# Reliability\n\nWritten by hand.\n") and text.endswith("\nAfter, by hand.\n")
-    assert "first figures" not in text and soak_results.generated_section(text) == ("bench/results/b.json", "second figures\n")
+    assert text.startswith("# Reliability\n\nWritten by hand.\n")
+    assert text.endswith("\nAfter, by hand.\n")
+    assert "first figures" not in text
+    assert soak_results.generated_section(text) == ("bench/results/b.json", "second figures\n")
 
 
 def test_the_docs_carry_the_figures_of_a_stored_soak_run():
@@ -180,7 +200,8 @@ def test_the_docs_carry_the_figures_of_a_stored_soak_run():
     assert section, "no generated soak section: python bench/soak.py --seconds 600 --docs docs/reliability.md"
     source, body = section
     results = json.loads((ROOT / source).read_text())
-    assert results["plan"]["streams"] >= 300 and results["plan"]["fault_rate"] >= 0.05
+    assert results["plan"]["streams"] >= 300
+    assert results["plan"]["fault_rate"] >= 0.05
     results["checks"] = evaluate(results)
     assert body == soak_results.markdown(results), (
         f"docs/reliability.md's soak section is not what {source} gives: "

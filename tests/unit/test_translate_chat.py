@@ -6,8 +6,16 @@ import pytest
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError
 from gemini_proxy.relay import chat_model
-from gemini_proxy.translate.chat import (FINISH_REASONS, AnswerContext, RequestDefaults, completion_from_response,
-                                         finish_reason_from, gemini_request, generation_config, usage_from)
+from gemini_proxy.translate.chat import (
+    FINISH_REASONS,
+    AnswerContext,
+    RequestDefaults,
+    completion_from_response,
+    finish_reason_from,
+    gemini_request,
+    generation_config,
+    usage_from,
+)
 from gemini_proxy.translate.messages import contents_from_messages
 from gemini_proxy.upstream.client import response_from_wire
 from tests.support import DATA, assert_openai, recorded_gemini
@@ -38,7 +46,8 @@ def test_the_whole_conversation_is_sent_with_roles_mapped():
 
 
 def test_consecutive_turns_of_one_role_are_merged_and_empty_text_dropped():
-    _, contents = contents_from_messages([text("user", "a"), text("user", ""), text("user", "b"), text("assistant", "c")])
+    _, contents = contents_from_messages([text("user", "a"), text("user", ""), text("user", "b"),
+                                          text("assistant", "c")])
     assert contents == [{"role": "user", "parts": [{"text": "a"}, {"text": "b"}]},
                         {"role": "model", "parts": [{"text": "c"}]}]
 
@@ -46,7 +55,8 @@ def test_consecutive_turns_of_one_role_are_merged_and_empty_text_dropped():
 def test_a_conversation_without_user_or_assistant_content_is_refused():
     with pytest.raises(ApiError) as caught:
         contents_from_messages([text("system", "only rules"), text("user", "")])
-    assert caught.value.param == "messages" and caught.value.status == 400
+    assert caught.value.param == "messages"
+    assert caught.value.status == 400
 
 
 @pytest.mark.parametrize("request_fields, expected", [
@@ -120,7 +130,8 @@ def test_blocked_prompt_still_gives_a_choice_per_n():
 def test_candidate_with_finish_reason_but_no_parts_is_kept():
     body = completion_from_response(
         {"candidates": [{"content": {"role": "model"}, "finish_reason": "MAX_TOKENS", "index": 0}]}, ANSWER, {})
-    assert body["choices"][0]["finish_reason"] == "length" and body["choices"][0]["message"]["content"] == ""
+    assert body["choices"][0]["finish_reason"] == "length"
+    assert body["choices"][0]["message"]["content"] == ""
 
 
 def test_candidates_become_choices_in_index_order_and_thoughts_are_not_content():

@@ -4,8 +4,13 @@ import pytest
 from gemini_proxy.config import Settings
 from gemini_proxy.relay import chat_model
 from gemini_proxy.translate.chat import AnswerContext, completion_from_response, gemini_request
-from gemini_proxy.translate.completions import (CompletionContext, TextCompletionStream, chat_request_from,
-                                                legacy_logprobs_from, text_completion_from)
+from gemini_proxy.translate.completions import (
+    CompletionContext,
+    TextCompletionStream,
+    chat_request_from,
+    legacy_logprobs_from,
+    text_completion_from,
+)
 from gemini_proxy.translate.stream import ChatStream
 from tests.support import assert_openai
 
@@ -131,7 +136,9 @@ def test_stream_chunks_are_text_completion_chunks_multiplexed_by_index():
                        prompts=("A", "B"))
     for chunk in chunks:
         assert_text_chunk(chunk)
-        assert chunk["id"] == "cmpl-test" and chunk["object"] == "text_completion" and "usage" not in chunk
+        assert chunk["id"] == "cmpl-test"
+        assert chunk["object"] == "text_completion"
+        assert "usage" not in chunk
     assert [(c["choices"][0]["index"], c["choices"][0]["text"], c["choices"][0]["finish_reason"]) for c in chunks] == [
         (0, "Hel", None), (0, "lo", None), (0, "", "stop"), (1, "By", None), (1, "e", None), (1, "", "length")]
 
@@ -141,7 +148,8 @@ def test_stream_echo_sends_the_prompt_first_and_usage_sums_every_prompt():
                        prompts=("P0 ", "P1 "), echo=True)
     texts = [(c["choices"][0]["index"], c["choices"][0]["text"]) for c in chunks if c["choices"]]
     assert texts == [(0, "P0 "), (0, "x"), (0, ""), (1, "P1 "), (1, "y"), (1, "")]
-    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["prompt_tokens"] == 6
+    assert chunks[-1]["choices"] == []
+    assert chunks[-1]["usage"]["prompt_tokens"] == 6
     assert chunks[-1]["usage"]["total_tokens"] == 14
     assert_openai("CreateCompletionResponse", chunks[-1])
 

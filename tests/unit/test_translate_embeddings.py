@@ -6,8 +6,16 @@ import struct
 import pytest
 
 from gemini_proxy.errors import ApiError
-from gemini_proxy.translate.embeddings import (base64_from, batches, embed_config, embedding_list, floats_from_base64,
-                                               normalised, prompt_tokens_from, vectors_from)
+from gemini_proxy.translate.embeddings import (
+    base64_from,
+    batches,
+    embed_config,
+    embedding_list,
+    floats_from_base64,
+    normalised,
+    prompt_tokens_from,
+    vectors_from,
+)
 from tests.support import assert_openai
 
 
@@ -25,7 +33,7 @@ def test_batches_keep_the_order_within_the_limit(count, size, sizes):
 
 
 def test_a_batch_size_below_one_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="batch size must be at least 1"):
         list(batches(["a"], 0))
 
 
@@ -56,7 +64,8 @@ def test_vectors_are_reassembled_in_input_order():
 def test_a_short_or_empty_upstream_answer_is_a_bad_upstream_response(responses):
     with pytest.raises(ApiError) as caught:
         vectors_from(responses, 2)
-    assert caught.value.status == 502 and caught.value.code == "bad_upstream_response"
+    assert caught.value.status == 502
+    assert caught.value.code == "bad_upstream_response"
 
 
 def test_prompt_tokens_only_when_every_embedding_has_statistics():
@@ -72,7 +81,8 @@ def test_normalised_vectors_have_unit_length_and_keep_their_direction(vector):
     unit = normalised(vector)
     assert math.isclose(math.sqrt(sum(v * v for v in unit)), 1.0, rel_tol=1e-12)
     scale = vector[0] / unit[0]
-    assert scale > 0 and all(math.isclose(v, u * scale, rel_tol=1e-9) for v, u in zip(vector, unit))
+    assert scale > 0
+    assert all(math.isclose(v, u * scale, rel_tol=1e-9) for v, u in zip(vector, unit, strict=True))
 
 
 def test_a_zero_vector_is_left_alone():
@@ -88,7 +98,7 @@ def test_base64_round_trip_keeps_float32_precision():
     vector = normalised([math.sin(i) for i in range(3072)])
     decoded = floats_from_base64(base64_from(vector))
     assert len(decoded) == 3072
-    assert max(abs(a - b) for a, b in zip(vector, decoded)) < 1e-7
+    assert max(abs(a - b) for a, b in zip(vector, decoded, strict=True)) < 1e-7
 
 
 def test_embedding_list_is_openai_shaped_with_the_asked_model():

@@ -34,7 +34,8 @@ def check_openai_contract(chunks, include_usage):
         assert mine[-1]["finish_reason"] is not None
     if include_usage:
         assert all(c["usage"] is None for c in chunks[:-1])
-        assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] > 0
+        assert chunks[-1]["choices"] == []
+        assert chunks[-1]["usage"]["total_tokens"] > 0
     else:
         assert all("usage" not in c for c in chunks)
 
@@ -44,7 +45,7 @@ def test_recorded_long_stream_relays_every_upstream_chunk_at_once(include_usage)
     responses = [response_from_wire(r) for r in recorded_gemini("streaming_long/response.json")]
     per_chunk, tail = translate(responses, include_usage=include_usage)
     # Each upstream chunk yields its text immediately: nothing is held back for later.
-    for response, chunks in zip(responses, per_chunk):
+    for response, chunks in zip(responses, per_chunk, strict=True):
         upstream_text = "".join(p["text"] for p in response["candidates"][0]["content"]["parts"])
         assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == upstream_text
     chunks = flat(per_chunk, tail)
@@ -62,8 +63,8 @@ def test_recorded_short_stream_matches_golden():
 
 
 def test_stream_chunks_have_the_fields_of_the_recorded_openai_stream():
-    recorded = [json.loads(line[6:]) for line in (DATA / "recordings/openai/streaming/response.txt").read_text().splitlines()
-                if line.startswith("data: {")]
+    lines = (DATA / "recordings/openai/streaming/response.txt").read_text().splitlines()
+    recorded = [json.loads(line[6:]) for line in lines if line.startswith("data: {")]
     responses = [response_from_wire(r) for r in recorded_gemini("streaming/response.txt")]
     ours = flat(*translate(responses))
     assert ours[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
@@ -74,8 +75,8 @@ def test_stream_chunks_have_the_fields_of_the_recorded_openai_stream():
 
 
 def test_blocked_prompt_in_a_stream_gives_a_content_filter_choice():
-    chunks = flat(*translate([{"prompt_feedback": {"block_reason": "SAFETY"}, "usage_metadata": {"prompt_token_count": 5}}],
-                             n=2, include_usage=True))
+    blocked = {"prompt_feedback": {"block_reason": "SAFETY"}, "usage_metadata": {"prompt_token_count": 5}}
+    chunks = flat(*translate([blocked], n=2, include_usage=True))
     check_openai_contract(chunks, include_usage=True)
     assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"] and c["choices"][0]["finish_reason"]] == [
         "content_filter", "content_filter"]

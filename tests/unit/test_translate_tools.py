@@ -8,8 +8,13 @@ from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError
 from gemini_proxy.relay import chat_model
 from gemini_proxy.schemas import ChatCompletionSchema, load
-from gemini_proxy.translate.chat import (AnswerContext, RequestDefaults, completion_from_response, gemini_request,
-                                         logprobs_from)
+from gemini_proxy.translate.chat import (
+    AnswerContext,
+    RequestDefaults,
+    completion_from_response,
+    gemini_request,
+    logprobs_from,
+)
 from gemini_proxy.translate.families import family_of
 from gemini_proxy.translate.messages import DUMMY_SIGNATURE
 from gemini_proxy.translate.schema import sanitize
@@ -56,8 +61,10 @@ def answer(**fields):
     ({"oneOf": [{"type": "string"}, {"type": "null"}]}, {"anyOf": [{"type": "string"}, {"type": "null"}]},
      ["$.oneOf (as anyOf)"]),
     ({"const": "x"}, {"enum": ["x"]}, ["$.const (as enum)"]),
-    ({"type": ["string", "null"], "default": "a", "examples": ["b"]}, {"type": ["string", "null"]}, ["$.default", "$.examples"]),
-    ({"properties": {"p": {"$ref": "#/definitions/P"}}, "definitions": {"P": {"type": "integer", "exclusiveMinimum": 0}}},
+    ({"type": ["string", "null"], "default": "a", "examples": ["b"]}, {"type": ["string", "null"]},
+     ["$.default", "$.examples"]),
+    ({"properties": {"p": {"$ref": "#/definitions/P"}},
+      "definitions": {"P": {"type": "integer", "exclusiveMinimum": 0}}},
      {"properties": {"p": {"$ref": "#/$defs/P"}}, "$defs": {"P": {"type": "integer"}}},
      ["$.definitions (as $defs)", "$.$defs.P.exclusiveMinimum"]),
     ({"allOf": [{"$ref": "#/$defs/A"}], "description": "d"}, {"anyOf": [{"$ref": "#/$defs/A"}], "description": "d"},
@@ -76,7 +83,8 @@ def test_schemas_are_cleaned_for_gemini_and_changes_reported(schema, expected, r
 def test_property_names_are_never_mistaken_for_keywords():
     schema = {"type": "object", "properties": {"format": {"type": "string"}, "default": {"type": "integer"}}}
     found: list[str] = []
-    assert sanitize(schema, "$", found) == schema and found == []
+    assert sanitize(schema, "$", found) == schema
+    assert found == []
 
 
 # --- tools ---------------------------------------------------------------------------------
@@ -86,12 +94,14 @@ def test_tools_become_function_declarations_with_their_json_schema():
     (declaration,) = gemini.config["tools"][0]["function_declarations"]
     assert declaration == {"name": "get_weather", "description": "Weather for a city",
                            "parameters_json_schema": WEATHER["function"]["parameters"]}
-    assert "tool_config" not in gemini.config and gemini.dropped == ()
+    assert "tool_config" not in gemini.config
+    assert gemini.dropped == ()
 
 
 @pytest.mark.parametrize("choice, expected", [
     ("none", {"mode": "NONE"}), ("auto", {"mode": "AUTO"}), ("required", {"mode": "ANY"}),
-    ({"type": "function", "function": {"name": "get_weather"}}, {"mode": "ANY", "allowed_function_names": ["get_weather"]}),
+    ({"type": "function", "function": {"name": "get_weather"}},
+     {"mode": "ANY", "allowed_function_names": ["get_weather"]}),
 ])
 def test_tool_choice_maps_to_function_calling_mode(choice, expected):
     assert tool_config(choice) == {"function_calling_config": expected}
@@ -128,15 +138,18 @@ def test_tool_history_becomes_function_call_and_grouped_response_turns():
 
 @pytest.mark.parametrize("messages, param", [
     ([{"role": "tool", "tool_call_id": "call_zzz", "content": "1"}], "messages[1].tool_call_id"),
-    ([{"role": "assistant", "content": None, "tool_calls": [{**CALL, "function": {"name": "f", "arguments": "{not json"}}]}],
+    ([{"role": "assistant", "content": None,
+       "tool_calls": [{**CALL, "function": {"name": "f", "arguments": "{not json"}}]}],
      "messages[1].tool_calls[0].function.arguments"),
-    ([{"role": "assistant", "content": None, "tool_calls": [{**CALL, "function": {"name": "f", "arguments": "[1, 2]"}}]}],
+    ([{"role": "assistant", "content": None,
+       "tool_calls": [{**CALL, "function": {"name": "f", "arguments": "[1, 2]"}}]}],
      "messages[1].tool_calls[0].function.arguments"),
 ])
 def test_invalid_tool_histories_are_refused_by_param(messages, param):
     with pytest.raises(ApiError) as caught:
         history(*messages)
-    assert caught.value.status == 400 and caught.value.param == param
+    assert caught.value.status == 400
+    assert caught.value.param == param
 
 
 def _first_call_part(gemini):
@@ -194,7 +207,8 @@ def test_function_call_answer_is_an_openai_tool_call():
     body = completion_from_response(response_from_wire(response), answer(), signatures)
     assert_openai("CreateChatCompletionResponse", body)
     message = body["choices"][0]["message"]
-    assert message["content"] is None and body["choices"][0]["finish_reason"] == "tool_calls"
+    assert message["content"] is None
+    assert body["choices"][0]["finish_reason"] == "tool_calls"
     assert message["tool_calls"] == [{"id": "call_0", "type": "function",
                                       "function": {"name": "search", "arguments": '{"query": "weather in Tokyo"}'}}]
     recorded = json.loads((RECORDINGS / "openai/function_calling/response.json").read_text())
@@ -208,8 +222,8 @@ PARALLEL = {"candidates": [{"content": {"parts": [
 
 def test_parallel_calls_keep_order_and_parallel_tool_calls_false_keeps_the_first():
     signatures = {}
-    both = completion_from_response({**PARALLEL, "candidates": [{**PARALLEL["candidates"][0], "finish_reason": "STOP"}]},
-                                    answer(), signatures)
+    finished = {**PARALLEL, "candidates": [{**PARALLEL["candidates"][0], "finish_reason": "STOP"}]}
+    both = completion_from_response(finished, answer(), signatures)
     assert [c["function"]["name"] for c in both["choices"][0]["message"]["tool_calls"]] == ["a", "b"]
     assert signatures == {"call_0": "c2ln"}
     one = completion_from_response(PARALLEL, answer(first_call_only=True), {})
@@ -219,7 +233,8 @@ def test_parallel_calls_keep_order_and_parallel_tool_calls_false_keeps_the_first
 def test_streamed_tool_calls_carry_index_and_finish_as_tool_calls_when_stop_comes_later():
     stream = ChatStream(answer())
     chunks = stream.chunks_from(PARALLEL)
-    chunks += stream.chunks_from({"candidates": [{"content": {"parts": [{"text": ""}]}, "finish_reason": "STOP", "index": 0}]})
+    chunks += stream.chunks_from({"candidates": [{"content": {"parts": [{"text": ""}]}, "finish_reason": "STOP",
+                                                  "index": 0}]})
     chunks += stream.close()
     for chunk in chunks:
         assert_openai("CreateChatCompletionStreamResponse", chunk)
@@ -237,7 +252,8 @@ def test_response_formats():
     assert "response_mime_type" not in request(response_format={"type": "text"}).config
     assert request(response_format={"type": "json_object"}).config["response_mime_type"] == "application/json"
     schema = {"$schema": "x", "type": "object", "properties": {"city": {"type": "string"}}}
-    gemini = request(response_format={"type": "json_schema", "json_schema": {"name": "c", "strict": True, "schema": schema}})
+    gemini = request(response_format={"type": "json_schema",
+                                      "json_schema": {"name": "c", "strict": True, "schema": schema}})
     assert gemini.config["response_json_schema"] == {"type": "object", "properties": {"city": {"type": "string"}}}
     assert gemini.dropped == ("response_format.json_schema.schema.$schema",)
 
@@ -284,7 +300,8 @@ def test_safety_settings_from_settings_or_request():
 
 
 def test_families_table():
-    assert family_of("gemini-3-pro-preview").needs_signatures and not family_of("gemini-2.5-flash").needs_signatures
+    assert family_of("gemini-3-pro-preview").needs_signatures
+    assert not family_of("gemini-2.5-flash").needs_signatures
     assert not family_of("gemma-3-27b-it").thinks
 
 
@@ -297,8 +314,10 @@ def test_logprobs_request_and_answer():
     mapped = logprobs_from({"chosen_candidates": [{"token": "Hi", "log_probability": -0.1}],
                             "top_candidates": [{"candidates": [{"token": "Hi", "log_probability": -0.1},
                                                                {"token": "Yo", "log_probability": -2.5}]}]})
-    assert mapped == {"refusal": None, "content": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "top_logprobs": [
-        {"token": "Hi", "logprob": -0.1, "bytes": [72, 105]}, {"token": "Yo", "logprob": -2.5, "bytes": [89, 111]}]}]}
+    assert mapped == {"refusal": None, "content": [{
+        "token": "Hi", "logprob": -0.1, "bytes": [72, 105],
+        "top_logprobs": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105]},
+                         {"token": "Yo", "logprob": -2.5, "bytes": [89, 111]}]}]}
 
 
 def test_thought_summaries_are_reasoning_content():
@@ -308,4 +327,5 @@ def test_thought_summaries_are_reasoning_content():
     assert (message["content"], message["reasoning_content"]) == ("42", "Let me think.")
     stream = ChatStream(answer())
     deltas = [c["choices"][0]["delta"] for c in stream.chunks_from(response)]
-    assert {"reasoning_content": "Let me think."} in deltas and {"content": "42"} in deltas
+    assert {"reasoning_content": "Let me think."} in deltas
+    assert {"content": "42"} in deltas

@@ -3,8 +3,8 @@ recorded real answers pass; anything else is a 502 that says what was wrong, nev
 import pytest
 
 from gemini_proxy.errors import ApiError
-from gemini_proxy.upstream.client import response_from_wire
 from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
+from gemini_proxy.upstream.client import response_from_wire
 from tests.support import recorded_gemini
 
 
@@ -21,7 +21,8 @@ def test_recorded_answers_pass(recording):
 def caught(call, *args) -> ApiError:
     with pytest.raises(ApiError) as error:
         call(*args)
-    assert error.value.status == 502 and error.value.type == "upstream_error"
+    assert error.value.status == 502
+    assert error.value.type == "upstream_error"
     return error.value
 
 
@@ -43,7 +44,8 @@ def caught(call, *args) -> ApiError:
 ])
 def test_a_wrong_shape_is_a_bad_upstream_response_naming_the_field(answer, where):
     error = caught(check_shape, answer)
-    assert error.code == "bad_upstream_response" and f"({where} is not what Gemini sends)" in error.message
+    assert error.code == "bad_upstream_response"
+    assert f"({where} is not what Gemini sends)" in error.message
 
 
 def test_missing_and_null_containers_are_fine():

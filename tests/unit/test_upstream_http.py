@@ -3,6 +3,7 @@ real socket (loopback only): keep-alive, stale connections, timeouts, streaming 
 pool limits, TLS verification (a test CA from trustme)."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import struct
@@ -60,7 +61,8 @@ class ScriptedServer:
                         self.client_closed.set()
                         return
                     head += line
-                length = next((int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")), 0)
+                length = next((int(h.split(b":")[1]) for h in head.split(b"\r\n")
+                               if h.lower().startswith(b"content-length")), 0)
                 reader.read(length)
                 self.requests += 1
                 if not self.script:
@@ -74,7 +76,8 @@ class ScriptedServer:
 
 def ok(body=b'{"ok": true}'):
     def answer(conn):
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                     % (len(body), body))
     return answer
 
 
@@ -87,10 +90,8 @@ def slow_stream(conn):
     """A chunked answer whose second part comes 1 s after the first, unless the client left."""
     conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst\n\r\n")
     time.sleep(1.0)
-    try:
+    with contextlib.suppress(OSError):
         conn.sendall(b"7\r\nsecond\n\r\n0\r\n\r\n")
-    except OSError:
-        pass
 
 
 def silent(conn):
@@ -141,7 +142,8 @@ def test_streamed_body_is_handed_on_as_it_arrives(serve):
         for piece in response.iter_bytes():
             pieces.append((piece, time.monotonic() - started))
     assert b"".join(p for p, _ in pieces) == b"first\nsecond\n"
-    assert pieces[0][0] == b"first\n" and pieces[0][1] < 0.5
+    assert pieces[0][0] == b"first\n"
+    assert pieces[0][1] < 0.5
     assert pieces[-1][1] > 0.8
 
 
@@ -171,9 +173,8 @@ def test_refused_connection_is_a_connect_error():
 def test_waits_for_a_free_connection_at_most_the_pool_timeout(serve):
     server = serve(slow_stream, ok())
     with client(max_connections=1, timeout=httpx2.Timeout(5.0, pool=0.2)) as http:
-        with http.stream("POST", server.url + "/s", content=b"{}"):
-            with pytest.raises(httpx2.PoolTimeout):
-                http.post(server.url + "/a", content=b"{}")
+        with http.stream("POST", server.url + "/s", content=b"{}"), pytest.raises(httpx2.PoolTimeout):
+            http.post(server.url + "/a", content=b"{}")
         assert http.post(server.url + "/a", content=b"{}").status_code == 200  # freed at the stream's end
 
 
@@ -251,12 +252,14 @@ def test_idle_connections_are_closed_on_a_timer_not_only_when_the_pool_is_next_u
             thread.start()
         for thread in threads:
             thread.join()
-        assert pool.idle_connections() >= 1 and server.connections >= 1
+        assert pool.idle_connections() >= 1
+        assert server.connections >= 1
         deadline = time.monotonic() + 3
         while (pool.idle_connections() or reapers()) and time.monotonic() < deadline:
             time.sleep(0.05)
         # Nobody used the pool since the burst: the timer closed every idle socket, then its thread ended.
-        assert pool.idle_connections() == 0 and not reapers()
+        assert pool.idle_connections() == 0
+        assert not reapers()
         assert server.client_closed.wait(2), "the server never saw an idle connection close"
 
 
@@ -265,15 +268,22 @@ def test_close_stops_the_reaper(serve):
     pool = ConnectionPool(2, max_keepalive=2, keepalive_expiry=60, reap_interval=0.05)
     with httpx2.Client(transport=pool, timeout=5) as http:
         http.post(server.url + "/a", content=b"{}")
-        assert reapers() and pool.idle_connections() == 1
-    assert not reapers() and pool.idle_connections() == 0
+        assert reapers()
+        assert pool.idle_connections() == 1
+    assert not reapers()
+    assert pool.idle_connections() == 0
 
 
 def test_the_pool_connect_timeout_caps_the_requests(monkeypatch):
     seen = []
-    monkeypatch.setattr("gemini_proxy.upstream.pool._connect", lambda connection, timeout: seen.append(timeout) or 1 / 0)
+    def connect(connection, timeout):
+        seen.append(timeout)
+        raise ZeroDivisionError  # no connection: the test needs only the timeout it was given
+
+    monkeypatch.setattr("gemini_proxy.upstream.pool._connect", connect)
     pool = ConnectionPool(1, max_keepalive=1, connect_timeout=2.0)
-    with httpx2.Client(transport=pool, timeout=httpx2.Timeout(30.0, connect=9.0)) as http, pytest.raises(ZeroDivisionError):
+    with (httpx2.Client(transport=pool, timeout=httpx2.Timeout(30.0, connect=9.0)) as http,
+          pytest.raises(ZeroDivisionError)):
         http.post("http://127.0.0.1:9/a", content=b"{}")
     assert seen == [2.0]
 
