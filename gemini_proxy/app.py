@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-
 from flask_cors import CORS
 
 from gemini_proxy.access.keys import KeyRing
@@ -13,7 +12,6 @@ from gemini_proxy.api import chat, completions, docs, embeddings, health, models
 from gemini_proxy.catalog import ModelCatalog
 from gemini_proxy.config import Settings
 from gemini_proxy.media.data import MediaLimits
-from gemini_proxy.web.errors import register_error_handlers
 from gemini_proxy.observability import logs
 from gemini_proxy.observability.readiness import Readiness
 from gemini_proxy.observability.telemetry import Metrics, Telemetry
@@ -25,6 +23,7 @@ from gemini_proxy.stores.signatures import SignatureStore
 from gemini_proxy.translate.chat import RequestDefaults
 from gemini_proxy.upstream.client import Upstream
 from gemini_proxy.web import hooks, request_ids
+from gemini_proxy.web.errors import register_error_handlers
 
 log = logging.getLogger(__name__)
 

@@ -3,12 +3,19 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError, model_not_found
-from gemini_proxy.translate.models import (ALIAS_OWNER, EMULATOR_OWNER, OWNER, gemini_model_id, model_id_of,
-                                           model_object, models_from_gemini)
+from gemini_proxy.translate.models import (
+    ALIAS_OWNER,
+    EMULATOR_OWNER,
+    OWNER,
+    gemini_model_id,
+    model_id_of,
+    model_object,
+    models_from_gemini,
+)
 from gemini_proxy.upstream.client import Upstream
 
 
@@ -43,5 +50,7 @@ class ModelCatalog:
         try:
             found = self._upstream.get_model(gemini_id)
         except ApiError as error:
-            raise model_not_found(model_id) if error.status in (400, 404) else error
+            if error.status in (400, 404):
+                raise model_not_found(model_id) from error
+            raise
         return model_object(model_id_of(found), self._owner)

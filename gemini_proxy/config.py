@@ -11,13 +11,26 @@ docs/configuration.md from them.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Mapping
 from urllib.parse import urlsplit
 
-from gemini_proxy.config_parsing import (SettingsError, addresses, boolean, bounded, networks, non_negative,
-                                         non_negative_int, one_of, optional, parse_aliases, parse_safety, positive,
-                                         seconds, setting)
+from gemini_proxy.config_parsing import (
+    SettingsError,
+    addresses,
+    boolean,
+    bounded,
+    networks,
+    non_negative,
+    non_negative_int,
+    one_of,
+    optional,
+    parse_aliases,
+    parse_safety,
+    positive,
+    seconds,
+    setting,
+)
 from gemini_proxy.translate.models import gemini_model_id
 
 DEFAULT_ALIASES = (

@@ -3,7 +3,7 @@ variable, parser, group and description), and the parsers that check each value 
 from __future__ import annotations
 
 import ipaddress
-from typing import Callable
+from collections.abc import Callable
 
 
 class SettingsError(ValueError):

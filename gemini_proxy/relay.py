@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError, invalid_model
@@ -20,8 +20,12 @@ from gemini_proxy.media.parts import media_of
 from gemini_proxy.observability.telemetry import RequestRecord
 from gemini_proxy.services import Services
 from gemini_proxy.translate.chat import AnswerContext, GeminiRequest, completion_from_response, gemini_request
-from gemini_proxy.translate.completions import (CompletionContext, TextCompletionStream, chat_request_from,
-                                                text_completion_from)
+from gemini_proxy.translate.completions import (
+    CompletionContext,
+    TextCompletionStream,
+    chat_request_from,
+    text_completion_from,
+)
 from gemini_proxy.translate.embeddings import batches, embed_config, embedding_list, prompt_tokens_from, vectors_from
 from gemini_proxy.translate.stream import ChatStream
 

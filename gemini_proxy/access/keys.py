@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from gemini_proxy.config import Settings, SettingsError
 from gemini_proxy.errors import ApiError

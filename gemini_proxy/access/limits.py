@@ -17,7 +17,7 @@ import logging
 import math
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from limits import RateLimitItemPerMinute
 from limits.errors import StorageError

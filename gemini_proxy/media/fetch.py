@@ -6,6 +6,7 @@ time and size. Every failure is a MediaError safe to show to the client.
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import re
@@ -274,12 +275,10 @@ class _Deadline:
         with self._lock:
             self._fired = True
             if self._sock is not None:
-                try:
-                    # The plain socket method: SSLSocket.shutdown would drop the SSL object under
-                    # a reader in another thread, which then fails with ValueError, not OSError.
+                # The plain socket method: SSLSocket.shutdown would drop the SSL object under
+                # a reader in another thread, which then fails with ValueError, not OSError.
+                with contextlib.suppress(OSError):
                     socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 def _reason(exc: BaseException) -> str:

@@ -7,7 +7,7 @@ MediaLimits), then data: URLs and base64 are decoded. Every bad input is a 400 n
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from gemini_proxy.errors import invalid_request
 from gemini_proxy.media.data import MediaError, MediaLimits, audio_mime, decode_base64, file_mime, parse_data_url

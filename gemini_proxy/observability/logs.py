@@ -14,7 +14,8 @@ REDACTED = "[REDACTED]"
 # clients put keys in URLs, and URLs end up in logs.
 _SECRET_PARAM = re.compile(
     r"(?i)((?:^|[?&;])[^=&;#\s]*(?:key|token|secret|passw|pwd|auth|signature|credential)[^=&;#\s]*=)[^&;#\s\"']*")
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key", "cookie"})
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key",
+                             "cookie"})
 
 
 class JsonFormatter(logging.Formatter):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError

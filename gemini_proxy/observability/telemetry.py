@@ -55,18 +55,21 @@ class Metrics:
         self._dir = multiprocess_dir
         self.registry = CollectorRegistry()
         r = self.registry
-        self.requests = Counter("gemini_proxy_requests", "Requests answered.", ["route", "status", "model", "key"], registry=r)
+        self.requests = Counter("gemini_proxy_requests", "Requests answered.", ["route", "status", "model", "key"],
+                                registry=r)
         self.latency = Histogram("gemini_proxy_request_duration_seconds", "Time from request to the end of the answer.",
                                  ["route"], buckets=LATENCY_BUCKETS, registry=r)
         self.ttft = Histogram("gemini_proxy_time_to_first_token_seconds", "Streams: time to the first token sent.",
                               ["model"], buckets=LATENCY_BUCKETS, registry=r)
-        self.tokens = Counter("gemini_proxy_tokens", "Tokens, by kind (prompt, completion).", ["kind", "model", "key"], registry=r)
+        self.tokens = Counter("gemini_proxy_tokens", "Tokens, by kind (prompt, completion).", ["kind", "model", "key"],
+                              registry=r)
         self.upstream_errors = Counter("gemini_proxy_upstream_errors", "Failed Gemini calls, by Gemini status.",
                                        ["status"], registry=r)
         self.streams = Gauge("gemini_proxy_streams_in_flight", "Streams being answered now.",
                              multiprocess_mode="livesum", registry=r)
         self.rate_limit_unavailable = Counter(
-            "gemini_proxy_rate_limit_unavailable", "Requests whose rate limits could not be checked (Redis unreachable), "
+            "gemini_proxy_rate_limit_unavailable",
+            "Requests whose rate limits could not be checked (Redis unreachable), "
             "by what was done: admitted, refused, tokens_not_counted.", ["action"], registry=r)
 
     def exposition(self) -> bytes:

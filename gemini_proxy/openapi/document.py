@@ -19,12 +19,12 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from marshmallow import Schema, validate
 
-from gemini_proxy.services import EXTENSION, Services
 from gemini_proxy.openapi.responses import COMPONENTS, nullable, ref
 from gemini_proxy.schemas.chat import PART_TYPES, ROLES, TEXT_ONLY_ROLES, Content, ContentPartSchema, ToolChoice
 from gemini_proxy.schemas.completions import CompletionSchema
-from gemini_proxy.translate.models import MODEL_ID_PATTERN
 from gemini_proxy.schemas.fields import Present, StrictBoolean, StringOrList, TextInput
+from gemini_proxy.services import EXTENSION, Services
+from gemini_proxy.translate.models import MODEL_ID_PATTERN
 
 OPENAPI_VERSION = "3.1.0"
 TITLE = "gemini-proxy"
@@ -115,7 +115,8 @@ OPERATIONS: dict[str, Operation] = {
         "logprobs are mapped onto Gemini; unsupported OpenAI parameters are refused by name (400).",
         request="CreateChatCompletionRequest", errors=_API_ERRORS, api=True),
     "completions.create_completion": Operation(
-        "createCompletion", "Create a legacy text completion", "Completions", _streamed("TextCompletion", "TextCompletion"),
+        "createCompletion", "Create a legacy text completion", "Completions",
+        _streamed("TextCompletion", "TextCompletion"),
         "Each prompt is one chat request; choices of prompt p are numbered p * n + i.",
         request="CreateCompletionRequest", errors=_API_ERRORS, api=True),
     "embeddings.create_embeddings": Operation(
@@ -181,7 +182,8 @@ def _custom_fields(self, field, **kwargs) -> dict:
         return {**described, "enum": list(field.harmless)} if field.harmless is not None else described
     strings = {"type": "array", "items": {"type": "string", "minLength": 1}}
     if isinstance(field, StringOrList):
-        return _nullable({"anyOf": [{"type": "string", "minLength": 1}, {**strings, "maxItems": field.max_items}]}, field)
+        one_or_many = [{"type": "string", "minLength": 1}, {**strings, "maxItems": field.max_items}]
+        return _nullable({"anyOf": one_or_many}, field)
     if isinstance(field, TextInput):
         return _nullable({"anyOf": [{"type": "string", "minLength": 1}, {**strings, "minItems": 1}]}, field)
     if isinstance(field, Content):

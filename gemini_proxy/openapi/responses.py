@@ -205,7 +205,8 @@ EMBEDDING_LIST = {
                 "index": {"type": "integer", "description": "The position of the input."},
                 "embedding": {
                     "description": "Floats, or with encoding_format=base64 little-endian float32 in base64.",
-                    "oneOf": [{"type": "array", "items": {"type": "number"}}, {"type": "string", "contentEncoding": "base64"}],
+                    "oneOf": [{"type": "array", "items": {"type": "number"}},
+                              {"type": "string", "contentEncoding": "base64"}],
                 },
             },
         }},

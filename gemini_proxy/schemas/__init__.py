@@ -38,7 +38,8 @@ def load(schema: Schema, body) -> dict:
         path, text = _first_error(exc.messages, [])
         param = param_name(path) or None
         if text == "Missing data for required field.":
-            raise invalid_request(f"Missing required parameter: '{param}'.", param, "missing_required_parameter") from exc
+            raise invalid_request(f"Missing required parameter: '{param}'.", param,
+                                  "missing_required_parameter") from exc
         text = text.rstrip(".")
         message = f"Invalid value for '{param}': {text}." if param else f"Invalid request: {text}."
         raise invalid_request(message, param) from exc

@@ -3,8 +3,19 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from gemini_proxy.schemas.fields import (INT32_MAX, INT32_MIN, Lenient, Present, StrictBoolean, StrictInteger, StrictNumber, StrictString,
-                     StringOrList, refuse_long_lists, refuse_unsupported)
+from gemini_proxy.schemas.fields import (
+    INT32_MAX,
+    INT32_MIN,
+    Lenient,
+    Present,
+    StrictBoolean,
+    StrictInteger,
+    StrictNumber,
+    StrictString,
+    StringOrList,
+    refuse_long_lists,
+    refuse_unsupported,
+)
 from gemini_proxy.schemas.google import GENERATION_OPTIONS, WithGoogleOptions, google_fields
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
@@ -12,8 +23,9 @@ TEXT_ONLY_ROLES = ("system", "developer", "tool")
 PART_TYPES = ("text", "image_url", "input_audio", "file", "refusal")
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high")
 # Gemini's rule for function names (stricter than OpenAI's: no leading digit).
-FUNCTION_NAME = validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$",
-                                error="must start with a letter or _ and use only letters, digits, _ . : - (at most 64)")
+FUNCTION_NAME = validate.Regexp(
+    r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$",
+    error="must start with a letter or _ and use only letters, digits, _ . : - (at most 64)")
 
 # Modelled OpenAI parameters this gateway cannot honour: refused by name, never dropped.
 # Each entry lists the values that are harmless (the parameter's "off" values).
@@ -154,7 +166,8 @@ class FunctionSchema(Lenient):
 
 
 class ToolSchema(Lenient):
-    type = StrictString(required=True, validate=validate.OneOf(("function",), error="only function tools are supported"))
+    type = StrictString(required=True,
+                        validate=validate.OneOf(("function",), error="only function tools are supported"))
     function = fields.Nested(FunctionSchema, required=True)
 
 
@@ -165,7 +178,8 @@ class ToolChoice(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if value in ("none", "auto", "required"):
             return value
-        name = value.get("function", {}).get("name") if isinstance(value, dict) and isinstance(value.get("function"), dict) else None
+        function = value.get("function") if isinstance(value, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
         if not isinstance(name, str) or value.get("type", "function") != "function":
             raise self.make_error("invalid")
         return {"type": "function", "function": {"name": name}}

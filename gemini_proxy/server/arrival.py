@@ -38,7 +38,7 @@ class DeadlineSocket:
     """The client socket as gunicorn's request parser sees it: while the connection's request is
     being read, each recv() waits only for what is left of its read time."""
 
-    def __init__(self, sock: socket.socket, conn: "Connection"):
+    def __init__(self, sock: socket.socket, conn: Connection):
         self._sock, self._conn = sock, conn
 
     def recv(self, size: int) -> bytes:

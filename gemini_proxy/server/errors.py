@@ -8,8 +8,8 @@ from http import HTTPStatus
 
 from gunicorn.http import errors as http_errors
 
-from gemini_proxy.server.arrival import RequestReadTimeout
 from gemini_proxy.errors import ApiError
+from gemini_proxy.server.arrival import RequestReadTimeout
 
 # gunicorn's parse failures -> (status, message); the first match wins (InvalidResponseHeader,
 # the app's fault, is a subclass of InvalidHeader and is checked before it).

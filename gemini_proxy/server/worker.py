@@ -23,6 +23,7 @@ not import prometheus_client, which the workers import only once PROMETHEUS_MULT
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -34,15 +35,16 @@ from datetime import timedelta
 from http import HTTPStatus
 
 from gunicorn import util
-from gunicorn.http.wsgi import Response as GunicornResponse, default_environ
+from gunicorn.http.wsgi import Response as GunicornResponse
+from gunicorn.http.wsgi import default_environ
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import _DEFER, ThreadWorker
 
-from gemini_proxy.server.arrival import FIRST_BYTES_WAIT, SWEEP_SECONDS, Connection
 from gemini_proxy.config import ServerSettings
 from gemini_proxy.errors import ApiError
 from gemini_proxy.observability.logs import redact_secrets
 from gemini_proxy.observability.readiness import DRAINING
+from gemini_proxy.server.arrival import FIRST_BYTES_WAIT, SWEEP_SECONDS, Connection
 from gemini_proxy.server.errors import error_for, raw_response
 from gemini_proxy.web.sse import DONE, event
 
@@ -94,10 +96,10 @@ class _Exchange:
         self.hold()
         self.started = True
         for name, value in headers:
-            name = name.lower()
-            if name == "content-type":
+            header = name.lower()
+            if header == "content-type":
                 self.stream = value.startswith("text/event-stream")
-            elif name == "x-request-id":
+            elif header == "x-request-id":
                 self.request_id = value
 
 
@@ -134,7 +136,7 @@ class _Drain:
     exit_at: float  # the worker exits then, whatever threads are left
 
     @classmethod
-    def starting(cls, now: float, graceful_timeout: float) -> "_Drain":
+    def starting(cls, now: float, graceful_timeout: float) -> _Drain:
         margin = cut_margin(graceful_timeout)
         return cls(now + graceful_timeout - margin, now + graceful_timeout - margin / 2)
 
@@ -201,7 +203,7 @@ class GatewayWorker(ThreadWorker):
                 return False
             arrived = conn.arrived()
         # Past its deadline the parser's first read answers 408.
-        return bool(arrived) or conn.deadline is not None and time.monotonic() >= conn.deadline
+        return bool(arrived) or (conn.deadline is not None and time.monotonic() >= conn.deadline)
 
     def murder_pending(self):
         """gunicorn's, and: a request still arriving when its time is up gets a 408 and is closed."""
@@ -214,15 +216,11 @@ class GatewayWorker(ThreadWorker):
                 if isinstance(conn, Connection) and conn.deadline is not None and now >= conn.deadline]
         for conn in late:
             self.pending_conns.remove(conn)
-            try:
+            with contextlib.suppress(OSError, KeyError, ValueError):
                 self.poller.unregister(conn.sock)
-            except (OSError, KeyError, ValueError):
-                pass
             self.nr_conns -= 1
-            try:
+            with contextlib.suppress(OSError):
                 util.write_nonblock(conn.sock, raw_response(error_for(conn.timed_out())))
-            except OSError:
-                pass
             conn.close()
 
     def _serving(self, app):
@@ -301,11 +299,11 @@ class GatewayWorker(ThreadWorker):
         """Ends an answer from the main thread: an error event and [DONE] for a stream, a 503 for
         an answer not started yet; then closes the connection. `hard`: whatever it is doing."""
         locked = exchange.lock.acquire(blocking=False)
-        if not hard and (not locked or exchange.started and not exchange.stream):
+        if not hard and (not locked or (exchange.started and not exchange.stream)):
             if locked:  # a plain answer being sent: it ends on its own
                 exchange.lock.release()
             return  # or the serving thread is writing: next time
-        if not locked or exchange.started and not exchange.stream:
+        if not locked or (exchange.started and not exchange.stream):
             how = "connection closed"
         else:
             how = "error event" if exchange.started else "503"
@@ -320,10 +318,8 @@ class GatewayWorker(ThreadWorker):
         except (OSError, ValueError, AttributeError):
             how += " (client not reachable)"
         finally:
-            try:
+            with contextlib.suppress(OSError, AttributeError):
                 exchange.sock.shutdown(socket.SHUT_RDWR)  # the serving thread's later writes fail quietly (EPIPE)
-            except (OSError, AttributeError):
-                pass
             if locked:
                 exchange.lock.release()
         log.warning("answer ended by shutdown", extra={"fields": {

@@ -14,12 +14,13 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 log = logging.getLogger(__name__)
 
-_SCHEMA = "CREATE TABLE IF NOT EXISTS signatures (call_id TEXT PRIMARY KEY, signature TEXT NOT NULL, created REAL NOT NULL)"
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS signatures"
+           " (call_id TEXT PRIMARY KEY, signature TEXT NOT NULL, created REAL NOT NULL)")
 _PRUNE_EVERY = 1000
 
 
@@ -66,7 +67,8 @@ class SignatureStore:
         if prune:
             self._execute(lambda db: db.execute(
                 "DELETE FROM signatures WHERE rowid IN "
-                "(SELECT rowid FROM signatures ORDER BY created DESC, rowid DESC LIMIT -1 OFFSET ?)", (self._max_rows,)))
+                "(SELECT rowid FROM signatures ORDER BY created DESC, rowid DESC LIMIT -1 OFFSET ?)",
+                (self._max_rows,)))
 
     def get_many(self, call_ids: Iterable[str]) -> dict[str, str]:
         wanted = list(dict.fromkeys(call_ids))

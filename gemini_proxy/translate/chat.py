@@ -1,8 +1,9 @@
 """Chat completions: an OpenAI request -> a Gemini request; a Gemini answer -> chat.completion."""
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping, NamedTuple
+from typing import NamedTuple
 
 from gemini_proxy.errors import invalid_request
 from gemini_proxy.translate.families import Family, family_of

@@ -73,7 +73,7 @@ def _head(context: CompletionContext) -> dict:
 def text_completion_from(completions: list[dict], context: CompletionContext) -> dict:
     """One text_completion from the chat.completion of each prompt (in prompt order)."""
     choices = []
-    for position, (prompt, completion) in enumerate(zip(context.prompts, completions)):
+    for position, (prompt, completion) in enumerate(zip(context.prompts, completions, strict=True)):
         echoed = prompt if context.echo else ""
         for choice in completion["choices"]:
             text = echoed + (choice["message"].get("content") or "")

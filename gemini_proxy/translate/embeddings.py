@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import math
 import struct
-from typing import Iterator
+from collections.abc import Iterator
 
 from gemini_proxy.errors import upstream_bad_response
 

@@ -7,8 +7,8 @@ also refuse a function-call history that lost its thought signatures.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 
 @dataclass(frozen=True)

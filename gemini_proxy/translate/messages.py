@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from gemini_proxy.errors import invalid_request
 from gemini_proxy.translate import json_limits

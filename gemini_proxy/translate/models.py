@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 # What a model must support to be useful through this gateway (the SDK calls the field
 # supported_actions; Gemini's JSON calls it supportedGenerationMethods).

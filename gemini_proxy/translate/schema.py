@@ -53,9 +53,7 @@ def sanitize(schema: Any, path: str, report: list[str]) -> Any:
     clean: dict[str, Any] = {}
     for key, value in _rewritten(schema, path, report).items():
         here = f"{path}.{key}"
-        if key not in KEPT:
-            report.append(here)
-        elif key == "format" and value not in FORMATS:
+        if key not in KEPT or (key == "format" and value not in FORMATS):
             report.append(here)
         elif key in _ONE and isinstance(value, dict):
             clean[key] = sanitize(value, here, report)

@@ -8,7 +8,14 @@ chunk has "usage": null and a last chunk has "choices": [] and the usage.
 """
 from __future__ import annotations
 
-from gemini_proxy.translate.chat import BLOCKED_PROMPT, AnswerContext, finish_reason_from, logprobs_from, text_of, usage_from
+from gemini_proxy.translate.chat import (
+    BLOCKED_PROMPT,
+    AnswerContext,
+    finish_reason_from,
+    logprobs_from,
+    text_of,
+    usage_from,
+)
 from gemini_proxy.translate.tools import tool_calls_from
 
 

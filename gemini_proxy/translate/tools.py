@@ -3,7 +3,7 @@ Gemini functionCall parts -> OpenAI tool_calls."""
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 from gemini_proxy.translate.schema import sanitize
 

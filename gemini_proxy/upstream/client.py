@@ -31,8 +31,9 @@ import math
 import random
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
@@ -42,8 +43,14 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from gemini_proxy.config import Settings
-from gemini_proxy.errors import (ApiError, invalid_model, invalid_request, upstream_bad_response, upstream_timeout,
-                                 upstream_unreachable)
+from gemini_proxy.errors import (
+    ApiError,
+    invalid_model,
+    invalid_request,
+    upstream_bad_response,
+    upstream_timeout,
+    upstream_unreachable,
+)
 from gemini_proxy.translate.models import gemini_model_id
 from gemini_proxy.translate.wire import rest_request, sdk_names
 from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
@@ -146,10 +153,12 @@ def _client_args(settings: Settings, proxies: dict[str, str] | None = None) -> d
     max_connections = settings.upstream_max_connections
     max_keepalive = min(max_connections, 128)
     url = urlsplit(settings.upstream_base_url or GOOGLE_BASE_URL)
-    if proxies.get(url.scheme, proxies.get("all")) and not urllib.request.proxy_bypass_environment(url.hostname or "", proxies):
+    proxied = proxies.get(url.scheme, proxies.get("all"))
+    if proxied and not urllib.request.proxy_bypass_environment(url.hostname or "", proxies):
         # httpx2's default pool (100 connections) would queue streams beyond that.
         return {"limits": httpx2.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive)}
-    return {"transport": ConnectionPool(max_connections, max_keepalive, connect_timeout=settings.upstream_connect_timeout)}
+    pool = ConnectionPool(max_connections, max_keepalive, connect_timeout=settings.upstream_connect_timeout)
+    return {"transport": pool}
 
 
 def _milliseconds(seconds: float) -> int:
@@ -256,7 +265,8 @@ class Upstream:
                 wait = retry_wait(retry, self._retry_delay)
                 if retry > self._retries or not retryable(exc) or time.monotonic() + wait >= deadline:
                     raise _api_error_from(exc, secrets) from exc
-                log.info("upstream call failed (%s): retry %d of %d in %.2f s", _failure(exc), retry, self._retries, wait)
+                log.info("upstream call failed (%s): retry %d of %d in %.2f s",
+                         _failure(exc), retry, self._retries, wait)
                 time.sleep(wait)
 
     def _typed(self, call: Callable[[dict], T], api_key: str | None = None) -> T:
@@ -291,7 +301,8 @@ class Upstream:
 
     def get_model(self, model: str) -> dict:
         resource = _resource(model)
-        return self._typed(lambda options: dump(self._client.models.get(model=resource, config={"http_options": options})))
+        return self._typed(
+            lambda options: dump(self._client.models.get(model=resource, config={"http_options": options})))
 
     def close(self) -> None:
         self._client.close()

@@ -115,7 +115,8 @@ def upstream_api_error(http_status: int, status: str | None, message: str, detai
                        secrets: tuple[str, ...] = ()) -> ApiError:
     """Gemini's error (HTTP status, canonical status, message, rpc details) as an ApiError.
     `secrets` are the keys of the call, never to be echoed (see clean_upstream_message)."""
-    status = status if isinstance(status, str) and status in _UPSTREAM_STATUS else _UPSTREAM_HTTP.get(http_status, "INTERNAL")
+    if not (isinstance(status, str) and status in _UPSTREAM_STATUS):
+        status = _UPSTREAM_HTTP.get(http_status, "INTERNAL")
     reason = _detail(details, "ErrorInfo").get("reason")
     if reason == "API_KEY_INVALID" or "API key not valid" in message[:_SCAN_LIMIT]:
         http, type_, code = _INVALID_KEY

@@ -35,7 +35,7 @@ import ssl
 import threading
 import time
 from collections import deque
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx2
 
@@ -247,5 +247,6 @@ def _transport_error(exc: BaseException, sending: bool) -> BaseException:
     if isinstance(exc, http.client.HTTPException):  # not HTTP as it should be (cut short, bad status line)
         return httpx2.RemoteProtocolError(f"Gemini's answer broke off while {doing}: {exc!r}")
     if isinstance(exc, OSError):
-        return (httpx2.WriteError if sending else httpx2.ReadError)(f"Gemini's connection failed while {doing}: {exc!r}")
+        failure = httpx2.WriteError if sending else httpx2.ReadError
+        return failure(f"Gemini's connection failed while {doing}: {exc!r}")
     return exc

@@ -16,12 +16,12 @@ def raw_body() -> bytes:
     try:
         data = request.get_data(cache=True)
         limit = request.max_content_length
-        if request.content_length is None and limit is not None and len(data) >= limit:
-            # Werkzeug stops reading a body that came without Content-Length (chunked) at the
-            # limit and hands back what it read, as if that were all: one more byte from the
-            # server's own stream tells a body of exactly the limit from a longer one.
-            if request.input_stream.read(1):
-                raise RequestEntityTooLarge()
+        # Werkzeug stops reading a body that came without Content-Length (chunked) at the limit
+        # and hands back what it read, as if that were all: one more byte from the server's own
+        # stream tells a body of exactly the limit from a longer one.
+        unsized = request.content_length is None and limit is not None
+        if unsized and len(data) >= limit and request.input_stream.read(1):
+            raise RequestEntityTooLarge()
     except ParseException as exc:
         # gunicorn decodes a chunked body as the app reads it and raises its own errors for a
         # malformed one (not OSError, which Werkzeug would have made a 400).

@@ -6,14 +6,13 @@ import re
 
 from flask import Flask, g, request
 
-from gemini_proxy.web.body import json_body
-
-from gemini_proxy.web import request_ids
 from gemini_proxy.access.keys import KeyRing
+from gemini_proxy.access.limits import RateLimits
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError
-from gemini_proxy.access.limits import RateLimits
 from gemini_proxy.observability.telemetry import RequestRecord, Telemetry
+from gemini_proxy.web import request_ids
+from gemini_proxy.web.body import json_body
 
 _REPEATED_SLASHES = re.compile("/{2,}")
 # Blueprints that serve the OpenAI API: client keys and rate limits apply to them.

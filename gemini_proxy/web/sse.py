@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from flask import Response
 
