@@ -5,7 +5,8 @@ import json
 
 from flask import Blueprint
 
-from gemini_proxy import relay
+from gemini_proxy.relay import chat as relay
+from gemini_proxy.relay import include_usage
 from gemini_proxy.schemas import load
 from gemini_proxy.services import current_services
 from gemini_proxy.web.body import json_body
@@ -29,7 +30,7 @@ def create_chat_completion():
     record.model = answer.model
     headers = dropped_header(gemini.dropped)
     if body.get("stream"):
-        chunks = relay.stream_chat(services, gemini, answer, relay.include_usage(body), record)
+        chunks = relay.stream_chat(services, gemini, answer, include_usage(body), record)
         return stream_response(chunks, headers)
     return relay.complete_chat(services, gemini, answer, record), 200, headers
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gemini_proxy import relay
+from gemini_proxy.relay import completions as relay
+from gemini_proxy.relay import include_usage
 from gemini_proxy.schemas import load
 from gemini_proxy.services import current_services
 from gemini_proxy.web.body import json_body
@@ -23,5 +24,5 @@ def create_completion():
     context = relay.completion_context(body, services.settings.default_model)
     record.model = context.model
     if body.get("stream"):
-        return stream_response(relay.stream_prompts(services, geminis, context, relay.include_usage(body), record))
+        return stream_response(relay.stream_prompts(services, geminis, context, include_usage(body), record))
     return relay.complete_prompts(services, geminis, context, record)

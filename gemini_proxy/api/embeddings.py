@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gemini_proxy import relay
+from gemini_proxy.relay import embeddings as relay
 from gemini_proxy.schemas import load
 from gemini_proxy.services import current_services
 from gemini_proxy.web.body import json_body
