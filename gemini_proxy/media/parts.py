@@ -1,13 +1,14 @@
-"""The media of a request's messages as (MIME type, bytes), ready for Gemini's inline data.
+"""The media of a request's messages (chat) or items (Responses) as (MIME type, bytes), ready
+for Gemini's inline data.
 
-Keyed by the param of the content part ("messages[2].content[0]"), which is how translate/
-finds them. http(s) image URLs are fetched first (each URL once, in message order, within
+Keyed by the param of the content part ("messages[2].content[0]", "input[1].content[0]"), which
+is how translate/ finds them. http(s) image URLs are fetched first (each URL once, in message order, within
 MediaLimits), then data: URLs and base64 are decoded. Every bad input is a 400 naming the part
 (a URL that cannot be fetched: its `image_url.url`).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 from gemini_proxy.errors import invalid_request
 from gemini_proxy.media.data import MediaError, MediaLimits, audio_mime, decode_base64, file_mime, parse_data_url
@@ -71,3 +72,75 @@ def _decoded(part: dict, max_bytes: int) -> tuple[str, bytes]:
     else:
         declared, data = None, decode_base64(file["file_data"], max_bytes)
     return file_mime(file.get("filename"), declared), data
+
+
+# Responses content parts that carry media, and where each keeps its URL to fetch.
+RESPONSES_MEDIA = frozenset({"input_image", "input_file", "input_audio"})
+_RESPONSES_URL_FIELDS = {"input_image": "image_url", "input_file": "file_url"}
+
+
+def media_of_items(items: list[dict], limits: MediaLimits, fetch_urls: bool = True, *,
+                   history: Sequence[dict] = (), referenced: Mapping[str, dict] | None = None
+                   ) -> dict[str, tuple[str, bytes]]:
+    """Every media part of a Responses request (items as schemas/responses loads or input_items
+    lists them), by param: "input[2].content[1]" for a message's part, "input[3].output[0]" for
+    a tool output's; the items of the previous_response_id chain as "history[k]...", and an
+    item_reference's item under the reference's own param (translate/responses reads them so)."""
+    parts = [*_item_media(items, "input", referenced or {}), *_item_media(history, "history", referenced or {})]
+    media, urls = {}, []
+    for param, part in parts:
+        url_field = _RESPONSES_URL_FIELDS.get(part["type"])
+        url = part.get(url_field) if url_field else None
+        if url is not None and not url.startswith("data:"):
+            urls.append((param, url, f"{param}.{url_field}"))
+            continue
+        # Inline data first: a bad part is refused before any URL is fetched.
+        try:
+            media[param] = _decoded_item_part(part, limits.max_bytes)
+        except MediaError as error:
+            raise invalid_request(error.message, param) from None
+    fetched: dict[str, tuple[str, bytes]] = {}
+    for param, url, url_param in urls:
+        if not fetch_urls:
+            raise invalid_request("This gateway does not fetch media URLs (MEDIA_FETCH_URLS is off): send the data "
+                                  "inline as a data: URL.", url_param, "unsupported_parameter")
+        if url not in fetched:
+            try:
+                fetched[url] = fetch(url, limits)
+            except MediaError as error:
+                raise invalid_request(error.message, url_param) from None
+        media[param] = fetched[url]
+    return media
+
+
+def _item_media(items: Sequence[dict], prefix: str, referenced: Mapping[str, dict]) -> Iterator[tuple[str, dict]]:
+    for i, sent in enumerate(items):
+        item = (referenced.get(sent.get("id")) or {}) if sent.get("type") == "item_reference" else sent
+        for field in ("content", "output"):
+            value = item.get(field)
+            if isinstance(value, list):
+                for j, part in enumerate(value):
+                    if isinstance(part, dict) and part.get("type") in RESPONSES_MEDIA:
+                        yield f"{prefix}[{i}].{field}[{j}]", part
+
+
+def _decoded_item_part(part: dict, max_bytes: int) -> tuple[str, bytes]:
+    kind = part["type"]
+    if kind == "input_image":
+        if part.get("file_id") is not None or part.get("image_url") is None:
+            raise MediaError("uploaded files are not supported: send the image as `image_url` (a data: or http(s) "
+                             "URL)")
+        return parse_data_url(part["image_url"], max_bytes)
+    if kind == "input_audio":
+        audio = part["input_audio"]
+        return audio_mime(audio["format"]), decode_base64(audio["data"], max_bytes)
+    if part.get("file_id") is not None or (part.get("file_data") is None and part.get("file_url") is None):
+        raise MediaError("uploaded files are not supported: send the file inline as `file_data` or as `file_url`")
+    if part.get("file_data") is None:
+        # A data: URL given as file_url.
+        declared, data = parse_data_url(part["file_url"], max_bytes)
+    elif part["file_data"].startswith("data:"):
+        declared, data = parse_data_url(part["file_data"], max_bytes)
+    else:
+        declared, data = None, decode_base64(part["file_data"], max_bytes)
+    return file_mime(part.get("filename"), declared), data

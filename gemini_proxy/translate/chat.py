@@ -144,13 +144,21 @@ def gemini_request(request: dict, model: str, defaults: RequestDefaults = Reques
         config["system_instruction"] = system_instruction
     if (thinking := thinking_config(request, model, family)) is not None:
         config["thinking_config"] = thinking
+    config.update(google_config(request, defaults))
+    return GeminiRequest(model, contents, config, tuple(dropped))
+
+
+def google_config(request: dict, defaults: RequestDefaults = RequestDefaults()) -> dict:
+    """Google's own options a request passed (`google`, as the schemas load it), and the server's
+    safety settings when it passed none."""
     google = request.get("google") or {}
+    config = {}
     safety = google.get("safety_settings") or defaults.safety_settings
     if safety:
         config["safety_settings"] = list(safety)
     if (cached := google.get("cached_content")) is not None:
         config["cached_content"] = cached
-    return GeminiRequest(model, contents, config, tuple(dropped))
+    return config
 
 
 def text_of(content: dict | None, thought: bool = False) -> str:

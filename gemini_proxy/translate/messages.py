@@ -52,14 +52,19 @@ def parts_from_content(content: list[dict], param: str, history: History) -> lis
     return parts
 
 
-def _call_part(call: dict, param: str, signature: str | None, history: History) -> dict:
+def call_args(arguments: str, param: str, max_json_depth: int) -> dict:
+    """A function call's arguments string as Gemini's args object (a 400 naming `param` if it is not one)."""
     try:
-        args = json_limits.loads(call["function"]["arguments"] or "{}", history.max_json_depth)
+        args = json_limits.loads(arguments or "{}", max_json_depth)
     except json_limits.JsonRefused as refused:
-        raise invalid_request(f"Function call arguments must be a JSON string: {refused}.",
-                              f"{param}.function.arguments") from None
+        raise invalid_request(f"Function call arguments must be a JSON string: {refused}.", param) from None
     if not isinstance(args, dict):
-        raise invalid_request("Function call arguments must encode a JSON object.", f"{param}.function.arguments")
+        raise invalid_request("Function call arguments must encode a JSON object.", param)
+    return args
+
+
+def _call_part(call: dict, param: str, signature: str | None, history: History) -> dict:
+    args = call_args(call["function"]["arguments"], f"{param}.function.arguments", history.max_json_depth)
     part = {"function_call": {"name": call["function"]["name"], "args": args}}
     if signature:
         part["thought_signature"] = signature_bytes(signature, f"{param}.extra_content.google.thought_signature")
@@ -78,20 +83,24 @@ def _assistant_parts(message: dict, param: str, history: History) -> list[dict]:
     return parts
 
 
+def function_response(name: str, text: str, max_json_depth: int) -> dict:
+    """A tool's answer as a functionResponse part (Gemini's response is a JSON object)."""
+    try:
+        result = json_limits.loads(text, max_json_depth)
+    except json_limits.JsonRefused:
+        # A tool may answer with any text: what is not JSON within the limits goes as text.
+        result = text
+    response = result if isinstance(result, dict) else {"result": result}
+    return {"function_response": {"name": name, "response": response}}
+
+
 def _tool_result_part(message: dict, param: str, names: Mapping[str, str], history: History) -> dict:
     call_id = message.get("tool_call_id")
     if call_id not in names:
         raise invalid_request(f"No assistant tool call with id {call_id!r} precedes this tool message.",
                               f"{param}.tool_call_id")
     text = "".join(part.get("text", "") for part in message.get("content") or ())
-    try:
-        result = json_limits.loads(text, history.max_json_depth)
-    except json_limits.JsonRefused:
-        # A tool may answer with any text: what is not JSON within the limits goes as text.
-        result = text
-    # Gemini's functionResponse.response is a JSON object.
-    response = result if isinstance(result, dict) else {"result": result}
-    return {"function_response": {"name": names[call_id], "response": response}}
+    return function_response(names[call_id], text, history.max_json_depth)
 
 
 def contents_from_messages(messages: list[dict], history: History = History()) -> tuple[dict | None, list[dict]]:

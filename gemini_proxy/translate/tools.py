@@ -11,18 +11,19 @@ from gemini_proxy.translate.schema import sanitize
 TOOL_CHOICE_MODES = {"none": "NONE", "auto": "AUTO", "required": "ANY"}
 
 
+def function_declaration(function: dict, path: str, dropped: list[str]) -> dict:
+    """One function ({name, description?, parameters?}, found at `path`) as a Gemini declaration."""
+    declaration = {"name": function["name"]}
+    if function.get("description"):
+        declaration["description"] = function["description"]
+    if function.get("parameters") is not None:
+        declaration["parameters_json_schema"] = sanitize(function["parameters"], f"{path}.parameters", dropped)
+    return declaration
+
+
 def function_declarations(tools: list[dict], dropped: list[str]) -> list[dict]:
-    declarations = []
-    for index, tool in enumerate(tools):
-        function = tool["function"]
-        declaration = {"name": function["name"]}
-        if function.get("description"):
-            declaration["description"] = function["description"]
-        if function.get("parameters") is not None:
-            declaration["parameters_json_schema"] = sanitize(
-                function["parameters"], f"tools[{index}].function.parameters", dropped)
-        declarations.append(declaration)
-    return declarations
+    return [function_declaration(tool["function"], f"tools[{index}].function", dropped)
+            for index, tool in enumerate(tools)]
 
 
 def tool_config(tool_choice) -> dict | None:
