@@ -38,6 +38,7 @@ from gemini_emulator.directives import HTTP_FAULTS, Directives, extract
 from gemini_emulator.embeddings import batch_embed, embed_request
 from gemini_emulator.errors import EmulatorError, invalid_argument
 from gemini_emulator.generation import plan_answer, prompt_usage
+from gemini_emulator.grounding import check_search
 from gemini_emulator.responses import StreamEvent, full_response, stream_events
 from gemini_emulator.signatures import check_signatures
 from gemini_emulator.state import RequestLog, Stats
@@ -193,6 +194,7 @@ class EmulatorApp:
         directives, contents = extract(request.contents)
         # Model-specific refusals come before any fault directive, like other validation.
         check_thinking(model, request.thinking)
+        check_search(model.id, request.tools.search, len(request.tools.declarations), request.tools.server_side)
         signatures = check_signatures(model.id, contents)
         self.stats.add("signatures_verified", signatures.verified)
         self.stats.add("signatures_dummy", signatures.dummy)

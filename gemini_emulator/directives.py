@@ -59,6 +59,8 @@ Keys:
                      text answers only: an answer that calls functions ignores them.
     thoughts=N       a request that thinks reports exactly N thinking tokens (0: none); no
                      effect when thinking is off (model without thinking, thinkingBudget 0).
+    sources=N        a request with a Google Search tool finds N pages (0: the model does not
+                     search; at most grounding.MAX_SOURCES); see the grounding module.
     stamp=1          benchmarks: each streamed chunk's text starts with the time the emulator
                      sent it, `<<sent 1712345678.123456>>` (time.time(), see streaming.STAMP),
                      so a client can tell how long a gateway took to relay it.
@@ -72,6 +74,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from gemini_emulator.errors import STATUS_BY_CODE, invalid_argument
+from gemini_emulator.grounding import MAX_SOURCES
 
 HTTP_FAULTS = frozenset({"400", "badkey", "403", "404", "429", "500", "503", "504"})
 STREAM_FAULTS = frozenset({"midstream", "drop", "block"})
@@ -100,6 +103,7 @@ class Directives:
     tokens: int | None = None
     say: str | None = None
     thoughts: int | None = None
+    sources: int | None = None
     stamp: bool = False
 
 
@@ -121,6 +125,13 @@ def _flag(raw: str) -> bool:
     if raw not in ("0", "1"):
         raise ValueError("0 or 1")
     return raw == "1"
+
+
+def _sources(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= MAX_SOURCES:
+        raise ValueError(f"must be 0..{MAX_SOURCES}")
+    return value
 
 
 def _fault(raw: str) -> str:
@@ -163,6 +174,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "tokens": _non_negative_int,
     "say": str,
     "thoughts": _non_negative_int,
+    "sources": _sources,
     "stamp": _flag,
 }
 

@@ -21,6 +21,10 @@ Gemini: the budget of a candidate's text (or calls) is maxOutputTokens - thought
 candidate has no parts at all (not even a thought summary),
 finishReason MAX_TOKENS and usage has no candidatesTokenCount; function calls that do not fit
 in the budget are not emitted either (no call parts, MAX_TOKENS).
+
+Grounding (grounding module): a text answer to a request with a Google Search tool carries the
+groundingMetadata of its final text (after every cut), and its generated sentences open with
+non-ASCII words.
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ from typing import Any
 
 from gemini_emulator.catalog import Model
 from gemini_emulator.directives import MID_STREAM_FAULTS, Directives, last_user_text
+from gemini_emulator.grounding import Search, grounding_metadata, localize, search_for
 from gemini_emulator.media import media_sentences
-from gemini_emulator.output_format import render
+from gemini_emulator.output_format import MIME_TYPES, render
 from gemini_emulator.signatures import issue, needs_signatures
 from gemini_emulator.text import compose, default_length, seed_for
 from gemini_emulator.thinking import summary, thoughts_tokens
@@ -70,6 +75,7 @@ class CandidatePlan:
     calls: tuple[Call, ...] = ()  # function calls (then text is "")
     signature: str | None = None  # thoughtSignature of the first call
     seed: int = 0
+    grounding: dict[str, Any] | None = None  # groundingMetadata of a grounded text answer
 
     @property
     def tokens(self) -> int:
@@ -87,6 +93,7 @@ class AnswerPlan:
     blocked: bool = False
     logprobs: int | None = None  # top-N alternatives when responseLogprobs is on
     split_stop: bool = False  # gemini-3: a function-call stream ends with its own STOP chunk
+    tool_use_tokens: int = 0  # toolUsePromptTokenCount: search results read (grounding)
 
     @property
     def candidate_tokens(self) -> int:
@@ -105,6 +112,7 @@ class Turn:
     prefix: str  # the sentences a text answer opens with
     functions: tuple[Declaration, ...]  # functions to call; empty: answer in text
     place: str | None
+    search: Search | None = None  # what a grounded text answer found
 
 
 def _modality(mime_type: str) -> str:
@@ -156,8 +164,10 @@ def recalled(contents: list[dict[str, Any]]) -> str | None:
     return "You said: " + re.split(r"(?<=[.!?])\s", user_texts[0], maxsplit=1)[0]
 
 
-def read_turn(request: GenerateRequest, contents: list[dict[str, Any]]) -> Turn:
+def read_turn(request: GenerateRequest, contents: list[dict[str, Any]], sources: int | None = None) -> Turn:
     user_text = last_user_text(contents)
+    plain = request.response_format.mime_type == MIME_TYPES[0]
+    search = search_for(user_text, sources) if request.tools.search and plain else None
     responses = function_responses(contents)
     sentences = media_sentences(contents) + response_sentences(responses)
     memory = recalled(contents)
@@ -165,20 +175,24 @@ def read_turn(request: GenerateRequest, contents: list[dict[str, Any]]) -> Turn:
         sentences.append(memory)
     return Turn(user_text, " ".join(sentences),
                 chosen_functions(request.tools, user_text, bool(responses), called_since_user_text(contents)),
-                place_in(user_text))
+                place_in(user_text), search)
 
 
-def _plain_text(directives: Directives, seed: int, chunk_tokens: int, prefix: str) -> str:
+def _plain_text(directives: Directives, seed: int, chunk_tokens: int, prefix: str,
+                grounded: bool = False) -> str:
     length = directives.tokens if directives.tokens is not None else default_length(seed)
     if directives.fault in MID_STREAM_FAULTS and directives.tokens is None:
         # Long enough that the fault really happens mid-stream.
         length = max(length, ((directives.after or 1) + 2) * chunk_tokens)
+
+    def body(tokens: int) -> str:
+        return localize(compose(seed, tokens), seed) if grounded else compose(seed, tokens)
+
     if not prefix:
-        return compose(seed, length)
+        return body(length)
     if directives.tokens is not None:
-        return truncate_tokens(f"{prefix} {compose(seed, max(1, length - count_tokens(prefix)))}",
-                               length)
-    return f"{prefix} {compose(seed, max(MIN_BODY, length - count_tokens(prefix)))}"
+        return truncate_tokens(f"{prefix} {body(max(1, length - count_tokens(prefix)))}", length)
+    return f"{prefix} {body(max(MIN_BODY, length - count_tokens(prefix)))}"
 
 
 def plan_candidate(model: Model, request: GenerateRequest, directives: Directives, seed: int,
@@ -196,12 +210,13 @@ def plan_candidate(model: Model, request: GenerateRequest, directives: Directive
             return CandidatePlan(index, "", "MAX_TOKENS", thought, seed=seed)
         return CandidatePlan(index, "", directives.finish or "STOP", thought, calls,
                              issue(model.id, calls[0].name, calls[0].args), seed)
+    body_start = 0 if directives.say is not None or not turn.prefix else len(turn.prefix) + 1
     if directives.say is not None:
         full = directives.say
     else:
         full = render(request.response_format,
-                      _plain_text(directives, seed, chunk_tokens, turn.prefix), seed,
-                      turn.user_text, turn.place)
+                      _plain_text(directives, seed, chunk_tokens, turn.prefix, turn.search is not None),
+                      seed, turn.user_text, turn.place)
     text = _cut(full, request.stop_sequences)
     end, reason = count_tokens(text), "STOP"
     if directives.finish:
@@ -210,7 +225,11 @@ def plan_candidate(model: Model, request: GenerateRequest, directives: Directive
         reason = directives.finish
     if budget is not None and budget < end:
         end, reason = budget, "MAX_TOKENS"
-    return CandidatePlan(index, truncate_tokens(text, end), reason, thought, seed=seed)
+    text = truncate_tokens(text, end)
+    grounding = None
+    if turn.search is not None and text:
+        grounding = grounding_metadata(turn.search, text, body_start, seed, 1 if thought else 0)
+    return CandidatePlan(index, text, reason, thought, seed=seed, grounding=grounding)
 
 
 def answer_seed(model: Model, request: GenerateRequest, contents: list[Any], index: int) -> int:
@@ -230,10 +249,12 @@ def plan_answer(model: Model, request: GenerateRequest, directives: Directives,
     thoughts = thoughts_tokens(model, request.thinking, seeds[0], directives.thoughts)
     if directives.fault == "block":
         return AnswerPlan(model.id, response_id, prompt_tokens, details, None, (), blocked=True)
-    turn = read_turn(request, contents)
+    turn = read_turn(request, contents, directives.sources)
     candidates = tuple(
         plan_candidate(model, request, directives, seed, index, chunk_tokens, turn, thoughts)
         for index, seed in enumerate(seeds)
     )
+    searched = turn.search is not None and any(candidate.grounding for candidate in candidates)
     return AnswerPlan(model.id, response_id, prompt_tokens, details, thoughts, candidates,
-                      logprobs=request.logprobs, split_stop=needs_signatures(model.id))
+                      logprobs=request.logprobs, split_stop=needs_signatures(model.id),
+                      tool_use_tokens=turn.search.tool_tokens if searched and turn.search else 0)

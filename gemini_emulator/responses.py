@@ -16,6 +16,9 @@ chunk_tokens pieces (each with the logprobs of its own tokens), or all function 
 chunk. On gemini-2.x the call chunk carries finishReason STOP, like the recording; on gemini-3
 models (AnswerPlan.split_stop) a separate final chunk follows with content {"role": "model",
 "parts": [{"text": ""}]} and finishReason STOP, as real Gemini 3 sends it.
+
+A grounded candidate (grounding module) has groundingMetadata after its finishReason; streamed,
+its text deltas carry no finishReason and one last event without content carries both.
 """
 
 from __future__ import annotations
@@ -41,6 +44,10 @@ def usage_metadata(plan: AnswerPlan, candidate_tokens: int) -> dict[str, Any]:
     usage["promptTokensDetails"] = [
         {"modality": modality, "tokenCount": tokens} for modality, tokens in plan.prompt_details
     ]
+    if plan.tool_use_tokens:
+        usage["totalTokenCount"] += plan.tool_use_tokens
+        usage["toolUsePromptTokenCount"] = plan.tool_use_tokens
+        usage["toolUsePromptTokensDetails"] = [{"modality": "TEXT", "tokenCount": plan.tool_use_tokens}]
     if plan.thoughts_tokens is not None:
         usage["thoughtsTokenCount"] = plan.thoughts_tokens
     return usage
@@ -57,11 +64,14 @@ def _call_parts(candidate: CandidatePlan) -> list[dict[str, Any]]:
 
 
 def _candidate(candidate: CandidatePlan, parts: list[dict[str, Any]], final: bool,
-               logprobs: dict[str, Any] | None = None) -> dict[str, Any]:
-    content: dict[str, Any] = {"parts": parts, "role": "model"} if parts else {"role": "model"}
-    body: dict[str, Any] = {"content": content}
+               logprobs: dict[str, Any] | None = None, bare: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if not bare:
+        body["content"] = {"parts": parts, "role": "model"} if parts else {"role": "model"}
     if final:
         body["finishReason"] = candidate.finish_reason
+    if final and candidate.grounding is not None:
+        body["groundingMetadata"] = candidate.grounding
     body["index"] = candidate.index
     if final and candidate.calls:
         body["finishMessage"] = CALLS_MESSAGE
@@ -112,6 +122,7 @@ class _Delta:
     tokens: int
     final: bool = False
     logprobs: dict[str, Any] | None = None
+    bare: bool = False  # no content at all (the last event of a grounded candidate)
 
 
 def _deltas(plan: AnswerPlan, candidate: CandidatePlan, chunk_tokens: int) -> list[_Delta]:
@@ -131,8 +142,10 @@ def _deltas(plan: AnswerPlan, candidate: CandidatePlan, chunk_tokens: int) -> li
                              logprobs=logprobs_fields(mine, plan.logprobs or 0)))
     if len(deltas) == thought_deltas:
         deltas.append(_Delta([], 0))  # nothing to say: one final event without parts
+    if candidate.grounding is not None:
+        deltas.append(_Delta([], 0, bare=True))
     last = deltas[-1]
-    deltas[-1] = _Delta(last.parts, last.tokens, True, last.logprobs)
+    deltas[-1] = _Delta(last.parts, last.tokens, True, last.logprobs, last.bare)
     return deltas
 
 
@@ -150,5 +163,5 @@ def stream_events(plan: AnswerPlan, chunk_tokens: int) -> Iterator[StreamEvent]:
             delta = candidate_deltas[round_index]
             emitted += delta.tokens
             body = _envelope(plan, [_candidate(candidate, delta.parts, delta.final,
-                                               delta.logprobs)], emitted)
+                                               delta.logprobs, delta.bare)], emitted)
             yield StreamEvent(body, delta.tokens)

@@ -2,10 +2,13 @@
 answer either text or function calls.
 
 Accepted: tools[].functionDeclarations[] {name, description, parametersJsonSchema (JSON Schema)
-| parameters (Gemini's OpenAPI subset)} (other tools, e.g. googleSearch, are accepted and
-ignored), toolConfig.functionCallingConfig {mode: AUTO (default) | ANY | NONE | VALIDATED,
-allowedFunctionNames}. Refused with 400: a bad or duplicate function name, both schema fields
-on one declaration, an unknown mode, an allowed name that is not declared.
+| parameters (Gemini's OpenAPI subset)}, the Google Search tools (googleSearch,
+googleSearchRetrieval: grounding module; other tools are accepted and ignored),
+toolConfig.functionCallingConfig {mode: AUTO (default) | ANY | NONE | VALIDATED,
+allowedFunctionNames}, toolConfig.includeServerSideToolInvocations. Refused with 400: a bad or
+duplicate function name, both schema fields on one declaration, an unknown mode, an allowed name
+that is not declared, a functionCallingConfig next to a search tool without any function
+declaration (Gemini refuses it without a search tool too; the emulator lets that one pass).
 
 The rule, per request:
   1. Mode NONE, or no declarations: text.
@@ -35,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gemini_emulator.errors import invalid_argument
+from gemini_emulator.grounding import search_tool
 from gemini_emulator.openapi_schema import openapi_to_json_schema
 from gemini_emulator.schema_values import Hints, instance
 from gemini_emulator.tokens import count_tokens
@@ -59,6 +63,8 @@ class ToolSet:
     declarations: tuple[Declaration, ...] = ()
     mode: str = "AUTO"
     allowed: tuple[str, ...] | None = None  # allowedFunctionNames, when given
+    search: bool = False  # a Google Search tool is declared (grounding)
+    server_side: bool = False  # toolConfig.includeServerSideToolInvocations
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,7 @@ def parse_tools(body: dict[str, Any]) -> ToolSet:
     if not isinstance(tools, list):
         raise invalid_argument("Invalid value at 'tools': a list of Tool is required")
     declarations: list[Declaration] = []
+    search = any(search_tool(tool) for tool in tools)
     for t, tool in enumerate(tools):
         raw = tool.get("functionDeclarations") or [] if isinstance(tool, dict) else None
         if not isinstance(raw, list):
@@ -128,13 +135,16 @@ def parse_tools(body: dict[str, Any]) -> ToolSet:
                     f"Duplicate function declaration found: {declaration.name}")
             declarations.append(declaration)
     mode, allowed = _calling_config(body)
+    if search and (body.get("toolConfig") or {}).get("functionCallingConfig") and not declarations:
+        raise invalid_argument("Function calling config is set without function_declarations.")
     names = {declaration.name for declaration in declarations}
     for name in allowed or ():
         if name not in names:
             raise invalid_argument(
                 "* GenerateContentRequest.tool_config.function_calling_config."
                 f"allowed_function_names: function {name} is not declared in tools")
-    return ToolSet(tuple(declarations), mode, allowed)
+    server_side = (body.get("toolConfig") or {}).get("includeServerSideToolInvocations") is True
+    return ToolSet(tuple(declarations), mode, allowed, search, server_side)
 
 
 def function_responses(contents: list[dict[str, Any]]) -> list[tuple[str, Any]]:
