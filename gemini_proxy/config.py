@@ -45,12 +45,14 @@ DEFAULT_ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-r
 
 # The groups of the documentation, in the order it presents them.
 GROUPS = (
-    UPSTREAM, EMULATOR, REQUESTS, EMBEDDINGS, MEDIA, SIGNATURES, LIMITS, CLIENTS, RATE_LIMITS, SERVER, OPERATIONS,
+    UPSTREAM, EMULATOR, REQUESTS, EMBEDDINGS, MEDIA, SIGNATURES, RESPONSES, LIMITS, CLIENTS, RATE_LIMITS, SERVER,
+    OPERATIONS,
 ) = (
     "Upstream Gemini", "The built-in emulator", "Request defaults", "Embeddings and legacy completions",
-    "Media in messages", "Thought signatures", "Limits", "Client keys", "Rate limits", "Server (gunicorn)",
-    "Logs, metrics and readiness",
+    "Media in messages", "Thought signatures", "Responses API", "Limits", "Client keys", "Rate limits",
+    "Server (gunicorn)", "Logs, metrics and readiness",
 )
+THIRTY_DAYS = 30 * 24 * 3600
 
 
 class _FromEnvironment:
@@ -180,6 +182,26 @@ class Settings(_FromEnvironment):
     signature_db_max_rows: int = field(default=1_000_000, metadata=setting(
         "SIGNATURE_DB_MAX_ROWS", SIGNATURES, "Most signatures kept in it (the oldest go first).", positive))
 
+    # OpenAI keeps stored responses 30 days; previous_response_id and item_reference need them
+    # on whichever worker (or machine, with REDIS_URL) takes the next turn.
+    responses_db: str = field(default="var/responses.sqlite3", metadata=setting(
+        "RESPONSES_DB", RESPONSES, "SQLite file of stored responses (`store: true`) and their input items, shared "
+        "by the workers of a machine and kept across restarts; empty: memory only, per worker process. With "
+        "REDIS_URL they are kept in Redis instead, shared by every machine.", keep_empty=True))
+    responses_ttl: int = field(default=THIRTY_DAYS, metadata=setting(
+        "RESPONSES_TTL", RESPONSES, "Seconds a stored response can be retrieved or continued (OpenAI: 30 days).",
+        positive))
+    responses_max_stored: int = field(default=100_000, metadata=setting(
+        "RESPONSES_MAX_STORED", RESPONSES, "Most stored responses kept in SQLite or in memory (the oldest go "
+        "first); Redis keeps them for RESPONSES_TTL.", positive))
+    # Stateless clients (Codex: store false) carry Gemini's thought signatures back to the gateway
+    # inside reasoning.encrypted_content, tagged with this key so that none can be forged.
+    responses_secret: str | None = field(default=None, repr=False, metadata=setting(
+        "RESPONSES_SECRET", RESPONSES, "Secret that tags the `encrypted_content` of reasoning items; set the same "
+        "value on every machine behind one address. Unset: one is generated and kept in Redis (with REDIS_URL), "
+        "else in `responses.secret` beside RESPONSES_DB, and shared by every worker (neither: one per worker "
+        "process).", optional(str)))
+
     max_body_bytes: int = field(default=20 * 1024 * 1024, metadata=setting(
         "MAX_BODY_BYTES", LIMITS, "Largest request body (413 above).", positive))
     max_messages: int = field(default=2048, metadata=setting(
@@ -219,8 +241,9 @@ class Settings(_FromEnvironment):
         "RATE_LIMIT_TPM", RATE_LIMITS, "Tokens per minute per client key (0: no limit); a key's `tpm=` "
         "overrides it.", int))
     redis_url: str | None = field(default=None, repr=False, metadata=setting(
-        "REDIS_URL", RATE_LIMITS, "Redis for the rate-limit counters, shared by all workers and machines "
-        "(e.g. `redis://127.0.0.1:6379/0`); unset: in memory, per worker process.", optional(str)))
+        "REDIS_URL", RATE_LIMITS, "Redis for the rate-limit counters and the stored responses, shared by all "
+        "workers and machines (e.g. `redis://127.0.0.1:6379/0`); unset: counters in memory, per worker process, "
+        "and responses in RESPONSES_DB.", optional(str)))
     rate_limit_failure_mode: str = field(default="open", metadata=setting(
         "RATE_LIMIT_FAILURE_MODE", RATE_LIMITS, "When Redis cannot be reached: `open` admits requests without "
         "counting them, `closed` refuses them (503 `rate_limit_unavailable`).", one_of("open", "closed")))

@@ -75,3 +75,18 @@ def upstream_empty() -> ApiError:
 def upstream_incomplete() -> ApiError:
     return ApiError(502, "Gemini's answer ended before it was finished (no finish reason).", "upstream_error", None,
                     "incomplete_upstream_response", upstream="INCOMPLETE_RESPONSE")
+
+
+def response_not_found(response_id: str) -> ApiError:
+    """A stored response that does not exist, was deleted, expired, or belongs to another key."""
+    return ApiError(404, f"Response with id '{response_id}' not found.", "invalid_request_error", "response_id")
+
+
+def previous_response_not_found(response_id: str) -> ApiError:
+    return invalid_request(f"Previous response with id '{response_id}' not found.", "previous_response_id",
+                           "previous_response_not_found")
+
+
+def store_unavailable() -> ApiError:
+    return ApiError(503, "Stored responses cannot be reached right now. Please retry shortly.",
+                    "service_unavailable_error", None, "store_unavailable", {"Retry-After": "1"})

@@ -10,8 +10,9 @@ arbiter and the new workers keep the sockets open: nothing is refused then.
 
 Ending in time. When the graceful timeout is over the arbiter kills the worker, which cut
 streams short with no error event and no log line. A little before that (cut_margin), the
-worker's main thread ends every answer still open: a stream gets an error event and [DONE], a
-request whose answer has not started gets a 503; each is logged. The main thread does it
+worker's main thread ends every answer still open: a stream gets the end its framing calls for
+(web/sse.py's STREAM_END: a chat stream an error event and [DONE], a Responses stream its
+response.failed event), a request whose answer has not started gets a 503; each is logged. The main thread does it
 because the thread serving the request may be blocked on Gemini's next chunk; a worker left
 with such threads exits without waiting for them.
 
@@ -46,7 +47,7 @@ from gemini_proxy.observability.logs import redact_secrets
 from gemini_proxy.observability.readiness import DRAINING
 from gemini_proxy.server.arrival import FIRST_BYTES_WAIT, SWEEP_SECONDS, Connection
 from gemini_proxy.server.errors import error_for, raw_response
-from gemini_proxy.web.sse import DONE, event
+from gemini_proxy.web.sse import STREAM_END, chat_end
 
 log = logging.getLogger("gemini_proxy.server.worker")
 
@@ -76,6 +77,7 @@ class _Exchange:
         self.lock = threading.Lock()
         self.holding = False  # touched by the serving thread only
         self.sock = environ.get("gunicorn.socket")
+        self.environ = environ
         self.response = getattr(start_response, "__self__", None)
         self.method, self.path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
         self.request_id = environ.get("HTTP_X_REQUEST_ID")
@@ -296,8 +298,8 @@ class GatewayWorker(ThreadWorker):
                 os._exit(0)
 
     def _end(self, exchange: _Exchange, now: float, hard: bool) -> None:
-        """Ends an answer from the main thread: an error event and [DONE] for a stream, a 503 for
-        an answer not started yet; then closes the connection. `hard`: whatever it is doing."""
+        """Ends an answer from the main thread: a stream with the end its framing calls for, an
+        answer not started yet with a 503; then closes the connection. `hard`: whatever it is doing."""
         locked = exchange.lock.acquire(blocking=False)
         if not hard and (not locked or (exchange.started and not exchange.stream)):
             if locked:  # a plain answer being sent: it ends on its own
@@ -313,7 +315,8 @@ class GatewayWorker(ThreadWorker):
             if how == "503":
                 exchange.sock.sendall(raw_response(shutting_down()))
             elif how == "error event" and isinstance(exchange.response, GunicornResponse):
-                exchange.response.write(event(shutting_down().body()) + DONE)
+                end = exchange.environ.get(STREAM_END, chat_end)
+                exchange.response.write(end(shutting_down()))
                 exchange.response.close()
         except (OSError, ValueError, AttributeError):
             how += " (client not reachable)"

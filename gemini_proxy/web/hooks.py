@@ -16,7 +16,7 @@ from gemini_proxy.web.body import json_body
 
 _REPEATED_SLASHES = re.compile("/{2,}")
 # Blueprints that serve the OpenAI API: client keys and rate limits apply to them.
-API_BLUEPRINTS = frozenset({"chat", "completions", "embeddings", "models"})
+API_BLUEPRINTS = frozenset({"chat", "completions", "embeddings", "responses", "models"})
 
 
 def current_record() -> RequestRecord:

@@ -1,16 +1,27 @@
 """SSE framing and the streaming Response.
 
-The generator given to stream_response() yields plain dicts (OpenAI chunks). Framing,
-headers, the error event, [DONE] and closing the source all happen here, so every streaming
-endpoint behaves the same on the wire.
+The generator given to stream_response() / event_stream_response() yields plain dicts. Framing,
+headers, the failure at the end, [DONE] and closing the source all happen here, so every
+streaming endpoint behaves the same on the wire. Two framings:
+
+- chat and legacy completions: `data: <chunk>` events, then `data: [DONE]`; a failure after the
+  start is one `data: {"error": ...}` event (OpenAI's SDKs raise on it), then [DONE].
+- the Responses API: `event: <type>` + `data: <event>`, ending with its terminal event and no
+  [DONE]; a failure after the start is the events the stream's own `failed` gives (a
+  response.failed carrying OpenAI's error object), since an `error` key would make the SDKs raise
+  before they see the final Response.
+
+Each streaming Response leaves in the WSGI environ (STREAM_END) how it is to be ended by someone
+else: the worker that drains at shutdown (server/worker.py) writes those bytes instead of
+leaving the client with a cut stream.
 """
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
-from flask import Response
+from flask import Response, has_request_context, request
 
 from gemini_proxy.errors import ApiError
 
@@ -22,12 +33,35 @@ HEADERS = {
     # nginx buffers proxied responses unless told otherwise; a buffered stream is no stream.
     "X-Accel-Buffering": "no",
 }
+# environ key: a callable(ApiError) -> bytes that end the stream being served.
+STREAM_END = "gemini_proxy.stream_end"
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+Failed = Callable[[ApiError], Iterable[dict]]
 
 
 def event(payload: dict) -> bytes:
     return b"data: " + _encode(payload).encode() + b"\n\n"
+
+
+def named_event(payload: dict) -> bytes:
+    """A Responses API event: `event: <type>` repeats the type its data carries."""
+    return b"event: " + payload["type"].encode() + b"\ndata: " + _encode(payload).encode() + b"\n\n"
+
+
+def chat_end(error: ApiError) -> bytes:
+    return event(error.body()) + DONE
+
+
+def server_error() -> ApiError:
+    return ApiError(500, "The server had an error while processing your request.", "server_error")
+
+
+def _close(source) -> None:
+    close = getattr(source, "close", None)
+    if close:
+        close()
 
 
 def _frames(chunks: Iterable[dict]) -> Iterator[bytes]:
@@ -40,14 +74,40 @@ def _frames(chunks: Iterable[dict]) -> Iterator[bytes]:
         yield event(error.body())
     except Exception:
         log.exception("stream failed after it started")
-        yield event(ApiError(500, "The server had an error while processing your request.", "server_error").body())
+        yield event(server_error().body())
     finally:
-        close = getattr(chunks, "close", None)
-        if close:
-            close()
+        _close(chunks)
     yield DONE
 
 
+def _named_frames(events: Iterable[dict], failed: Failed) -> Iterator[bytes]:
+    try:
+        for item in events:
+            yield named_event(item)
+    except ApiError as error:
+        log.warning("stream failed after it started: %s %s", error.status, error.message)
+        yield b"".join(map(named_event, failed(error)))
+    except Exception:
+        log.exception("stream failed after it started")
+        yield b"".join(map(named_event, failed(server_error())))
+    finally:
+        _close(events)
+
+
+def _streaming(frames: Iterator[bytes], end: Callable[[ApiError], bytes], headers: dict[str, str] | None) -> Response:
+    if has_request_context():
+        request.environ[STREAM_END] = end
+    return Response(frames, status=200, mimetype="text/event-stream", headers={**HEADERS, **(headers or {})})
+
+
 def stream_response(chunks: Iterable[dict], headers: dict[str, str] | None = None) -> Response:
-    """A text/event-stream Response; WSGI's close() on disconnect closes `chunks` too."""
-    return Response(_frames(chunks), status=200, mimetype="text/event-stream", headers={**HEADERS, **(headers or {})})
+    """A chat-framed text/event-stream Response; WSGI's close() on disconnect closes `chunks` too."""
+    return _streaming(_frames(chunks), chat_end, headers)
+
+
+def event_stream_response(events: Iterable[dict], failed: Failed, headers: dict[str, str] | None = None) -> Response:
+    """A Responses-framed text/event-stream Response: `failed(error)` gives the events that end
+    the stream when it fails after its start (or is ended by the server)."""
+    def end(error: ApiError) -> bytes:
+        return b"".join(map(named_event, failed(error)))
+    return _streaming(_named_frames(events, failed), end, headers)

@@ -175,5 +175,6 @@ def assert_fault_outcome(case: FaultCase, status: int, headers, raw: bytes) -> N
 
 
 def gateway_settings(emulator, **overrides) -> Settings:
-    """Settings of a test app in front of `emulator`: no retries, no signature file."""
-    return Settings(**{"gemini_base_url": emulator.url, "upstream_retries": 0, "signature_db": "", **overrides})
+    """Settings of a test app in front of `emulator`: no retries, no signature or response file."""
+    return Settings(**{"gemini_base_url": emulator.url, "upstream_retries": 0, "signature_db": "", "responses_db": "",
+                       **overrides})

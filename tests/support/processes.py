@@ -21,6 +21,7 @@ from tests.support import ROOT
 
 # One file for every gunicorn of the run, as on a machine whose workers share it.
 SIGNATURE_DB = Path(tempfile.gettempdir()) / f"gemini-proxy-tests-{os.getpid()}" / "signatures.sqlite3"
+RESPONSES_DB = SIGNATURE_DB.parent / "responses.sqlite3"
 
 
 def free_port() -> int:
@@ -48,7 +49,8 @@ def gunicorn_env(port: int, **env: str | None) -> dict[str, str]:
     A value of None removes the variable, so gunicorn.conf.py's default applies."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "EMULATOR_", "GUNICORN_"))}
     merged = {**base, "GEMINI_API_KEY": "", "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
-              "GUNICORN_THREADS": "16", "ACCESS_LOG": "", "SIGNATURE_DB": str(SIGNATURE_DB), **env}
+              "GUNICORN_THREADS": "16", "ACCESS_LOG": "", "SIGNATURE_DB": str(SIGNATURE_DB),
+              "RESPONSES_DB": str(RESPONSES_DB), **env}
     return {k: v for k, v in merged.items() if v is not None}
 
 
