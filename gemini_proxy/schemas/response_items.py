@@ -19,6 +19,7 @@ HOSTED_ITEMS = ("compaction", "compaction_summary", "computer_call", "computer_c
                 "apply_patch_call_output", "tool_search_call", "tool_search_output", "additional_tools", "program",
                 "program_output")
 CALL_ID = validate.Length(1, 64)
+STATUS = validate.OneOf(("in_progress", "completed", "incomplete"))
 
 
 class InputText(Lenient):
@@ -27,8 +28,8 @@ class InputText(Lenient):
 
 class OutputText(Lenient):
     text = StrictString(required=True)
-    annotations = fields.List(fields.Dict(), load_default=list)
-    logprobs = fields.List(fields.Dict(), load_default=list)
+    annotations = fields.List(fields.Dict(), allow_none=True, load_default=list)
+    logprobs = fields.List(fields.Dict(), allow_none=True, load_default=list)
 
     @post_load
     def _lists(self, data, **kwargs):
@@ -142,7 +143,7 @@ class Message(Lenient):
     id = StrictString(allow_none=True, validate=validate.Length(min=1))
     role = StrictString(required=True, validate=validate.OneOf(("user", "assistant", "system", "developer")))
     content = fields.Raw(required=True)
-    status = StrictString(allow_none=True)
+    status = StrictString(allow_none=True, validate=STATUS)
 
     # Which parts a message may hold depends on its role (a dict, so marshmallow sees no fields).
     CONTENT = {"user": PartList(USER_PARTS, "input_text", "user messages"),
@@ -165,7 +166,7 @@ class FunctionCall(Lenient):
     name = StrictString(required=True, validate=validate.Length(min=1))
     namespace = StrictString(allow_none=True, validate=validate.Length(min=1))
     arguments = StrictString(required=True)
-    status = StrictString(allow_none=True)
+    status = StrictString(allow_none=True, validate=STATUS)
 
 
 class ToolOutput(fields.Field):
@@ -188,14 +189,14 @@ class FunctionCallOutput(Lenient):
     call_id = StrictString(required=True, validate=CALL_ID)
     output = ToolOutput(required=True)
     name = StrictString(allow_none=True, validate=validate.Length(min=1))
-    status = StrictString(allow_none=True)
+    status = StrictString(allow_none=True, validate=STATUS)
 
 
 class Reasoning(Lenient):
     id = StrictString(allow_none=True, validate=validate.Length(min=1))
-    summary = fields.List(fields.Dict(), load_default=list)
+    summary = fields.List(fields.Dict(), allow_none=True, load_default=list)
     encrypted_content = StrictString(allow_none=True)
-    status = StrictString(allow_none=True)
+    status = StrictString(allow_none=True, validate=STATUS)
 
 
 class ItemReference(Lenient):
@@ -208,12 +209,14 @@ class CustomToolCall(Lenient):
     name = StrictString(required=True, validate=validate.Length(min=1))
     namespace = StrictString(allow_none=True, validate=validate.Length(min=1))
     input = StrictString(required=True)
+    status = StrictString(allow_none=True, validate=STATUS)
 
 
 class CustomToolCallOutput(Lenient):
     id = StrictString(allow_none=True, validate=validate.Length(min=1))
     call_id = StrictString(required=True, validate=CALL_ID)
     output = ToolOutput(required=True)
+    status = StrictString(allow_none=True, validate=STATUS)
 
 
 class ShellAction(Lenient):
@@ -229,7 +232,7 @@ class LocalShellCall(Lenient):
     id = StrictString(allow_none=True, validate=validate.Length(min=1))
     call_id = StrictString(required=True, validate=validate.Length(min=1))
     action = fields.Nested(ShellAction, required=True)
-    status = StrictString(allow_none=True)
+    status = StrictString(allow_none=True, validate=STATUS)
 
 
 class LocalShellCallOutput(Lenient):
@@ -237,7 +240,7 @@ class LocalShellCallOutput(Lenient):
     id = StrictString(allow_none=True, validate=validate.Length(min=1))
     call_id = StrictString(validate=CALL_ID)
     output = StrictString(required=True)
-    status = StrictString(allow_none=True)
+    status = StrictString(allow_none=True, validate=STATUS)
 
     @validates_schema
     def _names_a_call(self, data, **kwargs):
@@ -248,7 +251,7 @@ class LocalShellCallOutput(Lenient):
 class WebSearchCall(Lenient):
     """Kept in the list (the answer after it cites it); Gemini gets nothing for it."""
     id = StrictString(allow_none=True, validate=validate.Length(min=1))
-    status = StrictString(allow_none=True)
+    status = StrictString(allow_none=True, validate=STATUS)
     action = fields.Dict()
 
 

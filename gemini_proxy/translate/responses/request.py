@@ -115,9 +115,11 @@ def _listed(item: dict) -> dict:
     if kind == "message":
         listed["content"] = _listed_content(item["role"], item["content"])
         listed["status"] = item.get("status") or "completed"
-    elif kind in ("function_call", "function_call_output", "local_shell_call", "local_shell_call_output",
-                  "web_search_call"):
+    elif kind in ("function_call", "function_call_output", "custom_tool_call", "custom_tool_call_output",
+                  "local_shell_call", "local_shell_call_output", "web_search_call"):
         listed["status"] = item.get("status") or "completed"
+    if kind == "reasoning":
+        listed.setdefault("summary", [])
     if kind == "function_call_output":
         # Not part of the listed shape (the output's `name` only helps a lookup OpenAI does itself).
         listed.pop("name", None)
