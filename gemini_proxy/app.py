@@ -8,7 +8,7 @@ from flask_cors import CORS
 
 from gemini_proxy.access.keys import KeyRing
 from gemini_proxy.access.limits import RateLimits
-from gemini_proxy.api import chat, completions, docs, embeddings, health, models
+from gemini_proxy.api import chat, completions, docs, embeddings, health, models, responses
 from gemini_proxy.catalog import ModelCatalog
 from gemini_proxy.config import Settings
 from gemini_proxy.media.data import MediaLimits
@@ -18,7 +18,10 @@ from gemini_proxy.observability.telemetry import Metrics, Telemetry
 from gemini_proxy.schemas import ChatCompletionSchema
 from gemini_proxy.schemas.completions import CompletionSchema
 from gemini_proxy.schemas.embeddings import EmbeddingSchema
+from gemini_proxy.schemas.responses import CreateResponseSchema, InputTokensSchema
 from gemini_proxy.services import EXTENSION, Services
+from gemini_proxy.stores.responses import open_store
+from gemini_proxy.stores.secret import carrier_key
 from gemini_proxy.stores.signatures import SignatureStore
 from gemini_proxy.translate.chat import RequestDefaults
 from gemini_proxy.upstream.client import Upstream
@@ -48,7 +51,13 @@ def create_app(settings: Settings | None = None) -> Flask:
                                          max_parts=settings.max_content_parts),
         embedding_schema=EmbeddingSchema(max_inputs=settings.max_embedding_inputs),
         completion_schema=CompletionSchema(max_prompts=settings.max_completion_prompts),
+        responses_schema=CreateResponseSchema(max_items=settings.max_messages, max_tools=settings.max_tools,
+                                              max_parts=settings.max_content_parts),
+        input_tokens_schema=InputTokensSchema(max_items=settings.max_messages, max_tools=settings.max_tools,
+                                              max_parts=settings.max_content_parts),
         signatures=SignatureStore(settings.signature_db, settings.signature_cache_size, settings.signature_db_max_rows),
+        responses=open_store(settings),
+        carrier_key=carrier_key(settings),
         keys=KeyRing(settings),
         limits=RateLimits(settings, lambda action: metrics.rate_limit_unavailable.labels(action).inc()),
         telemetry=Telemetry(metrics),
@@ -61,7 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                  max_redirects=settings.media_fetch_max_redirects,
                                  allow_private=settings.media_allow_private_urls),
     )
-    for blueprint in (chat.bp, completions.bp, embeddings.bp, models.bp, health.bp, docs.bp):
+    for blueprint in (chat.bp, completions.bp, embeddings.bp, responses.bp, models.bp, health.bp, docs.bp):
         app.register_blueprint(blueprint)
     request_ids.install(app)
     hooks.install(app, settings, services.keys, services.limits, services.telemetry)

@@ -15,6 +15,8 @@ from gemini_proxy.observability.telemetry import Telemetry
 from gemini_proxy.schemas import ChatCompletionSchema
 from gemini_proxy.schemas.completions import CompletionSchema
 from gemini_proxy.schemas.embeddings import EmbeddingSchema
+from gemini_proxy.schemas.responses import CreateResponseSchema, InputTokensSchema
+from gemini_proxy.stores.responses import ResponseStore
 from gemini_proxy.stores.signatures import SignatureStore
 from gemini_proxy.translate.chat import RequestDefaults
 from gemini_proxy.upstream.client import Upstream
@@ -31,7 +33,12 @@ class Services:
     chat_schema: ChatCompletionSchema
     embedding_schema: EmbeddingSchema
     completion_schema: CompletionSchema
+    responses_schema: CreateResponseSchema
+    input_tokens_schema: InputTokensSchema
     signatures: SignatureStore
+    responses: ResponseStore
+    # The HMAC key of reasoning.encrypted_content (stores/secret.py): the same in every worker.
+    carrier_key: bytes
     keys: KeyRing
     limits: RateLimits
     telemetry: Telemetry

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import re
 import threading
-from dataclasses import dataclass, field
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -19,10 +18,14 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from marshmallow import Schema, validate
 
+from gemini_proxy.openapi import responses_api
+from gemini_proxy.openapi.operations import API_ERRORS, JSON, SSE, Operation, json_text
 from gemini_proxy.openapi.responses import COMPONENTS, nullable, ref
+from gemini_proxy.schemas import responses as responses_schemas
 from gemini_proxy.schemas.chat import PART_TYPES, ROLES, TEXT_ONLY_ROLES, Content, ContentPartSchema, ToolChoice
 from gemini_proxy.schemas.completions import CompletionSchema
 from gemini_proxy.schemas.fields import Present, StrictBoolean, StringOrList, TextInput
+from gemini_proxy.schemas.response_items import Input
 from gemini_proxy.services import EXTENSION, Services
 from gemini_proxy.translate.models import MODEL_ID_PATTERN
 
@@ -35,11 +38,10 @@ DESCRIPTION = (
     "`{\"error\": {\"message\", \"type\", \"param\", \"code\"}}`. When the gateway is configured with "
     "client keys (`GATEWAY_API_KEYS`), the API paths need `Authorization: Bearer <key>`."
 )
+RESPONSES_SCHEMAS = ("gemini_proxy.schemas.responses", "gemini_proxy.schemas.response_items")
 # Routes that are not API operations: the Swagger UI files that /docs loads.
 UNDOCUMENTED_ENDPOINTS = frozenset({"docs.asset"})
 
-_JSON = "application/json"
-_SSE = "text/event-stream"
 _SSE_DESCRIPTION = (
     "With `stream: true`: server-sent events, each `data: <{chunk} JSON>` followed by a blank line, "
     "ending with `data: [DONE]`. The first upstream chunk is awaited before the response starts, so "
@@ -51,14 +53,15 @@ _SSE_DESCRIPTION = (
 
 
 def _error_response(description: str, **extra) -> dict:
-    return {"description": description, "content": {_JSON: {"schema": ref("Error")}}, **extra}
+    return {"description": description, "content": {JSON: {"schema": ref("Error")}}, **extra}
 
 
 RESPONSES = {
     "InvalidRequest": _error_response("Invalid parameter (named in `param`), invalid JSON or bad media."),
     "Unauthorized": _error_response("Missing or wrong client key (`invalid_api_key`), or Gemini rejected "
                                     "the gateway's key."),
-    "NotFound": _error_response("Unknown model (`model_not_found`) or unknown URL."),
+    "NotFound": _error_response("Unknown model (`model_not_found`), unknown URL, or a stored response that is "
+                                "unknown, deleted, expired or another key's."),
     "PayloadTooLarge": _error_response("The body is over `MAX_BODY_BYTES` (`request_too_large`)."),
     "RateLimited": _error_response(
         "A client rate limit or Gemini's quota (`rate_limit_exceeded`).",
@@ -67,25 +70,17 @@ RESPONSES = {
                                      "answer in time (504); or an unexpected error (500)."),
 }
 
-_API_ERRORS = {"400": "InvalidRequest", "401": "Unauthorized", "404": "NotFound", "413": "PayloadTooLarge",
-               "429": "RateLimited", "default": "UpstreamError"}
-
-
-def _json_text(schema: str) -> dict:
-    """A string holding JSON that matches a component schema (JSON Schema 2020-12's content keywords)."""
-    return {"type": "string", "contentMediaType": _JSON, "contentSchema": ref(schema)}
-
 
 def _streamed(schema: str, chunk: str) -> dict:
     return {
-        _JSON: {"schema": ref(schema)},
-        _SSE: {
+        JSON: {"schema": ref(schema)},
+        SSE: {
             "schema": {
                 "type": "object",
                 "description": _SSE_DESCRIPTION.format(chunk=chunk),
                 "required": ["data"],
                 "properties": {
-                    "data": {"anyOf": [_json_text(chunk), _json_text("Error"), {"type": "string", "const": "[DONE]"}]},
+                    "data": {"anyOf": [json_text(chunk), json_text("Error"), {"type": "string", "const": "[DONE]"}]},
                     "event": {"type": "string", "const": "message",
                               "description": "No event names are sent (SSE's default type)."},
                 },
@@ -96,45 +91,34 @@ def _streamed(schema: str, chunk: str) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class Operation:
-    operation_id: str
-    summary: str
-    tag: str
-    ok: dict  # the 200 response's content
-    description: str = ""
-    request: str | None = None  # component name of the request body
-    errors: dict = field(default_factory=dict)  # status -> response component
-    api: bool = False  # an OpenAI API path: client keys apply
-
-
 OPERATIONS: dict[str, Operation] = {
+    **responses_api.OPERATIONS,
     "chat.create_chat_completion": Operation(
         "createChatCompletion", "Create a chat completion", "Chat", _streamed("ChatCompletion", "ChatCompletionChunk"),
         "Streamed with `stream: true`. Tools, JSON output, images, audio and files, reasoning and "
         "logprobs are mapped onto Gemini; unsupported OpenAI parameters are refused by name (400).",
-        request="CreateChatCompletionRequest", errors=_API_ERRORS, api=True),
+        request="CreateChatCompletionRequest", errors=API_ERRORS, api=True),
     "completions.create_completion": Operation(
         "createCompletion", "Create a legacy text completion", "Completions",
         _streamed("TextCompletion", "TextCompletion"),
         "Each prompt is one chat request; choices of prompt p are numbered p * n + i.",
-        request="CreateCompletionRequest", errors=_API_ERRORS, api=True),
+        request="CreateCompletionRequest", errors=API_ERRORS, api=True),
     "embeddings.create_embeddings": Operation(
-        "createEmbedding", "Create embeddings", "Embeddings", {_JSON: {"schema": ref("EmbeddingList")}},
+        "createEmbedding", "Create embeddings", "Embeddings", {JSON: {"schema": ref("EmbeddingList")}},
         "`data[i].index` is the position of the input; `encoding_format: base64` gives little-endian float32.",
-        request="CreateEmbeddingRequest", errors=_API_ERRORS, api=True),
+        request="CreateEmbeddingRequest", errors=API_ERRORS, api=True),
     "models.list_models": Operation(
-        "listModels", "List models", "Models", {_JSON: {"schema": ref("ModelList")}},
+        "listModels", "List models", "Models", {JSON: {"schema": ref("ModelList")}},
         "Gemini models that can generate content or embeddings, then the configured aliases.",
-        errors={k: v for k, v in _API_ERRORS.items() if k not in ("400", "404", "413")}, api=True),
+        errors={k: v for k, v in API_ERRORS.items() if k not in ("400", "404", "413")}, api=True),
     "models.retrieve_model": Operation(
-        "retrieveModel", "Retrieve a model", "Models", {_JSON: {"schema": ref("Model")}},
-        errors={k: v for k, v in _API_ERRORS.items() if k not in ("400", "413")}, api=True),
+        "retrieveModel", "Retrieve a model", "Models", {JSON: {"schema": ref("Model")}},
+        errors={k: v for k, v in API_ERRORS.items() if k not in ("400", "413")}, api=True),
     "health.healthz": Operation(
-        "health", "Liveness", "Operations", {_JSON: {"schema": ref("Health")}},
+        "health", "Liveness", "Operations", {JSON: {"schema": ref("Health")}},
         "The process is alive and serving; never calls Gemini."),
     "health.readyz": Operation(
-        "ready", "Readiness", "Operations", {_JSON: {"schema": {
+        "ready", "Readiness", "Operations", {JSON: {"schema": {
             "type": "object", "required": ["status"],
             "properties": {"status": {"type": "string", "enum": ["ready", "unavailable"]},
                            "upstream": {"type": "string", "description": "What was asked: `emulator` (the "
@@ -145,7 +129,7 @@ OPERATIONS: dict[str, Operation] = {
         "metrics", "Prometheus metrics", "Operations", {"text/plain": {"schema": {"type": "string"}}},
         "Requests, latency, time to first token, tokens and upstream errors, every worker added up."),
     "docs.openapi_json": Operation(
-        "openapi", "This OpenAPI document", "Documentation", {_JSON: {"schema": {"type": "object"}}}),
+        "openapi", "This OpenAPI document", "Documentation", {JSON: {"schema": {"type": "object"}}}),
     "docs.docs_page": Operation(
         "docs", "API reference page (Swagger UI, served offline)", "Documentation",
         {"text/html": {"schema": {"type": "string"}}}),
@@ -166,7 +150,9 @@ def _schema_name(schema) -> str | None:
     if isinstance(schema, Schema) and schema.only is not None:
         return None
     cls = resolve_schema_cls(schema)
-    return cls.__name__.removesuffix("Schema") or cls.__name__
+    name = cls.__name__.removesuffix("Schema") or cls.__name__
+    # The Responses API's nested schemas share names with chat's (StreamOptions...).
+    return f"Responses{name}" if cls.__module__ in RESPONSES_SCHEMAS else name
 
 
 def _nullable(schema: dict, field) -> dict:
@@ -194,13 +180,29 @@ def _custom_fields(self, field, **kwargs) -> dict:
             "type": {"type": "string", "const": "function"},
             "function": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}
         return _nullable({"anyOf": [{"type": "string", "enum": ["none", "auto", "required"]}, named]}, field)
-    return {}
+    return _nullable(_RESPONSES_FIELDS[type(field)], field) if type(field) in _RESPONSES_FIELDS else {}
+
+
+# The Responses API's unions (checked item by item in code: schemas/response_items.py).
+_RESPONSES_FIELDS = {
+    Input: {"anyOf": [{"type": "string"}, {"type": "array", "items": {
+        "type": "object", "description": "An input item: a message (`role`, `content`), `function_call`, "
+        "`function_call_output`, `reasoning`, `item_reference`, `custom_tool_call(_output)` or "
+        "`local_shell_call(_output)`."}}]},
+    responses_schemas.Tools: {"type": "array", "items": {
+        "type": "object", "required": ["type"], "description": "`function`, `custom`, `local_shell`, `namespace`, "
+        "or `web_search(_preview)` (Google Search grounding); other hosted tools are refused (400)."}},
+    responses_schemas.ToolChoice: {"anyOf": [{"type": "string", "enum": ["none", "auto", "required"]},
+                                             {"type": "object", "required": ["type"]}]},
+}
 
 
 def _request_schemas(services: Services) -> dict[str, Schema]:
     return {"CreateChatCompletionRequest": services.chat_schema,
             "CreateCompletionRequest": services.completion_schema,
-            "CreateEmbeddingRequest": services.embedding_schema}
+            "CreateEmbeddingRequest": services.embedding_schema,
+            "CreateResponseRequest": services.responses_schema,
+            "InputTokensRequest": services.input_tokens_schema}
 
 
 def _limits(schemas: dict, services: Services) -> None:
@@ -211,6 +213,11 @@ def _limits(schemas: dict, services: Services) -> None:
     for name, prop, limit in (("CreateCompletionRequest", "prompt", services.completion_schema.max_prompts),
                               ("CreateEmbeddingRequest", "input", services.embedding_schema.max_inputs)):
         schemas[name]["properties"][prop]["anyOf"][1]["maxItems"] = limit
+    for name, schema in (("CreateResponseRequest", services.responses_schema),
+                         ("InputTokensRequest", services.input_tokens_schema)):
+        properties = schemas[name]["properties"]
+        properties["input"]["anyOf"][1]["maxItems"] = schema.max_items
+        properties["tools"]["anyOf"][0]["maxItems"] = schema.max_tools
 
 
 def _role_is(*roles: str) -> dict:
@@ -278,7 +285,7 @@ CROSS_FIELD_RULES = {
                      "then": {"required": [kind]}} for kind in PART_TYPES],
     "File": [{"required": ["file_data"]}],
     # Annotations (JSON Schema does not assert them); generators such as schemathesis use them.
-    "FunctionCall": [{"properties": {"arguments": {"contentMediaType": _JSON, "contentSchema": {"type": "object"}}}}],
+    "FunctionCall": [{"properties": {"arguments": {"contentMediaType": JSON, "contentSchema": {"type": "object"}}}}],
 }
 
 
@@ -287,7 +294,9 @@ def _model_names(schemas: dict, services: Services) -> None:
     settings = services.settings
     for name, aliases in (("CreateChatCompletionRequest", settings.model_aliases),
                           ("CreateCompletionRequest", settings.model_aliases),
-                          ("CreateEmbeddingRequest", settings.embedding_model_aliases)):
+                          ("CreateEmbeddingRequest", settings.embedding_model_aliases),
+                          ("CreateResponseRequest", settings.model_aliases),
+                          ("InputTokensRequest", settings.model_aliases)):
         model = schemas[name]["properties"]["model"]
         model["anyOf"] = [{"pattern": MODEL_ID_PATTERN}, {"enum": sorted(aliases)}]
         model["description"] = ("A Gemini model id (optionally prefixed models/ or tunedModels/) or a configured "
@@ -295,13 +304,14 @@ def _model_names(schemas: dict, services: Services) -> None:
 
 
 def _operation(op: Operation, operation_id: str, summary: str, parameters: list[dict]) -> dict:
+    parameters = [*parameters, *copy.deepcopy(op.query)]
     out = {"operationId": operation_id, "summary": summary, "tags": [op.tag]}
     if op.description:
         out["description"] = op.description
     if parameters:
         out["parameters"] = parameters
     if op.request:
-        out["requestBody"] = {"required": True, "content": {_JSON: {"schema": op.request}}}
+        out["requestBody"] = {"required": True, "content": {JSON: {"schema": op.request}}}
     out["responses"] = {"200": {"description": "OK", "content": copy.deepcopy(op.ok)},
                         **{status: ref(name, "responses") for status, name in op.errors.items()}}
     if op.api:
@@ -321,7 +331,7 @@ def build_document(app: Flask) -> dict:
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                     "description": "A key of GATEWAY_API_KEYS."})
     # Copies: apispec resolves references in place, and the document must not share the tables.
-    for name, schema in copy.deepcopy(COMPONENTS).items():
+    for name, schema in copy.deepcopy({**COMPONENTS, **responses_api.COMPONENTS}).items():
         spec.components.schema(name, schema)
     for name, response in copy.deepcopy(RESPONSES).items():
         spec.components.response(name, response)

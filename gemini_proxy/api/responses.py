@@ -1,0 +1,69 @@
+"""OpenAI's Responses API (each route also without /v1): POST /v1/responses (a Response, or its
+events with `stream: true`), GET and DELETE /v1/responses/{id}, GET
+/v1/responses/{id}/input_items, POST /v1/responses/input_tokens, and POST
+/v1/responses/{id}/cancel, which only background responses allow (the gateway runs none)."""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from gemini_proxy.api.chat import dropped_header
+from gemini_proxy.relay import responses as relay
+from gemini_proxy.schemas import load
+from gemini_proxy.schemas.listing import InputItemsQuerySchema, RetrieveQuerySchema, query_of
+from gemini_proxy.services import current_services
+from gemini_proxy.web.body import json_body
+from gemini_proxy.web.hooks import current_record
+from gemini_proxy.web.sse import event_stream_response
+
+bp = Blueprint("responses", __name__)
+
+_RETRIEVE_QUERY = RetrieveQuerySchema()
+_INPUT_ITEMS_QUERY = InputItemsQuerySchema()
+
+
+@bp.post("/v1/responses")
+@bp.post("/responses")
+def create_response():
+    services, record = current_services(), current_record()
+    body = load(services.responses_schema, json_body())
+    prepared = relay.response_request(services, body, record)
+    headers = dropped_header(prepared.gemini.dropped)
+    if body.get("stream"):
+        events = relay.ResponseEvents(services, prepared, record)
+        return event_stream_response(events, events.failed, headers)
+    return relay.complete_response(services, prepared, record), 200, headers
+
+
+@bp.get("/v1/responses/<response_id>")
+@bp.get("/responses/<response_id>")
+def get_response(response_id: str):
+    load(_RETRIEVE_QUERY, query_of(request.args))
+    return relay.stored(current_services(), response_id, current_record().client)["response"]
+
+
+@bp.delete("/v1/responses/<response_id>")
+@bp.delete("/responses/<response_id>")
+def delete_response(response_id: str):
+    return relay.deleted(current_services(), response_id, current_record().client)
+
+
+@bp.get("/v1/responses/<response_id>/input_items")
+@bp.get("/responses/<response_id>/input_items")
+def list_input_items(response_id: str):
+    query = load(_INPUT_ITEMS_QUERY, query_of(request.args))
+    stored = relay.stored(current_services(), response_id, current_record().client)
+    return relay.input_items_page(stored, query)
+
+
+@bp.post("/v1/responses/<response_id>/cancel")
+@bp.post("/responses/<response_id>/cancel")
+def cancel_response(response_id: str):
+    raise relay.not_cancellable(current_services(), response_id, current_record().client)
+
+
+@bp.post("/v1/responses/input_tokens")
+@bp.post("/responses/input_tokens")
+def count_input_tokens():
+    services, record = current_services(), current_record()
+    body = load(services.input_tokens_schema, json_body())
+    return relay.input_tokens(services, body, record)

@@ -1,0 +1,36 @@
+"""What the OpenAPI document says of each operation (one Operation per view), and the pieces
+operations share: media types, JSON-in-a-string, query parameters, the common errors."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gemini_proxy.openapi.responses import ref
+
+JSON = "application/json"
+SSE = "text/event-stream"
+
+# Status -> the error response component an OpenAI API operation may answer with.
+API_ERRORS = {"400": "InvalidRequest", "401": "Unauthorized", "404": "NotFound", "413": "PayloadTooLarge",
+              "429": "RateLimited", "default": "UpstreamError"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    summary: str
+    tag: str
+    ok: dict  # the 200 response's content
+    description: str = ""
+    request: str | None = None  # component name of the request body
+    errors: dict = field(default_factory=dict)  # status -> response component
+    api: bool = False  # an OpenAI API path: client keys apply
+    query: tuple[dict, ...] = ()  # query parameters
+
+
+def json_text(schema: str) -> dict:
+    """A string holding JSON that matches a component schema (JSON Schema 2020-12's content keywords)."""
+    return {"type": "string", "contentMediaType": JSON, "contentSchema": ref(schema)}
+
+
+def query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
