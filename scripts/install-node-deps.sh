@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Installs the Node packages of the Postman run (newman) and of the Node example (openai) from
-# their lock files. Idempotent: a folder whose lock file has not changed since its last install
-# is left alone. Without npm it only warns (the tests that need Node then skip and say why).
+# Installs the Node packages of the Postman run (newman), the Node example (openai) and the
+# Responses API clients (examples/node-responses: the Vercel AI SDK and OpenAI's Codex CLI, whose
+# npm package ships its binary) from their lock files. Idempotent: a folder whose lock file has
+# not changed since its last install is left alone. Without npm it only warns (the tests that
+# need Node then skip and say why).
 # Usage: bash scripts/install-node-deps.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v npm >/dev/null 2>&1; then
-  echo "install-node-deps: npm not found; the Postman and Node example tests will be skipped" >&2
+  echo "install-node-deps: npm not found; the Postman, Node example, AI SDK and Codex tests will be skipped" >&2
   exit 0
 fi
 
-for dir in postman examples/node; do
+for dir in postman examples/node examples/node-responses; do
   # A copy of the lock file the folder was last installed from.
   stamp="$dir/node_modules/.installed-package-lock.json"
   if cmp -s "$dir/package-lock.json" "$stamp"; then
