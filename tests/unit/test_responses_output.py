@@ -194,6 +194,8 @@ def test_defaults_are_echoed_as_openai_does():
         "tool_choice": "auto", "tools": [], "top_logprobs": 0, "top_p": 1.0, "truncation": "disabled",
         "background": False}
     assert "user" not in response  # the spec's `user` is a string: absent rather than null
+    # A retention value the SDK's type does not know is not repeated back to it.
+    assert "prompt_cache_retention" not in echoed_from({"prompt_cache_retention": "forever"})
 
 
 WEATHER = {"type": "function", "name": "get_weather", "description": "Weather.", "strict": None,
@@ -204,6 +206,7 @@ SETTINGS = {
     "instructions": "Be brief.", "max_output_tokens": 300, "metadata": {"k": "v"}, "parallel_tool_calls": False,
     "previous_response_id": "resp_prev", "reasoning": {"effort": "low", "summary": "auto"}, "temperature": 0.2,
     "top_p": 0.9, "truncation": "auto", "user": "u-1", "prompt_cache_key": "conv-1", "safety_identifier": "s-1",
+    "prompt_cache_retention": "24h",
     "tool_choice": {"type": "function", "name": "get_weather"}, "top_logprobs": 3, "max_tool_calls": 4,
     "text": {"format": {"type": "json_schema", "name": "city", "strict": True,
                         "schema": {"type": "object", "properties": {"city": {"type": "string"}}}},
@@ -218,7 +221,7 @@ def test_request_settings_are_echoed():
     response, _ = translate(answer({"text": "{}"}), context(SETTINGS))
     for key in ("instructions", "max_output_tokens", "metadata", "previous_response_id", "temperature", "top_p",
                 "truncation", "user", "prompt_cache_key", "safety_identifier", "tool_choice", "top_logprobs",
-                "max_tool_calls"):
+                "max_tool_calls", "prompt_cache_retention"):
         assert response[key] == SETTINGS[key], key
     assert response["parallel_tool_calls"] is False
     assert response["reasoning"] == {"effort": "low", "summary": "auto"}
@@ -413,3 +416,19 @@ def test_the_strict_checks_catch_unknown_fields():
     assert sdk_unknown_fields(sdk.Response.model_validate(extra)) == ["$.output[0].colour"]
     with pytest.raises(AssertionError):
         assert_response({**response, "usage": None})
+
+
+def test_a_body_loaded_by_the_request_schema_echoes_into_a_valid_response():
+    from gemini_proxy.schemas.responses import CreateResponseSchema
+
+    body = CreateResponseSchema(max_items=16).load({"model": "gpt-4o-mini", "input": "hi", **SETTINGS,
+                                                    "include": ["reasoning.encrypted_content"]})
+    built = response_context(body, response_id="resp_x", created_at=CREATED, family=family_of("gemini-3-pro"),
+                             carrier_key=KEY, new_id=ids())
+    assert (built.carry_state, built.summaries, built.first_call_only) == (True, True, True)
+    assert built.custom_tools == {"apply_patch"}
+    assert built.namespaced == {"crm__find": ("crm", "find")}
+    assert built.local_shell is True
+    response, _ = translate(answer({"text": "{}"}), built)
+    assert response["tools"][2] == {"type": "web_search"}
+    assert response["completed_at"] == CREATED  # no clock given: the creation time

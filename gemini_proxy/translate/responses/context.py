@@ -34,7 +34,9 @@ TOOL_ECHO = {
 }
 TEXT_FORMAT_ECHO = {"json_schema": ("type", "name", "schema", "description", "strict")}
 # Echoed only when the request set them: the spec types `user` as a string, not null.
-ECHOED_WHEN_SET = ("user", "safety_identifier", "prompt_cache_key", "prompt_cache_retention")
+ECHOED_WHEN_SET = ("user", "safety_identifier", "prompt_cache_key")
+# The only prompt_cache_retention values a Response may carry (the request side takes any string).
+CACHE_RETENTIONS = ("in_memory", "24h")
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ def echoed_from(body: Mapping) -> dict:
         "background": False,
     }
     echoed.update(_present(body, ECHOED_WHEN_SET))
+    if body.get("prompt_cache_retention") in CACHE_RETENTIONS:
+        echoed["prompt_cache_retention"] = body["prompt_cache_retention"]
     return echoed
 
 
