@@ -27,7 +27,8 @@ INCLUDE = ("file_search_call.results", "web_search_call.results", "web_search_ca
            "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs",
            "reasoning.encrypted_content", "message.output_text.logprobs")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
-SUMMARIES = ("auto", "concise", "detailed")
+# Codex's config also knows "none" (no summary), and sends it as it is.
+SUMMARIES = ("auto", "concise", "detailed", "none")
 WEB_SEARCH_TOOLS = ("web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11")
 HOSTED_TOOLS = ("file_search", "computer", "computer_use", "computer_use_preview", "code_interpreter",
                 "image_generation", "mcp", "shell", "apply_patch", "tool_search", "programmatic_tool_calling")
@@ -144,6 +145,8 @@ class ReasoningOptions(Lenient):
         deprecated = data.pop("generate_summary", None)
         if data.get("summary") is None and deprecated is not None:
             data["summary"] = deprecated
+        if data.get("summary") == "none":
+            data["summary"] = None
         return data
 
 

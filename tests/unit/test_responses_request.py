@@ -1,6 +1,7 @@
 """A CreateResponse -> the Gemini request: every item type, the pairing rules and their 400s,
 thought signatures from the carrier, the store and the dummy, tools, and settings."""
 import base64
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,7 +17,7 @@ from gemini_proxy.translate.families import FAMILIES
 from gemini_proxy.translate.messages import DUMMY_SIGNATURE, function_response
 from gemini_proxy.translate.responses.carrier import CarriedState, encode
 from gemini_proxy.translate.responses.request import call_ids, gemini_request, input_items, item_references
-from tests.support import openai_validator
+from tests.support import RECORDINGS, openai_validator
 
 SCHEMA = CreateResponseSchema(max_items=100)
 KEY = b"k" * 32
@@ -123,6 +124,18 @@ def test_a_function_call_round_trip_as_the_conformance_checker_sends_it():
         {"role": "model", "parts": [gemini_call("Paris", b"sig-one", id="g-1")]},
         {"role": "user", "parts": [answer('{"temperature_c": 21, "sky": "sunny"}', id="g-1")]}]
     assert request.contents[2]["parts"][0]["function_response"]["response"] == {"temperature_c": 21, "sky": "sunny"}
+
+
+def test_a_recorded_gemini_tool_turn_is_what_its_items_become():
+    # The follow-up turn a real client sent Gemini (gemini-2.5-flash) after a call: the same
+    # conversation as Responses items gives the same contents (the recording says role "tool").
+    recorded = json.loads((RECORDINGS / "gemini/streaming_function_calling/request_1.json").read_text())["contents"]
+    question, called, answered = recorded
+    items = [{"role": "user", "content": question["parts"][0]["text"]},
+             {"type": "function_call", "call_id": "call_1", "name": called["parts"][0]["function_call"]["name"],
+              "arguments": json.dumps(called["parts"][0]["function_call"]["args"], ensure_ascii=False)},
+             output("call_1", json.dumps(answered["parts"][0]["function_response"]["response"], ensure_ascii=False))]
+    assert contents(items, model=G25) == [question, called, {**answered, "role": "user"}]
 
 
 def test_tool_output_is_wrapped_as_chat_wraps_it():

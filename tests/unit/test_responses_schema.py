@@ -127,6 +127,8 @@ def test_every_setting_loads_and_google_options_are_one_object():
                                                      "threshold": "BLOCK_NONE"}]}
     assert loaded["tool_choice"] == {"type": "function", "name": "get_weather"}
     assert loaded["max_output_tokens"] == 16
+    assert load(SCHEMA, body(reasoning={"effort": "low", "summary": "none"}))["reasoning"] == {"effort": "low",
+                                                                                           "summary": None}
 
 
 def many_items(count):

@@ -167,12 +167,12 @@ class _Builder:
         last = self._last()
         if self.step is not None and (last is self.step or (joins and last is not None and last.answers)):
             return self.step
-        self._refuse_pending()
+        self.refuse_pending()
         self.step = _Turn("model")
         self.turns.append(self.step)
         return self.step
 
-    def _refuse_pending(self) -> None:
+    def refuse_pending(self) -> None:
         if self.pending:
             call_id = next(iter(self.pending))
             raise invalid_request(f"No tool output found for function call {call_id}.", "input")
@@ -191,7 +191,7 @@ class _Builder:
             parts = _user_parts(item["content"], param, self.lookups)
             if not parts:
                 return
-            self._refuse_pending()
+            self.refuse_pending()
             self.step = None
             last = self._last()
             if last is not None and last.role == "user":
@@ -281,7 +281,7 @@ def contents_from_items(instructions: str | None, conversation: list[tuple[str, 
     builder = _Builder(lookups, _carried(conversation, lookups))
     for param, item in conversation:
         builder.add(item, param)
-    builder._refuse_pending()
+    builder.refuse_pending()
     contents: list[dict] = []
     calls: list[str] = []
     for turn in builder.turns:
