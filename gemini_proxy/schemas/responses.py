@@ -81,7 +81,7 @@ class WebSearchTool(Lenient):
 
 
 class NamespaceTool(Lenient):
-    name = StrictString(required=True, validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$"))
+    name = StrictString(required=True, validate=FUNCTION_NAME)
     description = StrictString(allow_none=True)
     tools = fields.Raw(required=True)
 
