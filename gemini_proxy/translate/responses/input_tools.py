@@ -8,6 +8,8 @@ web_search becomes Gemini's Google Search grounding.
 """
 from __future__ import annotations
 
+import copy
+
 from gemini_proxy.errors import invalid_request
 from gemini_proxy.translate.responses.context import NAMESPACE_SEPARATOR
 from gemini_proxy.translate.tools import TOOL_CHOICE_MODES, function_declaration
@@ -52,7 +54,8 @@ def custom_declaration(tool: dict, name: str) -> dict:
         syntax = text_format["syntax"]
         description += (f"\n\nThe input must follow this {syntax} grammar exactly (nothing checks it for you):\n"
                         f"```{syntax}\n{text_format['definition']}\n```")
-    declaration = {"name": name, "parameters_json_schema": CUSTOM_PARAMETERS}
+    # Copies: the request's config must not share (and so let anything change) the constants.
+    declaration = {"name": name, "parameters_json_schema": copy.deepcopy(CUSTOM_PARAMETERS)}
     if description.strip():
         declaration["description"] = description.strip()
     return declaration
@@ -79,7 +82,7 @@ def _declarations(tools: list[dict], dropped: list[str]) -> tuple[list[dict], li
         elif kind == "custom":
             add(custom_declaration(tool, tool["name"]), f"{param}.name")
         elif kind == LOCAL_SHELL:
-            add(LOCAL_SHELL_DECLARATION, f"{param}.type")
+            add(copy.deepcopy(LOCAL_SHELL_DECLARATION), f"{param}.type")
         elif kind == "namespace":
             for inner_index, inner in enumerate(tool["tools"]):
                 name, inner_param = flat_name(tool["name"], inner["name"]), f"{param}.tools[{inner_index}]"
