@@ -17,7 +17,8 @@ then put in the requested output format (output_format: JSON, enum).
 
 Thinking (thinking module): thoughtsTokenCount counts against maxOutputTokens, as with real
 Gemini: the budget of a candidate's text (or calls) is maxOutputTokens - thoughtsTokenCount
-(thoughts themselves are not cut: `thoughts=N` stays exact). When thoughts use it all, the
+and thoughts stop at maxOutputTokens (`thoughts=N` is exact below it; real Gemini reports
+thoughtsTokenCount = maxOutputTokens when thinking used it all). When thoughts use it all, the
 candidate has no parts at all (not even a thought summary),
 finishReason MAX_TOKENS and usage has no candidatesTokenCount; function calls that do not fit
 in the budget are not emitted either (no call parts, MAX_TOKENS).
@@ -247,6 +248,8 @@ def plan_answer(model: Model, request: GenerateRequest, directives: Directives,
     prompt_tokens, details = prompt_usage(contents, request.system_instruction)
     seeds = [answer_seed(model, request, contents, i) for i in range(request.candidate_count)]
     thoughts = thoughts_tokens(model, request.thinking, seeds[0], directives.thoughts)
+    if thoughts and request.max_output_tokens is not None:
+        thoughts = min(thoughts, request.max_output_tokens)
     if directives.fault == "block":
         return AnswerPlan(model.id, response_id, prompt_tokens, details, None, (), blocked=True)
     turn = read_turn(request, contents, directives.sources)

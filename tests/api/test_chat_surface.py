@@ -172,7 +172,8 @@ def test_thinking_that_uses_the_whole_budget_is_length_with_empty_content(client
     assert body["choices"]
     assert body["choices"][0]["finish_reason"] == "length"
     assert body["choices"][0]["message"]["content"] == ""
-    assert body["usage"]["completion_tokens_details"]["reasoning_tokens"] == 30
+    assert body["usage"]["completion_tokens_details"]["reasoning_tokens"] == 10
+    assert body["usage"]["completion_tokens"] == 10
 
 
 def test_logprobs_map_back(client):
