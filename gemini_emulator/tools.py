@@ -23,7 +23,8 @@ The rule, per request:
      in the text of the last user turn (case-insensitive, as a whole word), in order of first
      appearance, each once: several names give parallel calls in one response. If none is
      named, modes ANY and VALIDATED call the first allowed declared function; AUTO answers text.
-Arguments are a value valid under the declaration's schema (schema_values; a string property
+Arguments are a value valid under the declaration's schema (schema_values; integral numbers
+written without a fraction, as Gemini's Struct JSON writes them; a string property
 named like a place takes the capitalised word(s) after the first "in "/"In " in the user's
 text: "weather in New York" -> {"city": "New York"}), seeded by the candidate, so each candidate may differ.
 A call costs count_tokens(f"{name} {json args}") candidate tokens, the formula prompt usage
@@ -202,8 +203,21 @@ def place_in(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+def struct_value(value: Any) -> Any:
+    """A value as Gemini writes it from a protobuf Struct: every number is a double, and proto3
+    JSON prints an integral double without a fraction (51, never 51.0; clients such as Codex
+    parse such arguments as integers)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: struct_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [struct_value(item) for item in value]
+    return value
+
+
 def make_call(declaration: Declaration, seed: int, place: str | None) -> Call:
     """The call of one function by one candidate, with arguments valid under its schema."""
     args = {} if declaration.schema is None else instance(
         declaration.schema, Hints(seed, place))
-    return Call(declaration.name, args if isinstance(args, dict) else {})
+    return Call(declaration.name, struct_value(args) if isinstance(args, dict) else {})
