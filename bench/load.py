@@ -8,13 +8,16 @@ hard deadline cancels whatever is still in flight. Every request is timed on its
 - streamed: time to first token (the first event carrying answer text), the relay delay of
   every chunk (the client's receive time minus the emulator's send time, read from the
   `<<sent t>>` stamp that the emulator's `stamp=1` directive puts before each chunk's text),
-  whether the stream ended properly (`data: [DONE]` for OpenAI, a finishReason for Gemini), and
-  any error (HTTP status, refused, reset, timeout).
+  whether the stream ended properly (`data: [DONE]` for chat completions, `response.completed`
+  for the Responses API, a finishReason for Gemini), and any error (HTTP status, refused, reset,
+  timeout).
 
-Three dialects: OpenAI's chat completions (the gateway, LiteLLM, the tutorial app, the bare
-stack), Gemini's REST API spoken by this same client (`direct`: straight to the emulator), and
-the google-genai SDK's async client (`direct-sdk`: what an application calling Gemini through
-its SDK waits for, the issue's floor).
+Three dialects: OpenAI's (the gateway, LiteLLM, the tutorial app, the bare stack), Gemini's REST
+API spoken by this same client (`direct`: straight to the emulator), and the google-genai SDK's
+async client (`direct-sdk`: what an application calling Gemini through its SDK waits for, the
+issue's floor). OpenAI's dialect has two APIs: chat completions, and the Responses API
+(`POST /v1/responses`, whose stream is typed events: only `response.output_text.delta` carries
+new text, the `.done` events and `response.completed` repeat all of it).
 """
 from __future__ import annotations
 
@@ -39,6 +42,7 @@ class Target:
     url: str  # base URL: http://127.0.0.1:PORT
     dialect: str  # "openai", "gemini" (REST) or "sdk" (google-genai)
     api_key: str = "bench"
+    api: str = "chat"  # the openai dialect's API: "chat" (completions) or "responses"
 
     def request(self, prompt: str, stream: bool) -> tuple[str, dict, dict]:
         """(url, headers, json body) of one chat request."""
@@ -46,10 +50,16 @@ class Target:
             method = "streamGenerateContent?alt=sse" if stream else "generateContent"
             return (f"{self.url}/v1beta/models/{MODEL}:{method}", {"x-goog-api-key": self.api_key},
                     {"contents": [{"role": "user", "parts": [{"text": prompt}]}]})
-        body = {"model": MODEL, "messages": [{"role": "user", "content": prompt}]}
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        if self.api == "responses":
+            body = {"model": MODEL, "input": prompt}
+            path = "responses"
+        else:
+            body = {"model": MODEL, "messages": [{"role": "user", "content": prompt}]}
+            path = "chat/completions"
         if stream:
             body["stream"] = True
-        return f"{self.url}/v1/chat/completions", {"Authorization": f"Bearer {self.api_key}"}, body
+        return f"{self.url}/v1/{path}", headers, body
 
 
 @dataclass
@@ -78,10 +88,26 @@ class Sample:
 _TEXT = re.compile(rb'"(?:content|text)":\s*"(?!")')
 _STAMP = re.compile(rb"<<sent (\d+\.\d+)>>")
 _ERROR = re.compile(rb'^\{\s*"error"')
+# A Responses event's own type is the first "type" naming a response.* event (items inside have
+# other types).
+_EVENT = re.compile(rb'"type":\s*"(response\.[a-z_.]+)"')
+_ENDED = frozenset({b"response.completed", b"response.incomplete"})
+
+
+def _responses_event(payload: bytes, sample: Sample, started: float, received: float, wall: float) -> None:
+    event = _EVENT.search(payload)
+    kind = event.group(1) if event else b""
+    if kind == b"response.output_text.delta":
+        sample.text_arrived(payload, started, received, wall)
+    elif kind in _ENDED:
+        sample.done = True
+    elif kind == b"response.failed":
+        sample.error = "response.failed"
 
 
 async def _read_stream(response: aiohttp.ClientResponse, target: Target, sample: Sample, started: float) -> None:
     gemini = target.dialect == "gemini"
+    responses = target.api == "responses"
     async for line in response.content:
         if not line.startswith(b"data: "):
             continue
@@ -92,6 +118,9 @@ async def _read_stream(response: aiohttp.ClientResponse, target: Target, sample:
             continue
         if _ERROR.match(payload):
             sample.error = "error event"
+            continue
+        if responses:
+            _responses_event(payload, sample, started, received, wall)
             continue
         if _TEXT.search(payload):
             sample.text_arrived(payload, started, received, wall)
@@ -129,7 +158,7 @@ async def one_request(session: aiohttp.ClientSession, target: Target, prompt: st
                     sample.error = "no end of stream"
             else:
                 answer = await response.json(content_type=None)
-                sample.ok = bool(answer.get("choices") or answer.get("candidates"))
+                sample.ok = bool(answer.get("choices") or answer.get("candidates") or answer.get("output"))
                 if not sample.ok:
                     sample.error = "empty answer"
     except Exception as exc:  # every failure is a data point, not a crash of the run

@@ -10,12 +10,20 @@ import sys
 from pathlib import Path
 
 
-def find(results: dict, target: str, mode: str, concurrency: int, config: str | None = None) -> dict | None:
+def find(results: dict, target: str, mode: str, concurrency: int, config: str | None = None,
+         api: str = "chat") -> dict | None:
+    """The run of a target at a level; `api`: the gateway's chat completions (rows without an
+    "api" label) or its Responses API."""
     for row in results["runs"]:
-        if (row["target"], row["mode"], row["concurrency"]) == (target, mode, concurrency) and (
-                config is None or row.get("config") == config):
+        found = (row["target"], row["mode"], row["concurrency"], row.get("api", "chat"))
+        if found == (target, mode, concurrency, api) and (config is None or row.get("config") == config):
             return row
     return None
+
+
+def shown_as(row: dict) -> str:
+    """A run's target as the tables show it: the gateway's Responses API runs are "gateway /responses"."""
+    return row["target"] + (f" /{row['api']}" if row.get("api", "chat") != "chat" else "")
 
 
 def _check(name: str, met: bool | None, detail: str) -> dict:
@@ -79,9 +87,12 @@ def evaluate(results: dict) -> list[dict]:
     else:
         checks.append(missing)
 
+    checks += _responses_vs_chat(results)
+
     direct1000 = find(results, "direct", "stream", 1000)
     configs = [row for row in results["runs"]
-               if (row["target"], row["mode"], row["concurrency"]) == ("gateway", "stream", 1000)]
+               if (row["target"], row["mode"], row["concurrency"], row.get("api", "chat")) == (
+                   "gateway", "stream", 1000, "chat")]
     if configs and direct1000:
         complete = [row for row in configs if _clean(row) and row["completed"] == row["requests"] == 1000]
         checks.append(_check("1000 streams: all complete with [DONE], none refused or reset", bool(complete), "; ".join(
@@ -116,6 +127,40 @@ def evaluate(results: dict) -> list[dict]:
     return checks
 
 
+RESPONSES_MARGIN = 1.10  # the Responses API may cost at most 10% more than chat completions
+
+
+def _responses_vs_chat(results: dict) -> list[dict]:
+    """The Responses API next to chat completions on the same gateway, in the same run: what each
+    adds at concurrency 1 (over raw HTTP to the emulator), and time to first token with 64 streams."""
+    checks = []
+    name = ("Responses API: added latency at concurrency 1 (p50, over raw HTTP to the emulator) <= 110% of chat "
+            "completions'")
+    chat, responses, direct = (find(results, "gateway", "nonstream", 1), find(results, "gateway", "nonstream", 1,
+                               api="responses"), find(results, "direct", "nonstream", 1))
+    if not (missing := _missing(name, chat, responses, direct)):
+        floor = _p(direct, "latency_ms", "p50")
+        ours, theirs = _p(responses, "latency_ms", "p50") - floor, _p(chat, "latency_ms", "p50") - floor
+        checks.append(_check(name, ours <= RESPONSES_MARGIN * theirs,
+                             f"responses {_p(responses, 'latency_ms', 'p50')} - {floor} = {ours:.2f} ms vs chat "
+                             f"{_p(chat, 'latency_ms', 'p50')} - {floor} = {theirs:.2f} ms: "
+                             f"{ours / max(theirs, 1e-9):.0%}"))
+    else:
+        checks.append(missing)
+    name = "Responses API: 64 streams, time to first token p50 <= 110% of chat completions'"
+    chat, responses, direct = (find(results, "gateway", "stream", 64), find(results, "gateway", "stream", 64,
+                               api="responses"), find(results, "direct", "stream", 64))
+    if not (missing := _missing(name, chat, responses, direct)):
+        ours, theirs, floor = (_p(row, "ttft_ms", "p50") for row in (responses, chat, direct))
+        checks.append(_check(name, _clean(responses) and ours <= RESPONSES_MARGIN * theirs,
+                             f"responses {ours} ms vs chat {theirs} ms: {ours / max(theirs, 1e-9):.0%} (added to "
+                             f"raw HTTP's {floor} ms: {ours - floor:.2f} vs {theirs - floor:.2f} ms; relay p99 "
+                             f"{_p(responses, 'relay_ms', 'p99')} vs {_p(chat, 'relay_ms', 'p99')} ms)"))
+    else:
+        checks.append(missing)
+    return checks
+
+
 def _fmt(value) -> str:
     return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -145,7 +190,7 @@ def markdown(results: dict, stem: str) -> str:
               "CPU per request (ms) | Peak RSS (MB) | Emulator CPU/req (ms) | Client CPU/req (ms) | Errors |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in (r for r in results["runs"] if r["mode"] == "nonstream"):
-        lines.append(f"| {row['target']} | {row['concurrency']} | {row['ok']}/{row['requests']} | "
+        lines.append(f"| {shown_as(row)} | {row['concurrency']} | {row['ok']}/{row['requests']} | "
                      f"{row['throughput_rps']} | "
                      f"{_fmt(row['latency_ms']['p50'])} | {_fmt(row['latency_ms']['p99'])} | "
                      f"{_fmt(row.get('cpu_ms_per_request'))} | {_fmt(row.get('peak_rss_mb'))} | "
@@ -160,7 +205,7 @@ def markdown(results: dict, stem: str) -> str:
               "Relay p50 (ms) | Relay p99 (ms) | CPU per stream (ms) | Peak RSS (MB) | Errors |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in (r for r in results["runs"] if r["mode"] == "stream"):
-        lines.append(f"| {row['target']} | {row.get('config', '-')} | {row['concurrency']} | "
+        lines.append(f"| {shown_as(row)} | {row.get('config', '-')} | {row['concurrency']} | "
                      f"{row['completed']}/{row['requests']} | "
                      f"{row['max_in_flight']} | {_fmt(row['ttft_ms']['p50'])} | {_fmt(row['ttft_ms']['p99'])} | "
                      f"{_fmt(row['relay_ms']['p50'])} | {_fmt(row['relay_ms']['p99'])} | "
@@ -178,12 +223,12 @@ def charts(results: dict, out: Path, stem: str) -> None:
     import matplotlib.pyplot as plt
 
     nonstream = [r for r in results["runs"] if r["mode"] == "nonstream"]
-    names = list(dict.fromkeys(r["target"] for r in nonstream))
+    names = list(dict.fromkeys(shown_as(r) for r in nonstream))
     levels = sorted({r["concurrency"] for r in nonstream})
     fig, ax = plt.subplots(figsize=(8, 4.5))
     width = 0.8 / max(len(levels), 1)
     for i, level in enumerate(levels):
-        values = [next((r["throughput_rps"] for r in nonstream if r["target"] == n and r["concurrency"] == level), 0)
+        values = [next((r["throughput_rps"] for r in nonstream if shown_as(r) == n and r["concurrency"] == level), 0)
                   for n in names]
         bars = ax.bar([x + i * width for x in range(len(names))], values, width, label=f"concurrency {level}")
         ax.bar_label(bars, fmt="%.0f", fontsize=8)
@@ -197,9 +242,9 @@ def charts(results: dict, out: Path, stem: str) -> None:
 
     streams = [r for r in results["runs"] if r["mode"] == "stream" and r["ttft_ms"]["p50"] is not None]
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    series = list(dict.fromkeys((r["target"], r.get("config")) for r in streams))
+    series = list(dict.fromkeys((shown_as(r), r.get("config")) for r in streams))
     for target, config in series:
-        rows = sorted((r for r in streams if (r["target"], r.get("config")) == (target, config)),
+        rows = sorted((r for r in streams if (shown_as(r), r.get("config")) == (target, config)),
                       key=lambda r: r["concurrency"])
         label = target + (f" ({config})" if config else "")
         line, = ax.plot([r["concurrency"] for r in rows], [r["ttft_ms"]["p50"] for r in rows], marker="o",

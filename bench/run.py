@@ -3,6 +3,7 @@
 Starts two emulators (zero pace, to expose pure overhead; and a realistic pace), then each
 target in turn in front of them (direct over raw HTTP, direct through the google-genai SDK,
 the gateway, the bare stack, the tutorial's design, LiteLLM), drives it with bench/load.py,
+(the gateway with chat completions and, level by level in the same run, the Responses API),
 measures its process tree (CPU seconds, peak RSS), stops it, and writes DIR/<date>.json,
 DIR/<date>.md and the PNG charts (bench/report.py).
 Targets of the issue are judged on ratios measured in this one run.
@@ -22,7 +23,7 @@ import platform
 import shutil
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from load import Load, Target
 from targets import Monitor, Service
 
 RESULTS = targets.BENCH / "results"
+GATEWAY_APIS = ("chat", "responses")  # the gateway is measured with both, level by level
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,8 @@ class Bench:
             row["peak_rss_mb"] = round(gateway.peak_rss / 2**20, 1)
         self.runs.append(row)
         errors = row["errors"]
-        print(f"  {target.name:<10} {row['mode']:<9} c={load_.concurrency:<5} ok={row['ok']}/{row['requests']} "
+        shown = target.name + ("/" + target.api if target.api != "chat" else "")
+        print(f"  {shown:<10} {row['mode']:<9} c={load_.concurrency:<5} ok={row['ok']}/{row['requests']} "
               f"rps={row['throughput_rps']} p50={row['latency_ms']['p50']} "
               + (f"ttft p50={row['ttft_ms']['p50']} p99={row['ttft_ms']['p99']} relay p99={row['relay_ms']['p99']} "
                  if "ttft_ms" in row else "")
@@ -133,26 +136,39 @@ class Bench:
     def warm(self, target: Target, stream: bool, tokens: int) -> None:
         load.run(target, Load(min(8, self.plan.warmup), self.plan.warmup, 20.0, stream, prompt(tokens, stream)))
 
-    def nonstream(self, target: Target, service: Service | None, emulator: Service, **labels) -> None:
+    def nonstream(self, target: Target, service: Service | None, emulator: Service, apis=("chat",), **labels) -> None:
+        """Each level once per API (`apis`: chat completions, then the Responses API, one after the
+        other at each level, so that both meet the same machine state)."""
         text = prompt(self.plan.nonstream_tokens, False)
-        self.warm(target, False, self.plan.nonstream_tokens)
+        for api in apis:
+            self.warm(replace(target, api=api), False, self.plan.nonstream_tokens)
         for concurrency, count, seconds in self.plan.nonstream:
-            self.measure(target, service, emulator, Load(concurrency, count, seconds, False, text), pace="zero",
-                         **labels)
+            for api in apis:
+                self.measure(replace(target, api=api), service, emulator,
+                             Load(concurrency, count, seconds, False, text), pace="zero", **labels, **_api(api))
 
-    def streams(self, target: Target, service: Service | None, emulator: Service, levels, **labels) -> None:
+    def streams(self, target: Target, service: Service | None, emulator: Service, levels, apis=("chat",),
+                **labels) -> None:
         pace = self.plan.paced
         duration = pace.stream_seconds(self.plan.stream_tokens)
         if target.name == "tutorial":  # it sends ~0.75 words per token, 10 ms apart, after the whole answer
             duration += self.plan.stream_tokens * 0.75 * 0.01
-        self.warm(target, True, 20)
+        for api in apis:
+            self.warm(replace(target, api=api), True, 20)
         for concurrency, rounds in levels:
             ramp = min(duration, 3.0) if rounds == 1 else duration
             seconds = ramp + rounds * duration * 1.5 + 5
-            self.measure(target, service, emulator,
-                         Load(concurrency, concurrency * rounds, seconds, True, prompt(self.plan.stream_tokens, True),
-                              ramp=ramp, request_timeout=duration * 4 + 30, grace=duration * 4 + 30),
-                         pace="paced", **labels)
+            for api in apis:
+                self.measure(replace(target, api=api), service, emulator,
+                             Load(concurrency, concurrency * rounds, seconds, True,
+                                  prompt(self.plan.stream_tokens, True),
+                                  ramp=ramp, request_timeout=duration * 4 + 30, grace=duration * 4 + 30),
+                             pace="paced", **labels, **_api(api))
+
+
+def _api(api: str) -> dict[str, str]:
+    """The label of a run's API: none for chat completions (as in the runs before the Responses API)."""
+    return {} if api == "chat" else {"api": api}
 
 
 def machine() -> dict:
@@ -212,7 +228,8 @@ def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
         for name, starter in (("gateway", targets.start_gateway), ("bare", targets.start_bare),
                               ("tutorial", targets.start_tutorial)):
             service = start(starter(workdir, zero.url))
-            bench.nonstream(Target(name, service.url, "openai"), service, zero)
+            bench.nonstream(Target(name, service.url, "openai"), service, zero,
+                            apis=GATEWAY_APIS if name == "gateway" else ("chat",))
             stop(service)
         if litellm:
             service = start(targets.start_litellm(workdir, zero.url, workers))
@@ -229,7 +246,8 @@ def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
         bench.streams(Target("direct-sdk", paced.url, "sdk"), None, paced,
                       tuple(level for level in plan.streams if level[0] <= 64))
         service = start(targets.start_gateway(workdir, paced.url))
-        bench.streams(Target("gateway", service.url, "openai"), service, paced, below_1000, config="shipped")
+        bench.streams(Target("gateway", service.url, "openai"), service, paced, below_1000, apis=GATEWAY_APIS,
+                      config="shipped")
         stop(service)
         for config, env in plan.gateway_1000:
             service = start(targets.start_gateway(workdir, paced.url, dict(env), name=f"gateway-{config}"))

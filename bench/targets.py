@@ -126,7 +126,8 @@ def _gunicorn_env(port: int, upstream: str, workdir: Path, overrides: dict[str, 
             if not k.startswith(("GEMINI_", "EMULATOR_", "GUNICORN_", "UPSTREAM_"))
             and k not in ("WEB_CONCURRENCY", "BIND")}
     return {**base, "GEMINI_API_KEY": "", "GEMINI_BASE_URL": upstream, "BIND": f"127.0.0.1:{port}",
-            "SIGNATURE_DB": str(workdir / "signatures.sqlite3"), **overrides}
+            "SIGNATURE_DB": str(workdir / "signatures.sqlite3"), "RESPONSES_DB": str(workdir / "responses.sqlite3"),
+            **overrides}
 
 
 def start_gunicorn(workdir: Path, name: str, app: str, upstream: str, overrides: dict[str, str] | None = None,
