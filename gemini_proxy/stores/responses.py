@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import store_unavailable
@@ -30,8 +32,9 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "gemini-proxy"
 _PRUNE_EVERY = 500
-# A Redis that does not answer must not hold requests for long (as access/limits.py).
-_REDIS_TIMEOUT = 2.0
+# A Redis that does not answer must not hold requests: a short timeout and no retries, as for
+# the rate limits (access/limits.py). A redis:// URL's own ?socket_timeout= wins.
+_REDIS_TIMEOUT = 1.0
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -218,7 +221,8 @@ class RedisStore(ResponseStore):
     """Responses in Redis, each key expiring after `ttl` seconds: shared by every machine."""
 
     def __init__(self, url: str, ttl: int):
-        self._redis = redis.Redis.from_url(url, socket_timeout=_REDIS_TIMEOUT, socket_connect_timeout=_REDIS_TIMEOUT)
+        self._redis = redis.Redis.from_url(url, socket_timeout=_REDIS_TIMEOUT, socket_connect_timeout=_REDIS_TIMEOUT,
+                                           retry=Retry(NoBackoff(), 0))
         self._ttl = ttl
 
     @staticmethod
