@@ -28,6 +28,7 @@ WEATHER = {
 ASK_WEATHER = "What is the weather in Paris? Use get_weather."
 RESULT = {"city": "Paris", "temperature_c": 21, "condition": "sunny"}
 SAID = "Bonjour, café crème 🌍."
+QUESTION = "Who won the Euro 2024 final?"
 
 
 def say(text: str) -> str:
@@ -114,6 +115,38 @@ def test_an_unknown_previous_response_is_a_400(sdk):
     with pytest.raises(openai.BadRequestError) as caught:
         sdk.responses.create(model=FLASH, input="Hi", previous_response_id="resp_0123456789abcdef0123456789abcdef")
     assert caught.value.body["param"] == "previous_response_id"
+
+
+def test_web_search_cites_its_sources_in_characters(sdk):
+    """The emulator's grounded sentences open with multi-byte characters (Über, 東京, 🌍), and Gemini
+    counts its citation offsets in UTF-8 bytes: OpenAI's are characters of output_text."""
+    response = sdk.responses.create(model=FLASH, input=QUESTION, tools=[{"type": "web_search"}])
+    (search,) = [item for item in response.output if item.type == "web_search_call"]
+    assert search.status == "completed"
+    assert search.action.queries == ["who won the euro 2024 final"]
+    (message,) = [item for item in response.output if item.type == "message"]
+    text = message.content[0].text
+    assert any(ord(character) > 0x7F for character in text)
+    annotations = message.content[0].annotations
+    assert len(annotations) >= 2
+    sentences = {sentence if sentence.endswith(".") else sentence + "." for sentence in text.split(". ")}
+    for annotation in annotations:
+        assert annotation.type == "url_citation"
+        assert annotation.url.startswith("https://")
+        assert annotation.title
+        assert text[annotation.start_index:annotation.end_index] in sentences
+    assert max(annotation.end_index for annotation in annotations) == len(text)
+
+
+def test_web_search_streamed_gives_the_same_citations(sdk):
+    with sdk.responses.stream(model=FLASH, input=QUESTION, tools=[{"type": "web_search"}]) as stream:
+        added = [event.annotation for event in stream if event.type == "response.output_text.annotation.added"]
+        final = stream.get_final_response()
+    (message,) = [item for item in final.output if item.type == "message"]
+    assert [annotation.model_dump() for annotation in message.content[0].annotations] == [
+        annotation if isinstance(annotation, dict) else annotation.model_dump() for annotation in added]
+    text = message.content[0].text
+    assert all(text[a.start_index:a.end_index].endswith(".") for a in message.content[0].annotations)
 
 
 # --- openai: the stream helper, parse ----------------------------------------------------------------------------
