@@ -11,6 +11,10 @@ Targets of the issue are judged on ratios measured in this one run.
 --smoke: every target briefly (seconds, for CI): no LiteLLM unless asked (its virtualenv takes
 minutes to build and half a minute to start), no 1000-stream run; exits non-zero if a target
 failed to serve.
+
+--gateway-only: the floors and the gateway (chat completions and the Responses API) at the full
+plan's non-streamed levels and 64 streams, nothing else (about 2 minutes): the Responses-vs-chat
+targets, measured again without the rest.
 """
 from __future__ import annotations
 
@@ -60,6 +64,7 @@ class Plan:
     gateway_1000: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (name, env) for the 1000-stream runs
     warmup: int
     zero: Pace = Pace(0.0, 0.0, 20)
+    others: bool = True  # the bare stack and the tutorial's design
 
 
 FULL = Plan(
@@ -75,6 +80,7 @@ FULL = Plan(
                   ("2x256", (("WEB_CONCURRENCY", "2"), ("GUNICORN_THREADS", "256")))),
     warmup=64,
 )
+GATEWAY_ONLY = replace(FULL, streams=((64, 2),), tutorial_streams=(), gateway_1000=(), others=False)
 SMOKE = Plan(
     paced=Pace(0.1, 400.0, 10),
     nonstream_tokens=100,
@@ -204,7 +210,8 @@ def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
         if litellm is None:
             skipped["litellm"] = "its virtualenv could not be built (see the message above)"
     else:
-        skipped["litellm"] = "not asked for (--smoke runs without LiteLLM unless --litellm is given)"
+        skipped["litellm"] = ("not asked for (--smoke runs without LiteLLM unless --litellm is given)" if smoke
+                              else "not asked for (--no-litellm, or --gateway-only without --litellm)")
     workers = 4  # gunicorn.conf.py's WEB_CONCURRENCY default; LiteLLM gets as many
     services: list[Service] = []
 
@@ -225,8 +232,9 @@ def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
         print("Non-streamed requests, emulator at zero pace", flush=True)
         bench.nonstream(Target("direct", zero.url, "gemini"), None, zero)
         bench.nonstream(Target("direct-sdk", zero.url, "sdk"), None, zero)
-        for name, starter in (("gateway", targets.start_gateway), ("bare", targets.start_bare),
-                              ("tutorial", targets.start_tutorial)):
+        starters = (("gateway", targets.start_gateway), ("bare", targets.start_bare),
+                    ("tutorial", targets.start_tutorial))
+        for name, starter in starters[:None if plan.others else 1]:
             service = start(starter(workdir, zero.url))
             bench.nonstream(Target(name, service.url, "openai"), service, zero,
                             apis=GATEWAY_APIS if name == "gateway" else ("chat",))
@@ -253,10 +261,11 @@ def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
             service = start(targets.start_gateway(workdir, paced.url, dict(env), name=f"gateway-{config}"))
             bench.streams(Target("gateway", service.url, "openai"), service, paced, at_1000, config=config)
             stop(service)
-        service = start(targets.start_tutorial(workdir, paced.url))
-        bench.streams(Target("tutorial", service.url, "openai"), service, paced,
-                      tuple((n, rounds) for n, rounds in below_1000 if n in plan.tutorial_streams))
-        stop(service)
+        if plan.others:
+            service = start(targets.start_tutorial(workdir, paced.url))
+            bench.streams(Target("tutorial", service.url, "openai"), service, paced,
+                          tuple((n, rounds) for n, rounds in below_1000 if n in plan.tutorial_streams))
+            stop(service)
         if litellm:
             service = start(targets.start_litellm(workdir, paced.url, workers))
             bench.streams(Target("litellm", service.url, "openai", service.api_key), service, paced, plan.streams)
@@ -280,7 +289,7 @@ def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
     }
     results["targets"] = report.evaluate(results)
     out.mkdir(parents=True, exist_ok=True)
-    stem = started.strftime("%Y-%m-%d") + ("-smoke" if smoke else "")
+    stem = started.strftime("%Y-%m-%d") + ("-smoke" if smoke else "-gateway" if not plan.others else "")
     (out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
     report.write(results, out, stem)
     shutil.rmtree(workdir, ignore_errors=True)
@@ -298,11 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="a few seconds per target, for CI")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON, Markdown and charts go")
+    parser.add_argument("--gateway-only", action="store_true",
+                        help="only the floors and the gateway (chat and Responses), ~2 minutes")
     parser.add_argument("--litellm", action=argparse.BooleanOptionalAction, default=None,
                         help="include LiteLLM (default: yes, except with --smoke)")
     args = parser.parse_args(argv)
-    with_litellm = (not args.smoke) if args.litellm is None else args.litellm
-    return run(SMOKE if args.smoke else FULL, args.out, with_litellm, args.smoke)
+    with_litellm = not (args.smoke or args.gateway_only) if args.litellm is None else args.litellm
+    plan = SMOKE if args.smoke else GATEWAY_ONLY if args.gateway_only else FULL
+    return run(plan, args.out, with_litellm, args.smoke)
 
 
 if __name__ == "__main__":
