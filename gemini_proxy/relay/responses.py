@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -19,9 +18,10 @@ from gemini_proxy.access.keys import Client
 from gemini_proxy.errors import ApiError, invalid_request, previous_response_not_found, response_not_found
 from gemini_proxy.media.parts import media_of_items
 from gemini_proxy.observability.telemetry import RequestRecord
-from gemini_proxy.relay import chat_model, new_call_id
+from gemini_proxy.relay import chat_model
 from gemini_proxy.relay.streams import Opened
 from gemini_proxy.services import Services
+from gemini_proxy.stores.responses import ResponseIds
 from gemini_proxy.translate.chat import GeminiRequest
 from gemini_proxy.translate.families import family_of
 from gemini_proxy.translate.responses.context import ResponseContext, response_context
@@ -33,11 +33,6 @@ log = logging.getLogger(__name__)
 
 # OpenAI's codes for a Response's `error`; every other failure is a server_error there.
 RESPONSE_ERROR_CODES = frozenset({"rate_limit_exceeded", "invalid_prompt"})
-
-
-def new_id(prefix: str) -> str:
-    """An OpenAI-style id: `resp_` + 32 hex digits and the like; call ids as chat makes them."""
-    return new_call_id() if prefix == "call" else f"{prefix}_{uuid.uuid4().hex}"
 
 
 def owner_of(client: Client) -> str | None:
@@ -98,14 +93,15 @@ def response_request(services: Services, body: dict, record: RequestRecord) -> P
     history = [item for past in chain for item in (*past["input_items"], *past["response"]["output"])]
     given = body.get("input") or []
     referenced = _referenced(services, item_references(given), owner)
-    items = input_items(body, new_id, referenced)
+    ids = ResponseIds()  # the response's id and its items': each names the response
+    items = input_items(body, ids, referenced)
     signatures = services.signatures.get_many(call_ids([*history, *referenced.values(), *given]))
     media = media_of_items(given, services.media_limits, settings.media_fetch_urls, history=history,
                            referenced=referenced)
     gemini = gemini_request(body, model, services.request_defaults, history=history, referenced=referenced,
                             signatures=signatures, media=media, carrier_key=services.carrier_key)
-    context = response_context(body, response_id=new_id("resp"), created_at=int(time.time()),
-                               family=family_of(model), carrier_key=services.carrier_key, new_id=new_id,
+    context = response_context(body, response_id=ids("resp"), created_at=int(time.time()),
+                               family=family_of(model), carrier_key=services.carrier_key, new_id=ids,
                                clock=time.time, model=record.model)
     store = body.get("store") is not False
     chain_ids = [past["response"]["id"] for past in chain]

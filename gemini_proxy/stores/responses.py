@@ -2,23 +2,30 @@
 previous_response_id and item_reference.
 
 A record is {"response": <Response>, "input_items": [...], "owner": <who may see it, or None>,
-"created": <unix time>, "chain": [ids of the responses before it, oldest first]}. Its items (input
-and output, by item id) are indexed too, since the AI SDK sends prior output back as
-item_reference ids. Three backends behind one interface: Redis when REDIS_URL is set (every
-worker of every machine sees the same responses, each kept RESPONSES_TTL), else a SQLite file
-shared by the workers of one machine (RESPONSES_DB), else memory (one worker process). A store
-that cannot be reached is a 503: a response the client asked to keep must not silently vanish.
+"created": <unix time>, "chain": [ids of the responses before it, oldest first]}. The AI SDK
+sends earlier output back as item_reference ids, so an item must be found by its id alone: the
+ids this gateway makes (ResponseIds) carry their response's, so the record is found from the
+item id, and only ids a client made up are written to an index of their own. One write per
+response, then: a second table (or key) per item doubled the cost of storing one.
+
+Three backends behind one interface: Redis when REDIS_URL is set (every worker of every machine
+sees the same responses, each kept RESPONSES_TTL), else a SQLite file shared by the workers of
+one machine (RESPONSES_DB), else memory (one worker process). A store that cannot be reached is
+a 503: a response the client asked to keep must not silently vanish.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
+import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import redis
@@ -35,14 +42,52 @@ _PRUNE_EVERY = 500
 # A Redis that does not answer must not hold requests: a short timeout and no retries, as for
 # the rate limits (access/limits.py). A redis:// URL's own ?socket_timeout= wins.
 _REDIS_TIMEOUT = 1.0
+# An item id made by ResponseIds: prefix, its response's key (32 hex), its number (8 hex).
+_MADE_HERE = re.compile(r"[a-z]+_([0-9a-f]{32})[0-9a-f]{8}")
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class ResponseIds:
+    """The ids of one response (`resp_<key>`) and of everything it names (`msg_<key><n>`,
+    `fc_...`, `call_...`): each unique, each naming the response that stores it."""
+
+    def __init__(self, key: str | None = None):
+        self.key = key or uuid.uuid4().hex
+        self._numbers = itertools.count()
+
+    def __call__(self, prefix: str) -> str:
+        if prefix == "resp":
+            return f"resp_{self.key}"
+        return f"{prefix}_{self.key}{next(self._numbers) % 16 ** 8:08x}"
+
+
+def holder_of(item_id: str) -> str | None:
+    """The id of the response an item id made by ResponseIds belongs to (None for others)."""
+    made = _MADE_HERE.fullmatch(item_id)
+    return f"resp_{made.group(1)}" if made else None
 
 
 def items_of(record: dict) -> list[dict]:
     """A record's items with ids: what item_reference can name."""
     items = [*record.get("input_items", ()), *record["response"].get("output", ())]
     return [item for item in items if isinstance(item.get("id"), str)]
+
+
+def foreign_items(record: dict) -> list[str]:
+    """The ids of a record's items that do not name their response (a client made them)."""
+    return [item["id"] for item in items_of(record) if holder_of(item["id"]) is None]
+
+
+def _found(item_ids: Iterable[str], holders: Mapping[str, str | None], records: Mapping[str, dict]
+           ) -> dict[str, tuple[str | None, dict]]:
+    found = {}
+    for item_id in item_ids:
+        record = records.get(holders.get(item_id) or "")
+        item = next((item for item in items_of(record) if item["id"] == item_id), None) if record else None
+        if item is not None:
+            found[item_id] = (record["owner"], item)
+    return found
 
 
 class ResponseStore:
@@ -61,9 +106,20 @@ class ResponseStore:
         """Removes the response and its items; False when there was none."""
         raise NotImplementedError
 
+    def _holders(self, item_ids: list[str]) -> dict[str, str]:
+        """The responses holding items whose ids a client made (item id -> response id)."""
+        raise NotImplementedError
+
     def items(self, item_ids: Iterable[str]) -> dict[str, tuple[str | None, dict]]:
         """Stored items by id, each with its response's owner."""
-        raise NotImplementedError
+        wanted = list(dict.fromkeys(item_ids))
+        holders = {item_id: holder_of(item_id) for item_id in wanted}
+        found = _found(wanted, holders, self.get_many({h for h in holders.values() if h}))
+        missing = [item_id for item_id in wanted if item_id not in found]
+        if missing:
+            indexed = self._holders(missing)
+            found.update(_found(missing, indexed, self.get_many(set(indexed.values()))))
+        return found
 
 
 class MemoryStore(ResponseStore):
@@ -71,7 +127,7 @@ class MemoryStore(ResponseStore):
 
     def __init__(self, ttl: float, max_stored: int, clock: Callable[[], float] = time.time):
         self._records: OrderedDict[str, dict] = OrderedDict()
-        self._items: dict[str, tuple[str, dict]] = {}  # item id -> (response id, item)
+        self._foreign: dict[str, str] = {}  # client-made item id -> response id
         self._ttl, self._max, self._clock = ttl, max_stored, clock
         self._lock = threading.Lock()
 
@@ -83,16 +139,15 @@ class MemoryStore(ResponseStore):
         with self._lock:
             self._records[response_id] = record
             self._records.move_to_end(response_id)
-            for item in items_of(record):
-                self._items[item["id"]] = (response_id, item)
+            self._foreign.update(dict.fromkeys(foreign_items(record), response_id))
             while len(self._records) > self._max:
                 self._forget(next(iter(self._records)))
 
     def _forget(self, response_id: str) -> dict | None:
         record = self._records.pop(response_id, None)
-        for item in items_of(record) if record else ():
-            if self._items.get(item["id"], ("",))[0] == response_id:
-                del self._items[item["id"]]
+        for item_id in foreign_items(record) if record else ():
+            if self._foreign.get(item_id) == response_id:
+                del self._foreign[item_id]
         return record
 
     def get_many(self, response_ids: Iterable[str]) -> dict[str, dict]:
@@ -104,23 +159,19 @@ class MemoryStore(ResponseStore):
         with self._lock:
             return self._fresh(self._forget(response_id)) is not None
 
-    def items(self, item_ids: Iterable[str]) -> dict[str, tuple[str | None, dict]]:
-        found = {}
+    def _holders(self, item_ids: list[str]) -> dict[str, str]:
         with self._lock:
-            for item_id in item_ids:
-                response_id, item = self._items.get(item_id, (None, None))
-                record = self._fresh(self._records.get(response_id)) if response_id else None
-                if record is not None:
-                    found[item_id] = (record["owner"], item)
-        return found
+            return {item_id: self._foreign[item_id] for item_id in item_ids if item_id in self._foreign}
 
 
+# Rows are added in time order, so rowid order is age order: pruning walks from the oldest row
+# instead of keeping an index on `created`, one more B-tree to write per response.
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS responses (id TEXT PRIMARY KEY, created REAL NOT NULL, record TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS response_items (id TEXT PRIMARY KEY, response_id TEXT NOT NULL, "
-    "owner TEXT, created REAL NOT NULL, item TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS response_items_by_response ON response_items (response_id)",
-    "CREATE INDEX IF NOT EXISTS responses_by_created ON responses (created)",
+    "CREATE TABLE IF NOT EXISTS stored_responses (id TEXT NOT NULL UNIQUE, created REAL NOT NULL, "
+    "record TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS stored_response_items (id TEXT PRIMARY KEY, response_id TEXT NOT NULL) "
+    "WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS stored_response_items_by_response ON stored_response_items (response_id)",
 )
 
 
@@ -128,7 +179,7 @@ class SqliteStore(ResponseStore):
     """Responses in one SQLite file that every worker of the machine opens (WAL: readers never
     wait for the writer). Each process keeps one connection, used under a lock: opening and
     closing one per call cost 10-20 ms a write (the last close of a WAL database checkpoints it),
-    against well under a millisecond on a kept one."""
+    against a few tenths of a millisecond on a kept one."""
 
     def __init__(self, path: str, ttl: float, max_stored: int, clock: Callable[[], float] = time.time):
         self._path, self._ttl, self._max, self._clock = path, ttl, max_stored, clock
@@ -166,12 +217,14 @@ class SqliteStore(ResponseStore):
                 raise store_unavailable() from exc
 
     def put(self, record: dict) -> None:
-        response_id, created, owner = record["response"]["id"], record["created"], record["owner"]
-        items = [(item["id"], response_id, owner, created, _encode(item)) for item in items_of(record)]
+        response_id = record["response"]["id"]
+        foreign = [(item_id, response_id) for item_id in foreign_items(record)]
 
         def write(db):
-            db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?)", (response_id, created, _encode(record)))
-            db.executemany("INSERT OR REPLACE INTO response_items VALUES (?, ?, ?, ?, ?)", items)
+            db.execute("INSERT OR REPLACE INTO stored_responses VALUES (?, ?, ?)",
+                       (response_id, record["created"], _encode(record)))
+            if foreign:
+                db.executemany("INSERT OR REPLACE INTO stored_response_items VALUES (?, ?)", foreign)
         self._execute(write)
         with self._lock:
             self._puts += 1
@@ -180,13 +233,18 @@ class SqliteStore(ResponseStore):
             self._execute(self._prune)
 
     def _prune(self, db) -> None:
+        """Drops the responses past the TTL and the oldest beyond the limit, and their items."""
         cutoff = self._clock() - self._ttl
-        kept = db.execute("SELECT created FROM responses ORDER BY created DESC LIMIT 1 OFFSET ?",
-                          (self._max,)).fetchone()
-        if kept is not None:
-            cutoff = max(cutoff, kept[0] + 1e-6)
-        db.execute("DELETE FROM responses WHERE created < ?", (cutoff,))
-        db.execute("DELETE FROM response_items WHERE created < ?", (cutoff,))
+        while True:
+            rows = db.execute("SELECT rowid, created FROM stored_responses ORDER BY rowid LIMIT 500").fetchall()
+            expired = [rowid for rowid, created in rows if created <= cutoff]
+            if expired:
+                db.execute("DELETE FROM stored_responses WHERE rowid <= ?", (expired[-1],))
+            if len(expired) < len(rows) or not rows:
+                break
+        db.execute("DELETE FROM stored_responses WHERE rowid <= (SELECT max(rowid) FROM stored_responses) - ?",
+                   (self._max,))
+        db.execute("DELETE FROM stored_response_items WHERE response_id NOT IN (SELECT id FROM stored_responses)")
 
     def get_many(self, response_ids: Iterable[str]) -> dict[str, dict]:
         wanted = list(dict.fromkeys(response_ids))
@@ -194,27 +252,22 @@ class SqliteStore(ResponseStore):
             return {}
         marks = ",".join("?" * len(wanted))
         rows = self._execute(lambda db: db.execute(
-            f"SELECT id, record FROM responses WHERE id IN ({marks}) AND created > ?",
+            f"SELECT id, record FROM stored_responses WHERE id IN ({marks}) AND created > ?",
             (*wanted, self._clock() - self._ttl)).fetchall())
         return {response_id: json.loads(record) for response_id, record in rows}
 
     def delete(self, response_id: str) -> bool:
         def remove(db) -> bool:
-            gone = db.execute("DELETE FROM responses WHERE id = ? AND created > ?",
+            gone = db.execute("DELETE FROM stored_responses WHERE id = ? AND created > ?",
                               (response_id, self._clock() - self._ttl)).rowcount
-            db.execute("DELETE FROM response_items WHERE response_id = ?", (response_id,))
+            db.execute("DELETE FROM stored_response_items WHERE response_id = ?", (response_id,))
             return gone > 0
         return self._execute(remove)
 
-    def items(self, item_ids: Iterable[str]) -> dict[str, tuple[str | None, dict]]:
-        wanted = list(dict.fromkeys(item_ids))
-        if not wanted:
-            return {}
-        marks = ",".join("?" * len(wanted))
-        rows = self._execute(lambda db: db.execute(
-            f"SELECT id, owner, item FROM response_items WHERE id IN ({marks}) AND created > ?",
-            (*wanted, self._clock() - self._ttl)).fetchall())
-        return {item_id: (owner, json.loads(item)) for item_id, owner, item in rows}
+    def _holders(self, item_ids: list[str]) -> dict[str, str]:
+        marks = ",".join("?" * len(item_ids))
+        return dict(self._execute(lambda db: db.execute(
+            f"SELECT id, response_id FROM stored_response_items WHERE id IN ({marks})", item_ids).fetchall()))
 
 
 class RedisStore(ResponseStore):
@@ -246,9 +299,8 @@ class RedisStore(ResponseStore):
         def write(r):
             pipe = r.pipeline(transaction=False)
             pipe.set(self._key(response_id), _encode(record), ex=self._ttl)
-            for item in items_of(record):
-                pipe.set(self._item_key(item["id"]),
-                         _encode({"response": response_id, "owner": record["owner"], "item": item}), ex=self._ttl)
+            for item_id in foreign_items(record):
+                pipe.set(self._item_key(item_id), response_id, ex=self._ttl)
             pipe.execute()
         self._call(write)
 
@@ -263,16 +315,12 @@ class RedisStore(ResponseStore):
         record = self.get(response_id)
         if record is None:
             return False
-        keys = [self._key(response_id), *(self._item_key(item["id"]) for item in items_of(record))]
+        keys = [self._key(response_id), *(self._item_key(item_id) for item_id in foreign_items(record))]
         return self._call(lambda r: r.delete(*keys)) > 0
 
-    def items(self, item_ids: Iterable[str]) -> dict[str, tuple[str | None, dict]]:
-        wanted = list(dict.fromkeys(item_ids))
-        if not wanted:
-            return {}
-        values = self._call(lambda r: r.mget([self._item_key(item_id) for item_id in wanted]))
-        found = {item_id: json.loads(value) for item_id, value in zip(wanted, values, strict=True) if value is not None}
-        return {item_id: (stored["owner"], stored["item"]) for item_id, stored in found.items()}
+    def _holders(self, item_ids: list[str]) -> dict[str, str]:
+        values = self._call(lambda r: r.mget([self._item_key(item_id) for item_id in item_ids]))
+        return {item_id: value.decode() for item_id, value in zip(item_ids, values, strict=True) if value is not None}
 
     def close(self) -> None:
         self._redis.close()

@@ -10,7 +10,7 @@ import redis
 
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError
-from gemini_proxy.stores.responses import MemoryStore, RedisStore, SqliteStore, open_store
+from gemini_proxy.stores.responses import MemoryStore, RedisStore, ResponseIds, SqliteStore, holder_of, open_store
 from gemini_proxy.stores.secret import FILE_NAME, REDIS_KEY, carrier_key, derived_key
 from tests.support.processes import free_port, start_redis
 
@@ -77,6 +77,40 @@ def test_a_stored_response_comes_back_whole_with_its_items(backend):
                      "msg_out_resp_2": ("owner-a", record("resp_2", now)["response"]["output"][0])}
     assert store.get_many([]) == {}
     assert store.items([]) == {}
+
+
+def made_here(created: float, owner: str | None = "owner-a") -> dict:
+    """A record whose ids ResponseIds made, as the gateway's own are."""
+    ids = ResponseIds()
+    stored = record(ids("resp"), created, owner)
+    stored["input_items"][0]["id"], stored["response"]["output"][0]["id"] = ids("msg"), ids("msg")
+    return stored
+
+
+def test_ids_made_here_name_their_response():
+    ids = ResponseIds()
+    made = [ids(prefix) for prefix in ("resp", "msg", "fc", "call", "rs", "msg")]
+    assert made[0] == f"resp_{ids.key}"
+    assert len(set(made)) == 6
+    assert all(holder_of(item_id) == made[0] for item_id in made[1:])
+    assert [holder_of(item_id) for item_id in ("msg_1", "resp_" + ids.key, "msg_" + ids.key, "fc_abc")] == [None] * 4
+    assert ResponseIds().key != ids.key
+
+
+def test_items_are_found_from_their_ids_alone(backend, tmp_path):
+    store, clock = backend
+    stored = made_here(clock() if clock else 1.0)
+    store.put(stored)
+    given, answer = stored["input_items"][0], stored["response"]["output"][0]
+    assert store.items([given["id"], answer["id"], "msg_unknown"]) == {
+        given["id"]: ("owner-a", given), answer["id"]: ("owner-a", answer)}
+    # Nothing but the response was written: no index of its items.
+    if isinstance(store, SqliteStore):
+        assert store._execute(lambda db: db.execute("SELECT count(*) FROM stored_response_items").fetchone()) == (0,)
+    if isinstance(store, RedisStore):
+        assert store._call(lambda r: r.keys("*")) == [f"gemini-proxy:response:{stored['response']['id']}".encode()]
+    assert store.delete(stored["response"]["id"]) is True
+    assert store.items([given["id"], answer["id"]]) == {}
 
 
 def test_delete_removes_the_response_and_its_items_once(backend):
