@@ -110,7 +110,7 @@ def load_each(values: list, kinds: dict, what: str) -> list[dict]:
         try:
             if not isinstance(value, dict):
                 raise ValidationError("must be an object")
-            if kind not in kinds:
+            if not isinstance(kind, str) or kind not in kinds:
                 raise ValidationError({"type": [f"must be one of: {', '.join(kinds)} ({what})"]})
             # A null is an optional field left out (SDKs dump unset fields as null).
             loaded.append({"type": kind, **{key: field for key, field in kinds[kind].load(value).items()

@@ -185,6 +185,8 @@ def many_items(count):
     (body(tools=[{"type": "file_search", "vector_store_ids": ["v"]}]), "tools[0].type", None),
     (body(tools=[WEATHER, {"type": "code_interpreter"}]), "tools[1].type", None),
     (body(tools=[{"type": "hologram"}]), "tools[0].type", None),
+    (body(tools=[{"type": ["function"]}]), "tools[0].type", None),  # the fuzzer's: once a 500
+    (body(input=[{"type": {"a": 1}, "role": "user", "content": "x"}]), "input[0].type", None),
     (body(tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}]), "tools[0].name", None),
     (body(tools=[{**WEATHER, "name": "9lives"}]), "tools[0].name", None),
     (body(tools=[{"type": "custom", "name": "p", "format": {"type": "grammar", "syntax": "lark"}}]),
