@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import re
 import sqlite3
 import threading
@@ -26,7 +25,6 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 
 import redis
 from redis.backoff import NoBackoff
@@ -34,6 +32,7 @@ from redis.retry import Retry
 
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import store_unavailable
+from gemini_proxy.stores.sqlite import SharedFile
 
 log = logging.getLogger(__name__)
 
@@ -177,44 +176,20 @@ _SCHEMA = (
 
 class SqliteStore(ResponseStore):
     """Responses in one SQLite file that every worker of the machine opens (WAL: readers never
-    wait for the writer). Each process keeps one connection, used under a lock: opening and
-    closing one per call cost 10-20 ms a write (the last close of a WAL database checkpoints it),
-    against a few tenths of a millisecond on a kept one."""
+    wait for the writer; one connection per process: stores/sqlite.py)."""
 
     def __init__(self, path: str, ttl: float, max_stored: int, clock: Callable[[], float] = time.time):
-        self._path, self._ttl, self._max, self._clock = path, ttl, max_stored, clock
+        self._ttl, self._max, self._clock = ttl, max_stored, clock
         self._puts = 0
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
-        self._pid = 0
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._execute(lambda db: [db.execute("PRAGMA journal_mode=WAL"), *map(db.execute, _SCHEMA)])
-        self._close()  # opened again where it is used: a process forked from this one needs its own
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None or self._pid != os.getpid():
-            self._db = sqlite3.connect(self._path, timeout=5, check_same_thread=False)
-            self._pid = os.getpid()
-            # WAL with synchronous=NORMAL: a commit is safe against a crashed process, not
-            # against a lost machine, which stored answers can afford.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        return self._db
-
-    def _close(self) -> None:
-        db, self._db = self._db, None
-        if db is not None and self._pid == os.getpid():
-            db.close()
+        self._file = SharedFile(path, _SCHEMA)
 
     def _execute(self, work):
-        with self._lock:
-            try:
-                db = self._connection()
-                with db:
-                    return work(db)
-            except sqlite3.Error as exc:
-                self._close()  # the next call opens the file afresh
-                log.error("stored responses %s: %s", self._path, exc)
-                raise store_unavailable() from exc
+        try:
+            return self._file.run(work)
+        except sqlite3.Error as exc:
+            log.error("stored responses %s: %s", self._file.path, exc)
+            raise store_unavailable() from exc
 
     def put(self, record: dict) -> None:
         response_id = record["response"]["id"]

@@ -15,7 +15,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from pathlib import Path
+
+from gemini_proxy.stores.sqlite import SharedFile
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +33,11 @@ class SignatureStore:
         self._db_path = db_path or None
         self._max_rows = max_rows
         self._puts = 0
-        if self._db_path:
-            Path(self._db_path).parent.mkdir(parents=True, exist_ok=True)
-            self._execute(lambda db: (db.execute("PRAGMA journal_mode=WAL"), db.execute(_SCHEMA)))
+        self._file = SharedFile(self._db_path, (_SCHEMA,)) if self._db_path else None
 
     def _execute(self, work):
         try:
-            with sqlite3.connect(self._db_path, timeout=5) as db:
-                return work(db)
+            return self._file.run(work)
         except sqlite3.Error as exc:
             log.warning("thought signature store %s: %s", self._db_path, exc)
             return None
