@@ -40,6 +40,21 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def client_with(emulator):
+    """Test clients of apps with their own settings (`client_with(max_tools=2)`); their upstream
+    pools are closed after."""
+    apps = []
+
+    def make(**overrides):
+        apps.append(create_app(gateway_settings(emulator, **overrides)))
+        return apps[-1].test_client()
+
+    yield make
+    for app in apps:
+        app.extensions["gemini_proxy"].upstream.close()
+
+
 def pytest_sessionfinish(session, exitstatus):
     """In CI every component is installed, so a skipped test means something did not run."""
     if os.environ.get("CI") == "true":

@@ -6,26 +6,10 @@ import time
 
 import pytest
 
-from gemini_proxy.app import create_app
-from gemini_proxy.services import EXTENSION
 from gemini_proxy.translate import json_limits
-from tests.support import assert_openai, gateway_settings
+from tests.support import assert_openai
 
 CHAT = "/v1/chat/completions"
-
-
-@pytest.fixture
-def make_client(emulator):
-    """Test clients of apps with their own settings; their upstream pools are closed after."""
-    apps = []
-
-    def make(**overrides):
-        apps.append(create_app(gateway_settings(emulator, **overrides)))
-        return apps[-1].test_client()
-
-    yield make
-    for app in apps:
-        app.extensions[EXTENSION].upstream.close()
 
 
 def ask(text="hi", **fields):
@@ -84,10 +68,10 @@ def test_json_schemas_as_deep_as_the_limit_allows_are_served(client, emulator_re
     refused(post(client, body), code="json_too_deep")
 
 
-def test_the_most_depth_a_setting_allows_never_reaches_the_recursion_limit(make_client):
+def test_the_most_depth_a_setting_allows_never_reaches_the_recursion_limit(client_with):
     # MAX_JSON_DEPTH tops out at 512: schema cleaning, the SDK and the prompt log all recurse
     # over a schema that deep with room to spare, in tools and in response_format alike.
-    client = make_client(max_json_depth=512, log_prompts=True)
+    client = client_with(max_json_depth=512, log_prompts=True)
     tool = {"type": "function", "function": {"name": "f", "parameters": schema_nested(500)}}
     body = ask(tools=[tool], response_format={"type": "json_schema", "json_schema": {
         "name": "deep", "schema": schema_nested(500)}})
@@ -112,8 +96,8 @@ def test_a_tool_result_nested_too_deep_goes_to_gemini_as_text(client, emulator_r
     assert parts[0]["functionResponse"]["response"] == {"result": result}
 
 
-def test_a_deep_body_with_prompt_logging_on_is_400(make_client):
-    client = make_client(log_prompts=True)
+def test_a_deep_body_with_prompt_logging_on_is_400(client_with):
+    client = client_with(log_prompts=True)
     refused(post(client, nested(5000)), code="json_too_deep")
 
 
@@ -267,8 +251,8 @@ def test_long_lists_are_refused_before_their_items_are_validated(client, path, b
     assert cpu < 3 * parse + 0.1, f"{cpu:.2f} s of CPU for a body that parses in {parse:.2f} s"
 
 
-def test_list_limits_come_from_settings(make_client):
-    client = make_client(max_tools=2, max_content_parts=3)
+def test_list_limits_come_from_settings(client_with):
+    client = client_with(max_tools=2, max_content_parts=3)
     tools = [{"type": "function", "function": {"name": f"f{i}"}} for i in range(3)]
     assert post(client, ask(tools=tools[:2])).status_code == 200
     assert "at most 2 tools" in refused(post(client, ask(tools=tools)), param="tools")
@@ -308,8 +292,8 @@ def test_repeated_slashes_are_served_as_one_in_json(client, path, expected):
         assert response.get_json()["object"] == expected
 
 
-def test_a_merged_path_is_the_same_route_for_keys_and_methods(make_client):
-    client = make_client(gateway_api_keys="sk-one team")
+def test_a_merged_path_is_the_same_route_for_keys_and_methods(client_with):
+    client = client_with(gateway_api_keys="sk-one team")
     refused(post(client, ask(), "/v1//chat/completions"), 401)
     assert post(client, ask(), "/v1//chat//completions", headers={"Authorization": "Bearer sk-one"}).status_code == 200
     assert client.get("/v1//chat/completions").headers["Allow"] == "OPTIONS, POST"
@@ -344,8 +328,8 @@ def test_schema_property_names_reach_the_dropped_keywords_header_escaped(client,
 
 # --- media fetching can be turned off ------------------------------------------------------------
 
-def test_with_media_fetching_off_an_image_url_is_400_and_nothing_is_fetched(make_client):
-    client = make_client(media_fetch_urls=False, media_fetch_timeout=60)
+def test_with_media_fetching_off_an_image_url_is_400_and_nothing_is_fetched(client_with):
+    client = client_with(media_fetch_urls=False, media_fetch_timeout=60)
     body = ask(messages=[{"role": "user", "content": [
         {"type": "text", "text": "what is it"},
         # A non-routable address: were it fetched, the request would wait out the 60 s timeout.

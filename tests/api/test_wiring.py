@@ -4,34 +4,15 @@ import base64
 import json
 import logging
 
-import pytest
-
-from gemini_proxy.app import create_app
-from gemini_proxy.services import EXTENSION
-from tests.support import gateway_settings
-
 HARASSMENT = {"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}
-
-
-@pytest.fixture
-def app_with(emulator):
-    """A test client of an app with its own settings; its upstream pool is closed after."""
-    apps = []
-
-    def make(**overrides):
-        apps.append(create_app(gateway_settings(emulator, **overrides)))
-        return apps[-1].test_client()
-    yield make
-    for app in apps:
-        app.extensions[EXTENSION].upstream.close()
 
 
 def user(content):
     return {"role": "user", "content": content}
 
 
-def test_server_defaults_reach_gemini_when_the_request_is_silent(app_with, emulator_requests):
-    client = app_with(default_temperature=0.3, default_top_p=0.8, default_top_k=20, default_max_tokens=99,
+def test_server_defaults_reach_gemini_when_the_request_is_silent(client_with, emulator_requests):
+    client = client_with(default_temperature=0.3, default_top_p=0.8, default_top_k=20, default_max_tokens=99,
                       safety_settings=(HARASSMENT,))
     assert client.post("/v1/chat/completions", json={"messages": [user("hi")]}).status_code == 200
     sent = emulator_requests()[0]["body"]
@@ -42,8 +23,8 @@ def test_server_defaults_reach_gemini_when_the_request_is_silent(app_with, emula
         "temperature": 1.5, "topP": 0.8, "topK": 20, "maxOutputTokens": 99}
 
 
-def test_max_media_bytes_limits_a_data_url(app_with, emulator_requests):
-    client = app_with(max_media_bytes=1024)
+def test_max_media_bytes_limits_a_data_url(client_with, emulator_requests):
+    client = client_with(max_media_bytes=1024)
     url = "data:image/png;base64," + base64.b64encode(b"x" * 1025).decode()
     image = {"type": "image_url", "image_url": {"url": url}}
     response = client.post("/v1/chat/completions", json={"messages": [user([{"type": "text", "text": "see"}, image])]})
@@ -57,8 +38,8 @@ def test_max_media_bytes_limits_a_data_url(app_with, emulator_requests):
     assert base64.urlsafe_b64decode(part["inlineData"]["data"]) == b"x" * 1024
 
 
-def test_max_json_depth_limits_tool_call_arguments(app_with):
-    client = app_with(max_json_depth=8)
+def test_max_json_depth_limits_tool_call_arguments(client_with):
+    client = client_with(max_json_depth=8)
     call = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": None}}
     body = {"messages": [user("hi"), {"role": "assistant", "content": None, "tool_calls": [call]},
                          {"role": "tool", "tool_call_id": "call_1", "content": "{}"}]}
