@@ -5,14 +5,13 @@ import json
 import logging
 
 import pytest
-import requests
 
 from gemini_proxy.app import create_app
 from tests.support import assert_openai, gateway_settings
+from tests.support.emulator import stats
+from tests.support.responses import WEATHER, assert_response
 
 MODEL = "gemini-2.5-flash"
-WEATHER = {"type": "function", "name": "get_weather", "description": "The weather in a city.",
-           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
 
 
 def ask(text="Say hello", **fields):
@@ -32,13 +31,9 @@ def error_of(response, status: int) -> dict:
     return body["error"]
 
 
-def emulator_calls(emulator) -> int:
-    return requests.get(f"{emulator.url}/emulator/stats", timeout=5).json()["requests"]
-
-
 def test_a_response_is_openais_response_and_is_stored(client):
     body = created(client, instructions="Be brief.", metadata={"topic": "greeting"})
-    assert_openai("Response", body)
+    assert_response(body)
     assert body["id"].startswith("resp_")
     assert body["status"] == "completed"
     assert body["model"] == MODEL
@@ -91,7 +86,7 @@ def test_a_bad_input_items_query_is_a_400_naming_it(client, query, param):
 
 def test_store_false_keeps_nothing_retrievable(client):
     body = created(client, store=False)
-    assert_openai("Response", body)
+    assert_response(body)
     assert "store" not in body
     error = error_of(client.get(f"/v1/responses/{body['id']}"), 404)
     assert (error["param"], error["type"]) == ("response_id", "invalid_request_error")
@@ -130,12 +125,12 @@ def test_deleting_removes_the_response_and_breaks_the_chains_through_it(client, 
     for response in (client.get(f"/v1/responses/{first['id']}"), client.delete(f"/responses/{first['id']}"),
                      client.get(f"/v1/responses/{first['id']}/input_items")):
         assert error_of(response, 404)["param"] == "response_id"
-    calls = emulator_calls(emulator)
+    calls = stats(emulator)["requests"]
     for previous in (first["id"], second["id"]):  # the chain of the second runs through the first
         error = error_of(client.post("/v1/responses", json=ask(previous_response_id=previous)), 400)
         assert (error["code"], error["param"]) == ("previous_response_not_found", "previous_response_id")
         assert previous in error["message"]
-    assert emulator_calls(emulator) == calls  # refused before Gemini was asked
+    assert stats(emulator)["requests"] == calls  # refused before Gemini was asked
     assert client.get(f"/v1/responses/{second['id']}").status_code == 200
 
 
@@ -167,10 +162,10 @@ def test_input_tokens_are_gemini_count_of_the_whole_request(client, emulator):
         body = response.get_json()
         assert body["object"] == "response.input_tokens"
         return body["input_tokens"]
-    calls = emulator_calls(emulator)
+    calls = stats(emulator)["requests"]
     plain = count(input="How many tokens is this question?")
     assert plain > 0
-    assert emulator_calls(emulator) == calls + 1  # one countTokens call, no generation
+    assert stats(emulator)["requests"] == calls + 1  # one countTokens call, no generation
     assert count(input="How many tokens is this question?", instructions="Answer in a long French poem.") > plain
     previous = created(client, text="A first turn to remember.")["id"]
     assert count(input="How many tokens is this question?", previous_response_id=previous) > plain
@@ -190,12 +185,12 @@ def test_input_tokens_are_gemini_count_of_the_whole_request(client, emulator):
 ])
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 def test_bad_requests_are_400s_naming_the_param_before_any_stream(client, emulator, body, param, code, stream):
-    calls = emulator_calls(emulator)
+    calls = stats(emulator)["requests"]
     error = error_of(client.post("/v1/responses", json={**body, "stream": stream}), 400)
     assert error["param"] == param
     if code:
         assert error["code"] == code
-    assert emulator_calls(emulator) == calls
+    assert stats(emulator)["requests"] == calls
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])

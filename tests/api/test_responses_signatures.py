@@ -3,24 +3,21 @@ help: a stored response (previous_response_id, item_reference), the server-side 
 (store false, items sent back), and the encrypted_content a stateless client carries to another
 worker. The emulator counts the signatures that came back valid and the dummies."""
 import pytest
-import requests
 
 from gemini_proxy.app import create_app
 from tests.support import gateway_settings
+from tests.support.emulator import stats
+from tests.support.responses import WEATHER, assert_response
 
 MODEL = "gemini-3-pro-preview"
-WEATHER = {"type": "function", "name": "get_weather", "description": "The weather in a city.",
-           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
 QUESTION = {"role": "user", "content": "What is the weather in Paris?"}
 
 
 @pytest.fixture
 def counted(emulator):
     """The change in the emulator's signature counters since the test started."""
-    def stats() -> dict:
-        return requests.get(f"{emulator.url}/emulator/stats", timeout=5).json()
-    before = stats()
-    return lambda: {name: stats()[name] - before[name] for name in ("signatures_verified", "signatures_dummy")}
+    before = stats(emulator)
+    return lambda: {name: stats(emulator)[name] - before[name] for name in ("signatures_verified", "signatures_dummy")}
 
 
 def called(client, **fields) -> dict:
@@ -28,6 +25,7 @@ def called(client, **fields) -> dict:
                                                   "tool_choice": "required", **fields})
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_json()
+    assert_response(body)
     assert any(item["type"] == "function_call" for item in body["output"])
     return body
 
@@ -35,6 +33,7 @@ def called(client, **fields) -> dict:
 def answered(client, items: list, **fields) -> dict:
     response = client.post("/v1/responses", json={"model": MODEL, "input": items, "tools": [WEATHER], **fields})
     assert response.status_code == 200, response.get_data(as_text=True)
+    assert_response(response.get_json())
     return response.get_json()
 
 

@@ -2,71 +2,20 @@
 `data:`, no [DONE]), every event valid against its ResponseStreamEvent variant, relayed as
 Gemini generates, failures before the start as HTTP errors and after it as response.failed,
 the stored Response being the stream's final one, and a client that goes away stopping Gemini."""
-import functools
 import json
 import time
 
 import pytest
-import requests
 
-from tests.support import DATA, assert_openai
+from tests.support import assert_openai
+from tests.support.emulator import stats
+from tests.support.responses import WEATHER, assert_served_stream, named_events
 
 MODEL = "gemini-2.5-flash"
-TERMINAL = ("response.completed", "response.incomplete", "response.failed")
-WEATHER = {"type": "function", "name": "get_weather", "description": "The weather in a city.",
-           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
 
 
 def ask(text="Count to five", **fields):
     return {"model": MODEL, "input": text, "stream": True, **fields}
-
-
-def named_events(raw: bytes) -> list[dict]:
-    """The events of a Responses stream, asserting its framing: `event: <type>` then one
-    `data:` line, a blank line after each, no [DONE]."""
-    text = raw.decode()
-    assert text.endswith("\n\n")
-    events = []
-    for block in text[:-2].split("\n\n"):
-        name, data = block.split("\n")
-        assert name.startswith("event: "), block
-        assert data.startswith("data: "), block
-        event = json.loads(data[len("data: "):])
-        assert event["type"] == name[len("event: "):]
-        events.append(event)
-    return events
-
-
-@functools.cache
-def event_schemas() -> dict[str, str]:
-    """ResponseStreamEvent variant names by their `type` (OpenAI's spec)."""
-    spec = json.loads((DATA / "openai-openapi.json").read_text())["components"]["schemas"]
-    names = {}
-    for variant in spec["ResponseStreamEvent"].get("anyOf") or spec["ResponseStreamEvent"]["oneOf"]:
-        name = variant["$ref"].rsplit("/", 1)[-1]
-        kind = spec[name]["properties"]["type"]
-        for value in kind.get("enum") or [kind.get("const")]:
-            names[value] = name
-    return names
-
-
-def assert_stream(events: list[dict], terminal: str = "response.completed") -> dict:
-    """Each event valid against its variant, numbered 0, 1, 2...; returns the final Response."""
-    schemas = event_schemas()
-    assert [event["sequence_number"] for event in events] == list(range(len(events)))
-    assert events[0]["type"] == "response.created"
-    assert events[1]["type"] == "response.in_progress"
-    assert events[-1]["type"] == terminal
-    assert [event["type"] for event in events].count(terminal) == 1
-    assert all(event["type"] != "error" for event in events)
-    assert {event["response"]["id"] for event in events if "response" in event} == {events[0]["response"]["id"]}
-    for event in events:
-        checked = event
-        if "response" in event and event["response"].get("usage") is None:
-            # usage is known at the end only: OpenAI's own stream has null there (the spec says otherwise).
-            checked = {**event, "response": {k: v for k, v in event["response"].items() if k != "usage"}}
-        assert_openai(schemas[event["type"]], checked)
-    return events[-1]["response"]
 
 
 def test_a_stream_is_openais_event_stream_and_its_final_response_is_stored(client):
@@ -77,7 +26,7 @@ def test_a_stream_is_openais_event_stream_and_its_final_response_is_stored(clien
     raw = response.get_data()
     assert b"[DONE]" not in raw
     events = named_events(raw)
-    final = assert_stream(events)
+    final = assert_served_stream(events)
     assert final["status"] == "completed"
     deltas = "".join(event["delta"] for event in events if event["type"] == "response.output_text.delta")
     assert deltas
@@ -90,14 +39,14 @@ def test_a_stream_is_openais_event_stream_and_its_final_response_is_stored(clien
 def test_a_streamed_function_call_chains_like_a_plain_one(client, emulator_requests):
     events = named_events(client.post("/v1/responses", json=ask(
         "What is the weather in Paris?", tools=[WEATHER], tool_choice="required")).get_data())
-    final = assert_stream(events)
+    final = assert_served_stream(events)
     [call] = [item for item in final["output"] if item["type"] == "function_call"]
     assert json.loads(call["arguments"]) == json.loads(
         next(e["arguments"] for e in events if e["type"] == "response.function_call_arguments.done"))
     answer = named_events(client.post("/v1/responses", json=ask(
         [{"type": "function_call_output", "call_id": call["call_id"], "output": "21 degrees"}],
         tools=[WEATHER], previous_response_id=final["id"])).get_data())
-    assert assert_stream(answer)["status"] == "completed"
+    assert assert_served_stream(answer)["status"] == "completed"
     sent = emulator_requests()[0]["body"]
     assert [content["role"] for content in sent["contents"]] == ["user", "model", "user"]
     assert sent["contents"][1]["parts"][0]["functionCall"]["name"] == "get_weather"
@@ -134,7 +83,7 @@ def test_a_failure_after_the_start_is_response_failed_and_the_stream_ends(client
     raw = response.get_data()
     assert b"[DONE]" not in raw
     events = named_events(raw)
-    failed = assert_stream(events, terminal="response.failed")
+    failed = assert_served_stream(events, "response.failed")
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "server_error"
     if message:
@@ -144,20 +93,18 @@ def test_a_failure_after_the_start_is_response_failed_and_the_stream_ends(client
 
 
 def test_a_client_that_goes_away_stops_the_upstream_call(client, emulator):
-    def stats() -> dict:
-        return requests.get(f"{emulator.url}/emulator/stats", timeout=5).json()
-    before = stats()
+    before = stats(emulator)
     response = client.post("/v1/responses", json=ask("[emulator ttft=0 tps=20 tokens=400]"))
     frames = iter(response.response)
     received = [next(frames) for _ in range(5)]
     assert any(b"response.output_text.delta" in frame for frame in received)
     response.close()  # what WSGI does when the client disconnects
     deadline = time.monotonic() + 10
-    while stats()["streams_aborted"] == before["streams_aborted"] and time.monotonic() < deadline:
+    while stats(emulator)["streams_aborted"] == before["streams_aborted"] and time.monotonic() < deadline:
         time.sleep(0.05)
-    after = stats()
+    after = stats(emulator)
     assert after["streams_aborted"] == before["streams_aborted"] + 1
     generated = after["tokens_generated"] - before["tokens_generated"]
     time.sleep(0.5)
-    assert stats()["tokens_generated"] - before["tokens_generated"] == generated, "Gemini is still generating"
+    assert stats(emulator)["tokens_generated"] - before["tokens_generated"] == generated, "Gemini is still generating"
     assert generated < 200

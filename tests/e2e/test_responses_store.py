@@ -12,12 +12,11 @@ import redis
 import requests
 
 from tests.support.processes import start_gunicorn
+from tests.support.responses import WEATHER, assert_served_stream
 
 pytestmark = pytest.mark.e2e
 
 MODEL = "gemini-2.5-flash"
-WEATHER = {"type": "function", "name": "get_weather", "description": "The weather in a city.",
-           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
 
 
 @pytest.fixture(scope="module")
@@ -135,12 +134,7 @@ def test_a_draining_worker_ends_a_responses_stream_with_response_failed(emulator
             assert server.process.wait(graceful + 5) == 0
     finally:
         server.stop(signal.SIGKILL)
-    assert events[0]["type"] == "response.created"
+    failed = assert_served_stream(events, "response.failed")
     assert any(event["type"] == "response.output_text.delta" for event in events)
-    last = events[-1]
-    assert last["type"] == "response.failed"
-    assert last["response"]["error"]["code"] == "server_error"
-    assert "shutting down" in last["response"]["error"]["message"]
-    numbers = [event["sequence_number"] for event in events]
-    assert numbers == sorted(set(numbers))
-    assert not any(event["type"] == "error" for event in events)
+    assert failed["error"]["code"] == "server_error"
+    assert "shutting down" in failed["error"]["message"]

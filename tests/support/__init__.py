@@ -71,7 +71,8 @@ def _nullable_to_union(node):
 
 
 @functools.cache
-def _registry() -> Registry:
+def openai_registry() -> Registry:
+    """OpenAI's component schemas (nullable made JSON Schema), under SPEC_URI."""
     spec = json.loads((DATA / "openai-openapi.json").read_text())
     doc = {"components": _nullable_to_union(spec["components"])}
     return Registry().with_resource(SPEC_URI, Resource.from_contents(doc, default_specification=DRAFT202012))
@@ -80,7 +81,7 @@ def _registry() -> Registry:
 @functools.cache
 def openai_validator(component: str) -> Draft202012Validator:
     """A validator for one of OpenAI's component schemas, e.g. CreateChatCompletionResponse."""
-    return Draft202012Validator({"$ref": f"{SPEC_URI}#/components/schemas/{component}"}, registry=_registry())
+    return Draft202012Validator({"$ref": f"{SPEC_URI}#/components/schemas/{component}"}, registry=openai_registry())
 
 
 def assert_openai(component: str, body) -> None:

@@ -18,16 +18,19 @@ from gemini_proxy.translate.responses.events import ResponseStream
 from gemini_proxy.translate.responses.output import response_from_gemini
 from gemini_proxy.upstream.client import response_from_wire
 from tests.support import recorded_gemini
-from tests.unit.test_responses_output import (
+from tests.support.responses import (
     KEY,
     PATCH,
     SIGNATURE,
     WEATHER,
     answer,
-    assert_event,
+    assert_events,
     assert_response,
+    assert_stream,
     call,
     context,
+    run_stream,
+    unstreamed,
 )
 
 RECORDED = ("streaming/response.txt", "streaming/response-long.txt", "streaming_long/response.json",
@@ -41,119 +44,20 @@ CONTEXTS = {
 }
 
 
-def run(chunks, body=None, model="gemini-2.5-flash"):
-    """(events, stream) of a whole stream: start, each chunk, close."""
-    stream = ResponseStream(context(body, model))
-    events = stream.start()
-    for chunk in chunks:
-        events += stream.events_from(chunk)
-    return events + stream.close(), stream
-
-
-def whole(chunks) -> dict:
-    """The unstreamed answer of a stream: its parts joined (adjacent text of one kind merged, as
-    Gemini's own answer has it), the last finish reason, usage and grounding."""
-    parts, finish, usage, grounding = [], None, None, None
-    for chunk in chunks:
-        usage = chunk.get("usage_metadata") or usage
-        for candidate in chunk.get("candidates") or ():
-            finish = candidate.get("finish_reason") or finish
-            grounding = candidate.get("grounding_metadata") or grounding
-            for part in (candidate.get("content") or {}).get("parts") or ():
-                last = parts[-1] if parts else {}
-                if "text" in part and "text" in last and bool(part.get("thought")) == bool(last.get("thought")):
-                    parts[-1] = {**last, **part, "text": last["text"] + part["text"]}
-                else:
-                    parts.append(dict(part))
-    candidate = {"content": {"role": "model", "parts": parts}, "finish_reason": finish, "index": 0}
-    if grounding:
-        candidate["grounding_metadata"] = grounding
-    return {"candidates": [candidate], "usage_metadata": usage}
-
-
-def check_stream(events, terminal="response.completed") -> dict:
-    """OpenAI's stream rules; returns the final Response."""
-    assert [event["sequence_number"] for event in events] == list(range(len(events)))
-    kinds = [event["type"] for event in events]
-    assert kinds[:2] == ["response.created", "response.in_progress"]
-    assert kinds[-1] == terminal
-    assert sum(kind in ("response.completed", "response.incomplete", "response.failed") for kind in kinds) == 1
-    lifecycle = [event["response"] for event in events if "response" in event]
-    assert {response["id"] for response in lifecycle} == {lifecycle[0]["id"]}
-    assert lifecycle[0]["status"] == "in_progress"
-    assert lifecycle[0]["output"] == []
-    done, open_, text = [], None, {}
-    for event in events[2:-1]:
-        kind, index = event["type"], event.get("output_index")
-        if kind == "response.output_item.added":
-            assert open_ is None, "an item was opened before the previous one was done"
-            assert index == len(done)
-            open_ = {"item": event["item"], "text": "", "args": "", "parts": 0, "summary_parts": 0}
-            assert event["item"].get("status") in (None, "in_progress")
-            continue
-        assert open_ is not None, f"{kind} outside an open item"
-        assert index == len(done), f"{kind} for another item than the open one"
-        if kind != "response.output_item.done":
-            assert event["item_id"] == open_["item"]["id"]
-        if kind == "response.content_part.added":
-            open_["parts"] += 1
-        elif kind in ("response.output_text.delta", "response.reasoning_summary_text.delta"):
-            assert open_["parts"] or open_["summary_parts"], "a delta before its part was added"
-            open_["text"] += event["delta"]
-        elif kind in ("response.output_text.done", "response.reasoning_summary_text.done"):
-            assert event["text"] == open_["text"]
-        elif kind in ("response.content_part.done", "response.reasoning_summary_part.done"):
-            assert event["part"]["text"] == open_["text"]
-        elif kind == "response.reasoning_summary_part.added":
-            open_["summary_parts"] += 1
-        elif kind in ("response.function_call_arguments.delta", "response.custom_tool_call_input.delta"):
-            open_["args"] += event["delta"]
-        elif kind == "response.function_call_arguments.done":
-            assert (event["arguments"], event["name"]) == (open_["args"], open_["item"]["name"])
-        elif kind == "response.custom_tool_call_input.done":
-            assert event["input"] == open_["args"]
-        elif kind == "response.output_item.done":
-            item = event["item"]
-            assert (item["type"], item["id"], item.get("call_id")) == (
-                open_["item"]["type"], open_["item"]["id"], open_["item"].get("call_id"))
-            if item["type"] == "message":
-                assert [part["text"] for part in item["content"]] == [open_["text"]]
-            elif item["type"] == "reasoning" and open_["summary_parts"]:
-                assert item["summary"] == [{"type": "summary_text", "text": open_["text"]}]
-            elif item["type"] == "function_call":
-                assert (item["arguments"], item["status"]) == (open_["args"], "completed")
-            elif item["type"] == "custom_tool_call":
-                assert item["input"] == open_["args"]
-            text[index] = open_["text"]
-            done.append(item)
-            open_ = None
-    final = events[-1]["response"]
-    if terminal != "response.failed":
-        assert open_ is None
-        assert final["output"] == done  # the final Response holds exactly the items streamed
-        assert isinstance(final["usage"]["total_tokens"], int)
-    return final
-
-
-def check_events(events) -> None:
-    for event in events:
-        assert_event(event)
-
-
 @pytest.mark.parametrize("name", RECORDED)
 @pytest.mark.parametrize("body", CONTEXTS.values(), ids=CONTEXTS.keys())
 def test_recorded_stream_ends_with_the_response_of_the_same_answer_unstreamed(name, body):
     chunks = [response_from_wire(r) for r in recorded_gemini(name)]
-    events, _ = run(chunks, body)
-    final = check_stream(events)
+    events, _ = run_stream(chunks, body)
+    final = assert_stream(events)
     assert_response(final)
-    assert final == response_from_gemini(whole(chunks), context(body))[0]
+    assert final == response_from_gemini(unstreamed(chunks), context(body))[0]
 
 
 @pytest.mark.parametrize("name", ["streaming/response-long.txt", "streaming_function_calling/response_0.json"])
 def test_recorded_stream_events_match_openais_schemas(name):
-    events, _ = run([response_from_wire(r) for r in recorded_gemini(name)], CONTEXTS["stateless"])
-    check_events(events)
+    events, _ = run_stream([response_from_wire(r) for r in recorded_gemini(name)], CONTEXTS["stateless"])
+    assert_events(events)
 
 
 def test_each_upstream_chunk_is_relayed_at_once():
@@ -164,13 +68,13 @@ def test_each_upstream_chunk_is_relayed_at_once():
         events += stream.events_from(chunk)
         deltas = [e["delta"] for e in events if e["type"] == "response.output_text.delta"]
         assert deltas[-1] == "".join(p["text"] for p in chunk["candidates"][0]["content"]["parts"])
-    final = check_stream(events + stream.close())
+    final = assert_stream(events + stream.close())
     assert final["usage"]["output_tokens_details"] == {"reasoning_tokens": 2042}
 
 
 def test_a_text_stream_is_openais_exact_sequence():
-    events, _ = run([answer({"text": "Hello"}, finish=None), answer({"text": " there."})])
-    check_events(events)
+    events, _ = run_stream([answer({"text": "Hello"}, finish=None), answer({"text": " there."})])
+    assert_events(events)
     assert [event["type"] for event in events] == [
         "response.created", "response.in_progress", "response.output_item.added", "response.content_part.added",
         "response.output_text.delta", "response.output_text.delta", "response.output_text.done",
@@ -180,7 +84,7 @@ def test_a_text_stream_is_openais_exact_sequence():
     assert events[3]["part"] == {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
     assert events[4] == {"type": "response.output_text.delta", "item_id": events[2]["item"]["id"], "output_index": 0,
                          "content_index": 0, "delta": "Hello", "logprobs": [], "sequence_number": 4}
-    final = check_stream(events)
+    final = assert_stream(events)
     assert (final["status"], final["output"][0]["content"][0]["text"]) == ("completed", "Hello there.")
     assert events[0]["response"]["status"] == "in_progress"
     assert "usage" not in events[0]["response"]  # not null: the spec's usage is not nullable
@@ -190,9 +94,9 @@ def test_reasoning_summaries_then_a_call_stream_in_order():
     chunks = [answer({"text": "**Plan**", "thought": True}, finish=None),
               answer({"text": " look it up.", "thought": True}, finish=None),
               answer(call("get_weather", {"city": "Paris"}, SIGNATURE))]
-    events, stream = run(chunks, CONTEXTS["summaries"], model="gemini-3-flash-preview")
-    check_events(events)
-    final = check_stream(events)
+    events, stream = run_stream(chunks, CONTEXTS["summaries"], model="gemini-3-flash-preview")
+    assert_events(events)
+    final = assert_stream(events)
     assert [event["type"] for event in events[2:-1]] == [
         "response.output_item.added", "response.reasoning_summary_part.added",
         "response.reasoning_summary_text.delta", "response.reasoning_summary_text.delta",
@@ -210,9 +114,10 @@ def test_reasoning_summaries_then_a_call_stream_in_order():
 
 
 def test_a_custom_tool_call_streams_its_input_not_arguments():
-    events, _ = run([answer(call("apply_patch", {"input": "*** Begin Patch\n*** End Patch"}))], CONTEXTS["custom"])
-    check_events(events)
-    check_stream(events)
+    patch = answer(call("apply_patch", {"input": "*** Begin Patch\n*** End Patch"}))
+    events, _ = run_stream([patch], CONTEXTS["custom"])
+    assert_events(events)
+    assert_stream(events)
     assert [event["type"] for event in events[2:-1]] == [
         "response.output_item.added", "response.custom_tool_call_input.delta", "response.custom_tool_call_input.done",
         "response.output_item.done"]
@@ -221,9 +126,10 @@ def test_a_custom_tool_call_streams_its_input_not_arguments():
 
 
 def test_a_truncated_stream_ends_incomplete_with_the_message_incomplete():
-    events, _ = run([answer({"text": "Once upon"}, finish=None), answer({"text": " a time"}, finish="MAX_TOKENS")])
-    check_events(events)
-    final = check_stream(events, "response.incomplete")
+    events, _ = run_stream([answer({"text": "Once upon"}, finish=None),
+                            answer({"text": " a time"}, finish="MAX_TOKENS")])
+    assert_events(events)
+    final = assert_stream(events, "response.incomplete")
     assert (final["status"], final["incomplete_details"]) == ("incomplete", {"reason": "max_output_tokens"})
     assert final["output"][0]["status"] == "incomplete"
 
@@ -233,8 +139,8 @@ def test_a_failure_after_the_start_is_response_failed_and_nothing_after_it():
     events = stream.start() + stream.events_from(answer({"text": "Hi"}, call("a", {}), {"text": "more"}, finish=None))
     events += stream.failed({"message": "Gemini is overloaded.", "type": "server_error", "param": None,
                              "code": "server_is_overloaded"})
-    check_events(events)
-    final = check_stream(events, "response.failed")
+    assert_events(events)
+    final = assert_stream(events, "response.failed")
     assert final["status"] == "failed"
     assert final["error"] == {"code": "server_error", "message": "Gemini is overloaded."}
     assert [item["type"] for item in final["output"]] == ["message", "function_call"]  # the open message is left out
@@ -250,9 +156,9 @@ def test_a_failure_after_the_start_is_response_failed_and_nothing_after_it():
 
 
 def test_nothing_to_show_with_an_odd_finish_reason_fails_the_stream():
-    events, _ = run([answer(finish="MALFORMED_FUNCTION_CALL")])
-    check_events(events)
-    final = check_stream(events, "response.failed")
+    events, _ = run_stream([answer(finish="MALFORMED_FUNCTION_CALL")])
+    assert_events(events)
+    final = assert_stream(events, "response.failed")
     assert final["error"]["code"] == "server_error"
     assert "MALFORMED_FUNCTION_CALL" in final["error"]["message"]
 
@@ -304,8 +210,8 @@ def _cut(parts, cuts, groups):
        groups=st.lists(st.integers(1, 3), max_size=12), body=st.sampled_from(list(CONTEXTS.values())))
 def test_how_the_stream_is_cut_never_changes_the_final_response(cuts, groups, body):
     chunks = _cut(PARTS, cuts, groups)
-    events, _ = run(chunks, body, model="gemini-3-flash-preview")
-    final = check_stream(events)
+    events, _ = run_stream(chunks, body, model="gemini-3-flash-preview")
+    final = assert_stream(events)
     assert final == response_from_gemini(answer(*PARTS), context(body, "gemini-3-flash-preview"))[0]
 
 
@@ -324,7 +230,7 @@ def sdk_client(body: bytes, content_type="text/event-stream") -> openai.OpenAI:
 def test_the_openai_sdk_stream_helper_gets_the_final_response():
     chunks = [answer({"text": "Thinking.", "thought": True}, finish=None), answer({"text": "It is "}, finish=None),
               answer({"text": "sunny."}, call("get_weather", {"city": "Paris"}, SIGNATURE))]
-    events, _ = run(chunks, CONTEXTS["summaries"])
+    events, _ = run_stream(chunks, CONTEXTS["summaries"])
     client = sdk_client(sse(events))
     with client.responses.stream(model="gpt-4o-mini", input="Weather?") as stream:
         seen = [event.type for event in stream]
@@ -355,8 +261,8 @@ def test_the_openai_sdk_reads_a_non_streamed_response():
 
 @pytest.mark.parametrize("body", CONTEXTS.values(), ids=CONTEXTS.keys())
 def test_every_kind_of_event_matches_openais_schemas(body):
-    events, _ = run(_cut(PARTS, [5] * len(PARTS), [1, 2]), body, model="gemini-3-flash-preview")
-    check_events(events)
+    events, _ = run_stream(_cut(PARTS, [5] * len(PARTS), [1, 2]), body, model="gemini-3-flash-preview")
+    assert_events(events)
     kinds = {event["type"] for event in events}
     assert {"response.output_text.delta", "response.output_item.done"} <= kinds
     assert ("response.reasoning_summary_text.delta" in kinds) == ("reasoning" in body)

@@ -8,8 +8,15 @@ import pytest
 
 from gemini_proxy.translate.responses.grounding import citations_from, web_search_item
 from gemini_proxy.translate.responses.output import response_from_gemini
-from tests.unit.test_responses_events import check_events, check_stream, run, whole
-from tests.unit.test_responses_output import answer, assert_response, context
+from tests.support.responses import (
+    answer,
+    assert_events,
+    assert_response,
+    assert_stream,
+    context,
+    run_stream,
+    unstreamed,
+)
 
 TEXT = "Café Rue opened in 2019. 東京 has 14 million people. Both are busy."
 FIRST, SECOND = "Café Rue opened in 2019.", "東京 has 14 million people."
@@ -105,10 +112,10 @@ def test_a_grounded_stream_announces_its_citations_before_the_text_is_done(where
                      **({"grounding_metadata": GROUNDING} if where == "every" or (where == "first") == (n == 0)
                         else {}))
               for n, piece in enumerate(pieces)]
-    events, _ = run(chunks)
-    check_events(events)
-    final = check_stream(events)
-    assert final == response_from_gemini(whole(chunks), context())[0]
+    events, _ = run_stream(chunks)
+    assert_events(events)
+    final = assert_stream(events)
+    assert final == response_from_gemini(unstreamed(chunks), context())[0]
     kinds = [event["type"] for event in events]
     added = [event for event in events if event["type"] == "response.output_text.annotation.added"]
     assert [event["annotation"] for event in added] == citations_from(TEXT, GROUNDING)

@@ -2,16 +2,11 @@
 
 Every Response is checked against OpenAI's `Response` schema and for fields that OpenAI's spec
 or the openai SDK does not know (strict clients and the conformance checker reject those).
-The helpers here are shared with the events and grounding tests.
 """
-import functools
-import itertools
 import json
 
 import openai.types.responses as sdk
-import pydantic
 import pytest
-from jsonschema import Draft202012Validator
 
 from gemini_proxy.errors import ApiError
 from gemini_proxy.translate.families import family_of
@@ -19,140 +14,22 @@ from gemini_proxy.translate.responses import carrier
 from gemini_proxy.translate.responses.context import echoed_from, response_context
 from gemini_proxy.translate.responses.output import response_from_gemini
 from gemini_proxy.upstream.client import response_from_wire
-from tests.support import DATA, SPEC_URI, _registry, assert_openai, recorded_gemini
-
-KEY = b"test carrier key"
-CREATED, DONE = 1700000000, 1700000003
-SIGNATURE = "c2lnbmF0dXJlIG9mIHRoZSBjYWxs"
-# Spec-required (ResponseFunctionCallArgumentsDoneEvent.name) but not in SDK 3.57's type: the
-# spec wins (the reference note, section 4.2), so the SDK check lets it through.
-SDK_GAPS = {("response.function_call_arguments.done", "name")}
-
-
-# -- strict checks against the spec and the SDK ----------------------------------------------
-
-@functools.cache
-def _spec_schemas() -> dict:
-    return json.loads((DATA / "openai-openapi.json").read_text())["components"]["schemas"]
-
-
-@functools.cache
-def event_schema_names() -> dict[str, str]:
-    """Stream event `type` -> its ResponseStreamEvent variant."""
-    schemas = _spec_schemas()
-    names = {}
-    for member in schemas["ResponseStreamEvent"]["anyOf"]:
-        name = member["$ref"].rsplit("/", 1)[-1]
-        for kind in schemas[name]["properties"]["type"]["enum"]:
-            names[kind] = name
-    return names
-
-
-_VALIDATORS: dict[int, tuple[dict, Draft202012Validator]] = {}
-
-
-def _valid(schema: dict, value) -> bool:
-    # Keyed by id(): the schemas are the registry's own objects, kept alive by the entry.
-    if id(schema) not in _VALIDATORS:
-        _VALIDATORS[id(schema)] = (schema, Draft202012Validator(schema, registry=_registry()))
-    return _VALIDATORS[id(schema)][1].is_valid(value)
-
-
-def _flatten(schema: dict, value) -> list[dict]:
-    """The schemas that apply to `value`: refs followed, allOf taken, the first matching
-    anyOf/oneOf member chosen (as the conformance checker does)."""
-    found = [schema]
-    if "$ref" in schema:
-        ref = schema["$ref"] if schema["$ref"].startswith(SPEC_URI) else SPEC_URI + schema["$ref"]
-        found += _flatten(_registry().resolver().lookup(ref).contents, value)
-    for member in schema.get("allOf", ()):
-        found += _flatten(member, value)
-    for key in ("anyOf", "oneOf"):
-        match = next((m for m in schema.get(key, ()) if _valid(m, value)), None)
-        if match is not None:
-            found += _flatten(match, value)
-    return found
-
-
-def spec_unknown_fields(schema: dict, value, path: str = "$") -> list[str]:
-    parts = _flatten(schema, value)
-    unknown = []
-    if isinstance(value, dict):
-        properties = {}
-        for part in parts:
-            for name, sub in (part.get("properties") or {}).items():
-                properties.setdefault(name, sub)
-        open_ = not properties or any(part.get("additionalProperties") not in (None, False) for part in parts)
-        for name, sub in value.items():
-            if name in properties:
-                unknown += spec_unknown_fields(properties[name], sub, f"{path}.{name}")
-            elif not open_:
-                unknown.append(f"{path}.{name}")
-    elif isinstance(value, list):
-        items = next((part["items"] for part in parts if isinstance(part.get("items"), dict)), None)
-        if items is not None:
-            for position, sub in enumerate(value):
-                unknown += spec_unknown_fields(items, sub, f"{path}[{position}]")
-    return unknown
-
-
-def sdk_unknown_fields(model, path: str = "$") -> list[str]:
-    """Fields the SDK's pydantic types kept as extras (fields it does not know)."""
-    unknown = []
-    if isinstance(model, pydantic.BaseModel):
-        unknown += [f"{path}.{name}" for name in (model.model_extra or {})]
-        for name in type(model).model_fields:
-            unknown += sdk_unknown_fields(getattr(model, name), f"{path}.{name}")
-    elif isinstance(model, (list, tuple)):
-        for position, sub in enumerate(model):
-            unknown += sdk_unknown_fields(sub, f"{path}[{position}]")
-    return unknown
-
-
-def assert_strict(component: str, sdk_type, value, gaps: frozenset = frozenset()) -> None:
-    assert_openai(component, value)
-    assert spec_unknown_fields({"$ref": f"#/components/schemas/{component}"}, value) == []
-    parsed = pydantic.TypeAdapter(sdk_type).validate_python(value)
-    assert [f for f in sdk_unknown_fields(parsed) if f not in gaps] == []
-
-
-def assert_response(response: dict) -> None:
-    """A valid Response that no strict client would reject."""
-    assert_strict("Response", sdk.Response, response)
-    for never in ("store", "output_text", "user"):
-        if never != "user" or response.get("user") is None:
-            assert never not in response
-
-
-def assert_event(event: dict) -> None:
-    gaps = frozenset(f"$.{name}" for kind, name in SDK_GAPS if kind == event["type"])
-    assert_strict(event_schema_names()[event["type"]], sdk.ResponseStreamEvent, event, gaps)
-
-
-# -- contexts and answers ---------------------------------------------------------------------
-
-def ids():
-    """A new_id that numbers ids in the order they are asked for (so two runs compare)."""
-    counter = itertools.count()
-    return lambda prefix: f"{prefix}_{next(counter):024d}"
-
-
-def context(body=None, model="gemini-2.5-flash", **fields):
-    body = {"model": "gpt-4o-mini", "input": "hi", **(body or {})}
-    built = response_context(body, response_id="resp_" + "a" * 32, created_at=CREATED, family=family_of(model),
-                             carrier_key=KEY, new_id=ids(), clock=lambda: DONE + 0.7)
-    return built.__class__(**{**built.__dict__, **fields})
-
-
-def answer(*parts, finish="STOP", usage=None, **candidate):
-    usage = usage or {"prompt_token_count": 10, "candidates_token_count": 5, "total_token_count": 15}
-    return {"candidates": [{"content": {"role": "model", "parts": list(parts)}, "finish_reason": finish, "index": 0,
-                            **candidate}], "usage_metadata": usage}
-
-
-def call(name, args, signature=None, gemini_id=None):
-    part = {"function_call": {"name": name, "args": args, **({"id": gemini_id} if gemini_id else {})}}
-    return {**part, "thought_signature": signature} if signature else part
+from tests.support import recorded_gemini
+from tests.support.responses import (
+    CREATED,
+    DONE,
+    KEY,
+    PATCH,
+    SIGNATURE,
+    WEATHER,
+    answer,
+    assert_response,
+    call,
+    context,
+    ids,
+    sdk_unknown_fields,
+    spec_unknown_fields,
+)
 
 
 def translate(gemini, ctx=None):
@@ -164,8 +41,6 @@ def translate(gemini, ctx=None):
 def types(response):
     return [item["type"] for item in response["output"]]
 
-
-# -- tests ------------------------------------------------------------------------------------
 
 def test_recorded_text_answer_is_a_completed_response_with_one_message():
     response, signatures = translate(response_from_wire(recorded_gemini("text/response.json")[0]))
@@ -198,10 +73,6 @@ def test_defaults_are_echoed_as_openai_does():
     assert "prompt_cache_retention" not in echoed_from({"prompt_cache_retention": "forever"})
 
 
-WEATHER = {"type": "function", "name": "get_weather", "description": "Weather.", "strict": None,
-           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}
-PATCH = {"type": "custom", "name": "apply_patch", "description": "Patch files.",
-         "format": {"type": "grammar", "syntax": "lark", "definition": "start: /.+/"}}
 SETTINGS = {
     "instructions": "Be brief.", "max_output_tokens": 300, "metadata": {"k": "v"}, "parallel_tool_calls": False,
     "previous_response_id": "resp_prev", "reasoning": {"effort": "low", "summary": "auto"}, "temperature": 0.2,
@@ -211,7 +82,8 @@ SETTINGS = {
     "text": {"format": {"type": "json_schema", "name": "city", "strict": True,
                         "schema": {"type": "object", "properties": {"city": {"type": "string"}}}},
              "verbosity": "low"},
-    "tools": [WEATHER, PATCH, {"type": "web_search", "search_context_size": "low"}, {"type": "local_shell"},
+    "tools": [{**WEATHER, "strict": None}, PATCH, {"type": "web_search", "search_context_size": "low"},
+              {"type": "local_shell"},
               {"type": "namespace", "name": "crm", "description": "CRM.", "tools": [
                   {"type": "function", "name": "find", "parameters": {"type": "object", "properties": {}}}]}],
 }
@@ -409,7 +281,7 @@ def test_the_openai_sdk_reads_the_response():
 
 
 def test_the_strict_checks_catch_unknown_fields():
-    # The helpers above must be able to fail, or every test here would pass on anything.
+    # The strict helpers must be able to fail, or every test here would pass on anything.
     response, _ = translate(answer({"text": "ok"}))
     assert spec_unknown_fields({"$ref": "#/components/schemas/Response"}, {**response, "store": True}) == ["$.store"]
     extra = {**response, "output": [{**response["output"][0], "phase": None, "colour": 1}]}
