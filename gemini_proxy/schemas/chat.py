@@ -13,7 +13,9 @@ from gemini_proxy.schemas.fields import (
     StrictNumber,
     StrictString,
     StringOrList,
+    refuse_file_id,
     refuse_long_lists,
+    refuse_many_parts,
     refuse_unsupported,
 )
 from gemini_proxy.schemas.google import GENERATION_OPTIONS, WithGoogleOptions, google_fields
@@ -57,8 +59,7 @@ class FileSchema(Lenient):
 
     @validates_schema
     def _inline_only(self, data, **kwargs):
-        if data.get("file_id") is not None:
-            raise ValidationError("uploaded files are not supported: send the file inline as `file_data`", "file_id")
+        refuse_file_id(data, "send the file inline as `file_data`")
         if "file_data" not in data:
             raise ValidationError("is required", "file_data")
 
@@ -253,14 +254,7 @@ class ChatCompletionSchema(SamplingSchema):
     @pre_load
     def _count_first(self, data, **kwargs):
         refuse_long_lists(data, {"messages": (self.max_messages, "messages"), "tools": (self.max_tools, "tools")})
-        messages = data.get("messages") if isinstance(data, dict) else None
-        if isinstance(messages, list):
-            # Parts cost as much to check as messages do, and a body can hold far more of them.
-            parts = sum(len(items) for message in messages if isinstance(message, dict)
-                        for items in (message.get("content"), message.get("tool_calls")) if isinstance(items, list))
-            if parts > self.max_parts:
-                raise ValidationError(f"must have at most {self.max_parts} content parts and tool calls in all",
-                                      "messages")
+        refuse_many_parts(data, "messages", ("content", "tool_calls"), self.max_parts, "content parts and tool calls")
         return data
 
     @validates_schema

@@ -90,6 +90,26 @@ def refuse_long_lists(data, limits: dict[str, tuple[int, str]]) -> None:
             raise ValidationError(f"must have at most {most} {what}", name)
 
 
+def refuse_many_parts(data, name: str, keys: tuple[str, ...], most: int, what: str) -> None:
+    """A pre_load check beside refuse_long_lists: the lists under `keys` in the items of
+    data[name], counted in all. Parts cost as much to check as items do, and a body can hold far
+    more of them."""
+    items = data.get(name) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return
+    parts = sum(len(value) for item in items if isinstance(item, dict)
+                for value in (item.get(key) for key in keys) if isinstance(value, list))
+    if parts > most:
+        raise ValidationError(f"must have at most {most} {what} in all", name)
+
+
+def refuse_file_id(data: dict, instead: str) -> None:
+    """Uploaded files (OpenAI's Files API) do not exist here: a `file_id` is refused by name,
+    saying how to send the file `instead`."""
+    if data.get("file_id") is not None:
+        raise ValidationError(f"uploaded files are not supported: {instead}", "file_id")
+
+
 class Present(fields.Field):
     """Modelled so that a request using it is refused by name, not silently dropped.
     `harmless` are its "off" values, taken and ignored (the OpenAPI document lists them);

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from gemini_proxy.schemas.fields import INT32_MAX, Lenient, Present, StrictInteger, StrictString
+from gemini_proxy.schemas.fields import (
+    INT32_MAX,
+    Lenient,
+    Present,
+    StrictInteger,
+    StrictString,
+    refuse_file_id,
+)
 
 # OpenAI's hosted tools leave these in a conversation: nothing here can have made them.
 HOSTED_ITEMS = ("compaction", "compaction_summary", "computer_call", "computer_call_output", "file_search_call",
@@ -40,43 +47,37 @@ class Refusal(Lenient):
     refusal = StrictString(required=True)
 
 
-class InputImage(Lenient):
-    image_url = StrictString(allow_none=True, validate=validate.Length(min=1))
+class InlinePart(Lenient):
+    """A part whose bytes come inline or by URL: `file_id` is taken only as null, and not kept."""
     file_id = Present((None,))
+
+    @post_load
+    def _no_file_id(self, data, **kwargs):
+        data.pop("file_id", None)
+        return data
+
+
+class InputImage(InlinePart):
+    image_url = StrictString(allow_none=True, validate=validate.Length(min=1))
     detail = StrictString(load_default="auto", validate=validate.OneOf(("auto", "low", "high", "original")))
 
     @validates_schema
     def _url_only(self, data, **kwargs):
-        if data.get("file_id") is not None:
-            raise ValidationError("uploaded files are not supported: send the image as `image_url` (a data: or "
-                                  "http(s) URL)", "file_id")
+        refuse_file_id(data, "send the image as `image_url` (a data: or http(s) URL)")
         if data.get("image_url") is None:
             raise ValidationError("is required", "image_url")
 
-    @post_load
-    def _no_file_id(self, data, **kwargs):
-        data.pop("file_id", None)
-        return data
 
-
-class InputFile(Lenient):
+class InputFile(InlinePart):
     file_data = StrictString(validate=validate.Length(min=1))
     file_url = StrictString(validate=validate.Length(min=1))
     filename = StrictString()
-    file_id = Present((None,))
 
     @validates_schema
     def _data_or_url(self, data, **kwargs):
-        if data.get("file_id") is not None:
-            raise ValidationError("uploaded files are not supported: send the file inline as `file_data` or as "
-                                  "`file_url`", "file_id")
+        refuse_file_id(data, "send the file inline as `file_data` or as `file_url`")
         if ("file_data" in data) == ("file_url" in data):
             raise ValidationError("give exactly one of `file_data` and `file_url`", "file_data")
-
-    @post_load
-    def _no_file_id(self, data, **kwargs):
-        data.pop("file_id", None)
-        return data
 
 
 class AudioData(Lenient):

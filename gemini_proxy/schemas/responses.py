@@ -18,6 +18,7 @@ from gemini_proxy.schemas.fields import (
     StrictNumber,
     StrictString,
     refuse_long_lists,
+    refuse_many_parts,
     refuse_unsupported,
 )
 from gemini_proxy.schemas.google import GENERATION_OPTIONS, WithGoogleOptions, google_fields
@@ -196,15 +197,8 @@ class ResponseInputSchema(WithGoogleOptions):
     @pre_load
     def _count_first(self, data, **kwargs):
         refuse_long_lists(data, {"input": (self.max_items, "items"), "tools": (self.max_tools, "tools")})
-        if not isinstance(data, dict):
-            return data
-        items, tools = data.get("input"), data.get("tools")
-        if isinstance(items, list):
-            # Parts cost as much to check as items do, and a body can hold far more of them.
-            parts = sum(len(value) for item in items if isinstance(item, dict)
-                        for value in (item.get("content"), item.get("output")) if isinstance(value, list))
-            if parts > self.max_parts:
-                raise ValidationError(f"must have at most {self.max_parts} content parts in all", "input")
+        refuse_many_parts(data, "input", ("content", "output"), self.max_parts, "content parts")
+        tools = data.get("tools") if isinstance(data, dict) else None
         if isinstance(tools, list):
             members = sum(len(tool["tools"]) for tool in tools if isinstance(tool, dict)
                           and isinstance(tool.get("tools"), list))
