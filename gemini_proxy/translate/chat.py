@@ -65,14 +65,21 @@ def finish_reason_from(gemini_reason: str | None, tool_calls: bool = False) -> s
     return "tool_calls" if tool_calls and reason == "stop" else reason
 
 
+def google_thinking_config(request: dict, effort: str | None, param: str) -> dict | None:
+    """extra_body.google.thinking_config as given (in the SDK's names); with an effort too
+    (`param`), a 400."""
+    passed = (request.get("google") or {}).get("thinking_config")
+    if passed is None:
+        return None
+    if effort is not None:
+        raise invalid_request(f"Set {param} or extra_body.google.thinking_config, not both.", param)
+    return {snake_case(key): value for key, value in passed.items()}
+
+
 def thinking_config(request: dict, model: str, family: Family) -> dict | None:
     effort = request.get("reasoning_effort")
-    passed = (request.get("google") or {}).get("thinking_config")
-    if passed is not None:
-        if effort is not None:
-            raise invalid_request("Set reasoning_effort or extra_body.google.thinking_config, not both.",
-                                  "reasoning_effort")
-        return {snake_case(key): value for key, value in passed.items()}
+    if (passed := google_thinking_config(request, effort, "reasoning_effort")) is not None:
+        return passed
     if effort is None:
         return None
     if not family.thinks:
@@ -80,9 +87,7 @@ def thinking_config(request: dict, model: str, family: Family) -> dict | None:
             return None
         raise invalid_request(f"reasoning_effort is not supported with the model {model}.",
                               "reasoning_effort", "unsupported_parameter")
-    value = family.efforts[effort]
-    key = "thinking_level" if isinstance(value, str) else "thinking_budget"
-    return {key: value, "include_thoughts": effort != "none"}
+    return {**family.thinking(effort), "include_thoughts": effort != "none"}
 
 
 def generation_config(request: dict, defaults: RequestDefaults = RequestDefaults()) -> dict:
@@ -107,16 +112,21 @@ def generation_config(request: dict, defaults: RequestDefaults = RequestDefaults
     return config
 
 
+def format_config(kind: str, schema: dict | None, param: str, dropped: list[str]) -> dict:
+    """An output format (text, json_object or json_schema; `schema` sanitised, named `param`)."""
+    config = {}
+    if kind in RESPONSE_MIME_TYPES:
+        config["response_mime_type"] = RESPONSE_MIME_TYPES[kind]
+    # OpenAI's json_schema.schema is optional: without one the answer is JSON of any shape.
+    if kind == "json_schema" and schema is not None:
+        config["response_json_schema"] = sanitize(schema, param, dropped)
+    return config
+
+
 def _output_config(request: dict, dropped: list[str]) -> dict:
     response_format = request.get("response_format") or {"type": "text"}
-    config = {}
-    if response_format["type"] in RESPONSE_MIME_TYPES:
-        config["response_mime_type"] = RESPONSE_MIME_TYPES[response_format["type"]]
-    # OpenAI's json_schema.schema is optional: without one the answer is JSON of any shape.
-    if response_format["type"] == "json_schema" and "schema" in response_format["json_schema"]:
-        config["response_json_schema"] = sanitize(
-            response_format["json_schema"]["schema"], "response_format.json_schema.schema", dropped)
-    return config
+    schema = (response_format.get("json_schema") or {}).get("schema")
+    return format_config(response_format["type"], schema, "response_format.json_schema.schema", dropped)
 
 
 def _tools_config(request: dict, dropped: list[str]) -> dict:

@@ -22,6 +22,11 @@ class Family:
     def thinks(self) -> bool:
         return bool(self.efforts)
 
+    def thinking(self, effort: str) -> dict:
+        """The thinking_config field that sets `effort` here: a level (3.x) or a budget (2.5)."""
+        value = self.efforts[effort]
+        return {"thinking_level" if isinstance(value, str) else "thinking_budget": value}
+
 
 _BUDGETS = {"none": 0, "minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
 

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from gemini_proxy.errors import invalid_request
 from gemini_proxy.translate.chat import (
-    RESPONSE_MIME_TYPES,
     GeminiRequest,
     RequestDefaults,
+    format_config,
     generation_config,
     google_config,
+    google_thinking_config,
 )
 from gemini_proxy.translate.families import Family, family_of
 from gemini_proxy.translate.responses.input_contents import CALLS, Lookups, contents_from_items, expanded
 from gemini_proxy.translate.responses.input_tools import tools_config
-from gemini_proxy.translate.schema import sanitize
-from gemini_proxy.translate.wire import snake_case
 
 # Efforts beyond the families table's strongest, which every family reads as its own "high".
 EFFORT_ALIASES = {"xhigh": "high", "max": "high"}
@@ -41,18 +39,11 @@ def thinking_config(body: dict, family: Family) -> dict | None:
     a 400 there ends every Codex session (Codex sends reasoning whatever the model)."""
     reasoning = body.get("reasoning") or {}
     effort = reasoning.get("effort")
-    passed = (body.get("google") or {}).get("thinking_config")
-    if passed is not None:
-        if effort is not None:
-            raise invalid_request("Set reasoning.effort or extra_body.google.thinking_config, not both.",
-                                  "reasoning.effort")
-        return {snake_case(key): value for key, value in passed.items()}
+    if (passed := google_thinking_config(body, effort, "reasoning.effort")) is not None:
+        return passed
     if not family.thinks:
         return None
-    config: dict = {}
-    if effort is not None:
-        value = family.efforts[EFFORT_ALIASES.get(effort, effort)]
-        config["thinking_level" if isinstance(value, str) else "thinking_budget"] = value
+    config = family.thinking(EFFORT_ALIASES.get(effort, effort)) if effort is not None else {}
     if reasoning.get("summary") is not None and effort != "none":
         config["include_thoughts"] = True
     return config or None
@@ -61,12 +52,7 @@ def thinking_config(body: dict, family: Family) -> dict | None:
 def text_config(body: dict, dropped: list[str]) -> dict:
     """text.format: json_object and json_schema ask for JSON; a schema is sanitised as chat's."""
     text_format = (body.get("text") or {}).get("format") or {"type": "text"}
-    config = {}
-    if text_format["type"] in RESPONSE_MIME_TYPES:
-        config["response_mime_type"] = RESPONSE_MIME_TYPES[text_format["type"]]
-    if text_format["type"] == "json_schema" and "schema" in text_format:
-        config["response_json_schema"] = sanitize(text_format["schema"], "text.format.schema", dropped)
-    return config
+    return format_config(text_format["type"], text_format.get("schema"), "text.format.schema", dropped)
 
 
 def _sampling(body: dict) -> dict:
