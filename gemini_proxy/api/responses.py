@@ -38,27 +38,27 @@ def create_response():
 @bp.get("/responses/<response_id>")
 def get_response(response_id: str):
     load(_RETRIEVE_QUERY, query_of(request.args))
-    return relay.stored(current_services(), response_id, current_record().client)["response"]
+    return _stored(response_id)["response"]
 
 
 @bp.delete("/v1/responses/<response_id>")
 @bp.delete("/responses/<response_id>")
 def delete_response(response_id: str):
-    return relay.deleted(current_services(), response_id, current_record().client)
+    return relay.deleted(current_services(), _stored(response_id))
 
 
 @bp.get("/v1/responses/<response_id>/input_items")
 @bp.get("/responses/<response_id>/input_items")
 def list_input_items(response_id: str):
     query = load(_INPUT_ITEMS_QUERY, query_of(request.args))
-    stored = relay.stored(current_services(), response_id, current_record().client)
-    return relay.input_items_page(stored, query)
+    return relay.input_items_page(_stored(response_id), query)
 
 
 @bp.post("/v1/responses/<response_id>/cancel")
 @bp.post("/responses/<response_id>/cancel")
 def cancel_response(response_id: str):
-    raise relay.not_cancellable(current_services(), response_id, current_record().client)
+    _stored(response_id)
+    raise relay.not_cancellable()
 
 
 @bp.post("/v1/responses/input_tokens")
@@ -67,3 +67,8 @@ def count_input_tokens():
     services, record = current_services(), current_record()
     body = load(services.input_tokens_schema, json_body())
     return relay.input_tokens(services, body, record)
+
+
+def _stored(response_id: str) -> dict:
+    """The stored record of a response this request's client may see, or a 404."""
+    return relay.stored(current_services(), response_id, current_record().client)

@@ -192,17 +192,17 @@ class ResponseEvents:
         self._upstream.close()
 
 
-def deleted(services: Services, response_id: str, client: Client) -> dict:
-    stored(services, response_id, client)
+def deleted(services: Services, record: dict) -> dict:
+    """Deletes a stored response (its record as stored() found it)."""
+    response_id = record["response"]["id"]
     services.responses.delete(response_id)
     return {"id": response_id, "object": "response", "deleted": True}
 
 
-def not_cancellable(services: Services, response_id: str, client: Client) -> ApiError:
-    """What cancelling a response gets: only background responses can be cancelled, and this
-    gateway runs none."""
-    stored(services, response_id, client)
-    # OpenAI's words (vLLM answers the same): only background responses can be cancelled.
+def not_cancellable() -> ApiError:
+    """What cancelling a response this client may see gets: only background responses can be
+    cancelled, and this gateway runs none."""
+    # OpenAI's words (vLLM answers the same).
     return invalid_request("Cannot cancel a synchronous response.")
 
 
