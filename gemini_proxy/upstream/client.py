@@ -197,16 +197,19 @@ class Upstream:
         )
 
     def generate(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> dict:
+        body = self._answer_of(f"{_resource(model)}:generateContent", rest_request(contents, config), api_key)
+        return check_answer(response_from_wire(body))
+
+    def _answer_of(self, path: str, body: dict, api_key: str | None):
+        """The JSON answer of one call that is not streamed, read within the call's deadline."""
         secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
-        response = self._open(f"{_resource(model)}:generateContent", rest_request(contents, config), api_key,
-                              deadline, secrets).response_stream
+        response = self._open(path, body, api_key, deadline, secrets).response_stream
         try:
             _set_read_timeout(response, deadline - time.monotonic())
             with _mapped_errors(secrets):
-                body = json.loads(response.read())
+                return json.loads(response.read())
         finally:
             response.close()
-        return check_answer(response_from_wire(body))
 
     def stream(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> Iterator[dict]:
         """Chunks as they arrive. Closing the iterator closes the upstream connection. A stream
@@ -236,9 +239,9 @@ class Upstream:
             response.response_stream.close()
 
     def _open(self, path: str, body: dict, api_key: str | None, deadline: float, secrets: tuple[str, ...]):
-        """Sends a generateContent call through the SDK's HTTP layer (base URL, key, api
-        version, headers, error mapping, SSE parsing) and returns once Gemini's response headers
-        arrived: the body is read by the caller, so a failure after this point is never retried.
+        """Sends a generateContent (or countTokens) call through the SDK's HTTP layer (base URL,
+        key, api version, headers, error mapping, SSE parsing) and returns once Gemini's response
+        headers arrived: the body is read by the caller, so a failure after this point is never retried.
         One level below the SDK's public `request`/`request_streamed`, which would serialise
         every parsed event back to text and wrap it in a pydantic model to be parsed again."""
         http = self._client._api_client
@@ -298,16 +301,9 @@ class Upstream:
     def count_request_tokens(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> int:
         """countTokens of a whole generateContent request (system instruction and tools too),
         which the SDK's typed count_tokens refuses for the Gemini API."""
-        secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
         resource = _resource(model)
         body = {"generateContentRequest": {"model": resource, **rest_request(contents, config)}}
-        response = self._open(f"{resource}:countTokens", body, api_key, deadline, secrets).response_stream
-        try:
-            _set_read_timeout(response, deadline - time.monotonic())
-            with _mapped_errors(secrets):
-                answer = json.loads(response.read())
-        finally:
-            response.close()
+        answer = self._answer_of(f"{resource}:countTokens", body, api_key)
         tokens = answer.get("totalTokens", 0) if isinstance(answer, dict) else None
         if not isinstance(tokens, int):
             raise upstream_bad_response("totalTokens")
