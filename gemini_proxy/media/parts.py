@@ -47,31 +47,44 @@ def _fetched(parts: list[tuple[str, dict]], limits: MediaLimits, fetch_urls: boo
     fetched: dict[str, tuple[str, bytes]] = {}
     for param, part in parts:
         url = _http_url(part)
-        if url is None:
-            continue
-        if not fetch_urls:
-            raise invalid_request("This gateway does not fetch media URLs (MEDIA_FETCH_URLS is off): send the "
-                                  "image as a data: URL.", f"{param}.image_url.url", "unsupported_parameter")
-        if url not in fetched:
-            try:
-                fetched[url] = fetch(url, limits)
-            except MediaError as error:
-                raise invalid_request(error.message, f"{param}.image_url.url") from None
+        if url is not None:
+            _fetch_once(url, f"{param}.image_url.url", fetched, limits, fetch_urls, "image")
     return fetched
+
+
+def _fetch_once(url: str, param: str, fetched: dict[str, tuple[str, bytes]], limits: MediaLimits, fetch_urls: bool,
+                what: str) -> tuple[str, bytes]:
+    """What `url` holds, fetched once a request (`fetched` keeps it), or a 400 naming `param`."""
+    if not fetch_urls:
+        raise invalid_request(f"This gateway does not fetch media URLs (MEDIA_FETCH_URLS is off): send the {what} "
+                              "as a data: URL.", param, "unsupported_parameter")
+    if url not in fetched:
+        try:
+            fetched[url] = fetch(url, limits)
+        except MediaError as error:
+            raise invalid_request(error.message, param) from None
+    return fetched[url]
 
 
 def _decoded(part: dict, max_bytes: int) -> tuple[str, bytes]:
     if part["type"] == "image_url":
         return parse_data_url(part["image_url"]["url"], max_bytes)
     if part["type"] == "input_audio":
-        audio = part["input_audio"]
-        return audio_mime(audio["format"]), decode_base64(audio["data"], max_bytes)
-    file = part["file"]
-    if file["file_data"].startswith("data:"):
-        declared, data = parse_data_url(file["file_data"], max_bytes)
+        return _audio(part["input_audio"], max_bytes)
+    return _file(part["file"]["file_data"], part["file"].get("filename"), max_bytes)
+
+
+def _audio(audio: dict, max_bytes: int) -> tuple[str, bytes]:
+    return audio_mime(audio["format"]), decode_base64(audio["data"], max_bytes)
+
+
+def _file(data: str, filename: str | None, max_bytes: int) -> tuple[str, bytes]:
+    """A file sent as a data: URL or as plain base64; its MIME type from the URL or its name."""
+    if data.startswith("data:"):
+        declared, decoded = parse_data_url(data, max_bytes)
     else:
-        declared, data = None, decode_base64(file["file_data"], max_bytes)
-    return file_mime(file.get("filename"), declared), data
+        declared, decoded = None, decode_base64(data, max_bytes)
+    return file_mime(filename, declared), decoded
 
 
 # Responses content parts that carry media, and where each keeps its URL to fetch.
@@ -101,15 +114,7 @@ def media_of_items(items: list[dict], limits: MediaLimits, fetch_urls: bool = Tr
             raise invalid_request(error.message, param) from None
     fetched: dict[str, tuple[str, bytes]] = {}
     for param, url, url_param in urls:
-        if not fetch_urls:
-            raise invalid_request("This gateway does not fetch media URLs (MEDIA_FETCH_URLS is off): send the data "
-                                  "inline as a data: URL.", url_param, "unsupported_parameter")
-        if url not in fetched:
-            try:
-                fetched[url] = fetch(url, limits)
-            except MediaError as error:
-                raise invalid_request(error.message, url_param) from None
-        media[param] = fetched[url]
+        media[param] = _fetch_once(url, url_param, fetched, limits, fetch_urls, "data inline")
     return media
 
 
@@ -132,15 +137,9 @@ def _decoded_item_part(part: dict, max_bytes: int) -> tuple[str, bytes]:
                              "URL)")
         return parse_data_url(part["image_url"], max_bytes)
     if kind == "input_audio":
-        audio = part["input_audio"]
-        return audio_mime(audio["format"]), decode_base64(audio["data"], max_bytes)
+        return _audio(part["input_audio"], max_bytes)
     if part.get("file_id") is not None or (part.get("file_data") is None and part.get("file_url") is None):
         raise MediaError("uploaded files are not supported: send the file inline as `file_data` or as `file_url`")
-    if part.get("file_data") is None:
-        # A data: URL given as file_url.
-        declared, data = parse_data_url(part["file_url"], max_bytes)
-    elif part["file_data"].startswith("data:"):
-        declared, data = parse_data_url(part["file_data"], max_bytes)
-    else:
-        declared, data = None, decode_base64(part["file_data"], max_bytes)
-    return file_mime(part.get("filename"), declared), data
+    # Without file_data, file_url is a data: URL (the others were fetched).
+    data = part["file_data"] if part.get("file_data") is not None else part["file_url"]
+    return _file(data, part.get("filename"), max_bytes)

@@ -161,11 +161,15 @@ class Message(Lenient):
         return data
 
 
-class FunctionCall(Lenient):
+class ToolCall(Lenient):
+    """What function_call and custom_tool_call items share."""
     id = StrictString(allow_none=True, validate=validate.Length(min=1))
     call_id = StrictString(required=True, validate=validate.Length(min=1))
     name = StrictString(required=True, validate=validate.Length(min=1))
     namespace = StrictString(allow_none=True, validate=validate.Length(min=1))
+
+
+class FunctionCall(ToolCall):
     arguments = StrictString(required=True)
     status = StrictString(allow_none=True, validate=STATUS)
 
@@ -204,11 +208,7 @@ class ItemReference(Lenient):
     id = StrictString(required=True, validate=validate.Length(min=1))
 
 
-class CustomToolCall(Lenient):
-    id = StrictString(allow_none=True, validate=validate.Length(min=1))
-    call_id = StrictString(required=True, validate=validate.Length(min=1))
-    name = StrictString(required=True, validate=validate.Length(min=1))
-    namespace = StrictString(allow_none=True, validate=validate.Length(min=1))
+class CustomToolCall(ToolCall):
     input = StrictString(required=True)
     status = StrictString(allow_none=True, validate=STATUS)
 
