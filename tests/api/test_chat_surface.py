@@ -2,8 +2,6 @@
 emulator behind the real SDK."""
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jsonschema
 import pytest
@@ -11,6 +9,7 @@ import requests
 
 from gemini_proxy.app import create_app
 from tests.support import assert_openai, gateway_settings, sse_events
+from tests.support.image_server import serving_image
 
 WEATHER = {"type": "function", "function": {
     "name": "get_weather", "description": "Current weather for a city.", "strict": True,
@@ -217,23 +216,8 @@ def test_bad_media_is_a_400_naming_the_part(client, part, param):
 
 @pytest.fixture(scope="module")
 def image_server():
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = base64.b64decode(PNG)
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/cat.png"
-    server.shutdown()
-    server.server_close()
+    with serving_image(base64.b64decode(PNG)) as server:
+        yield f"http://127.0.0.1:{server.server_port}/cat.png"
 
 
 def test_http_images_are_fetched_only_where_allowed(emulator, image_server):

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
+from marshmallow import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from gemini_proxy.config import Settings
+from gemini_proxy.schemas.fields import INT32_MAX, INT32_MIN, StrictInteger
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -88,6 +90,28 @@ def assert_openai(component: str, body) -> None:
     errors = sorted(openai_validator(component).iter_errors(body), key=lambda e: list(e.absolute_path))
     assert not errors, f"{component}: " + "; ".join(
         f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors[:5])
+
+
+def _integer_fields(schema, where=""):
+    for name, field in schema.fields.items():
+        inner = getattr(field, "inner", None) or field
+        nested = getattr(inner, "schema", None)
+        if isinstance(inner, StrictInteger):
+            yield f"{where}{name}", inner
+        elif nested is not None and hasattr(nested, "fields"):
+            yield from _integer_fields(nested, f"{where}{name}.")
+
+
+def assert_int32_bounds(schema) -> set[str]:
+    """Every integer field of a request schema (nested ones too) has a Range within int32, as
+    Gemini's int32 fields need; returns their names ("action.timeout_ms")."""
+    found = list(_integer_fields(schema))
+    for name, field in found:
+        ranges = [v for v in field.validators if isinstance(v, validate.Range)]
+        assert ranges, f"{name} has no Range"
+        assert all(r.min is not None and r.max is not None and INT32_MIN <= r.min <= r.max <= INT32_MAX
+                   for r in ranges), f"{name}: {ranges}"
+    return {name for name, _ in found}
 
 
 FAULTS_DOC = ROOT / "docs" / "faults.md"

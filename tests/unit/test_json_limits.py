@@ -1,12 +1,11 @@
 """json_limits: strict JSON within a nesting limit, and the schemas' integer bounds."""
 import pytest
-from marshmallow import validate
 
 from gemini_proxy.schemas import ChatCompletionSchema
 from gemini_proxy.schemas.completions import CompletionSchema
 from gemini_proxy.schemas.embeddings import EmbeddingSchema
-from gemini_proxy.schemas.fields import INT32_MAX, INT32_MIN, StrictInteger
 from gemini_proxy.translate.json_limits import JsonRefused, JsonTooDeep, LoneSurrogate, loads, nested_deeper_than
+from tests.support import assert_int32_bounds
 
 
 @pytest.mark.parametrize("text, depth", [
@@ -68,23 +67,8 @@ def test_pairs_and_escaped_backslashes_are_text(text, value):
     assert loads(text, 10) == value
 
 
-def _integer_fields(schema, where=""):
-    for name, field in schema.fields.items():
-        inner = getattr(field, "inner", None) or field
-        nested = getattr(inner, "schema", None)
-        if isinstance(inner, StrictInteger):
-            yield f"{where}{name}", inner
-        elif nested is not None and hasattr(nested, "fields"):
-            yield from _integer_fields(nested, f"{where}{name}.")
-
-
 @pytest.mark.parametrize("schema", [ChatCompletionSchema(max_messages=1), CompletionSchema(max_prompts=1),
                                     EmbeddingSchema(max_inputs=1)], ids=["chat", "completions", "embeddings"])
 def test_every_integer_parameter_has_both_bounds_within_int32(schema):
-    found = list(_integer_fields(schema))
+    found = assert_int32_bounds(schema)
     assert found, "no integer fields found: the walk is broken"
-    for name, field in found:
-        ranges = [v for v in field.validators if isinstance(v, validate.Range)]
-        assert ranges, f"{name} has no Range"
-        assert all(r.min is not None and r.max is not None and INT32_MIN <= r.min <= r.max <= INT32_MAX
-                   for r in ranges), f"{name}: {ranges}"

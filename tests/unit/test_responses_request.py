@@ -2,8 +2,6 @@
 thought signatures from the carrier, the store and the dummy, tools, and settings."""
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -18,6 +16,7 @@ from gemini_proxy.translate.messages import DUMMY_SIGNATURE, function_response
 from gemini_proxy.translate.responses.carrier import CarriedState, encode
 from gemini_proxy.translate.responses.request import call_ids, gemini_request, input_items, item_references
 from tests.support import RECORDINGS, openai_validator
+from tests.support.image_server import serving_image
 
 SCHEMA = CreateResponseSchema(max_items=100)
 KEY = b"k" * 32
@@ -472,28 +471,10 @@ def test_call_ids_name_every_call_for_the_signature_lookup():
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 8
 
 
-class ImageHandler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.server.paths.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(PNG)))
-        self.end_headers()
-        self.wfile.write(PNG)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def image_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ImageHandler)
-    server.paths = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving_image(PNG) as server:
+        yield server
 
 
 def loaded_items(items):
