@@ -1,5 +1,5 @@
 """Fixtures shared by every layer: a real emulator (in process, on a socket) behind the real SDK,
-and an app built on it. Helpers live in tests/support/."""
+an app built on it, and a redis-server. Helpers live in tests/support/."""
 from __future__ import annotations
 
 import os
@@ -10,6 +10,7 @@ import requests
 from gemini_emulator import EmulatorConfig, EmulatorServer
 from gemini_proxy.app import create_app
 from tests.support import gateway_settings
+from tests.support.processes import free_port, start_redis
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +54,18 @@ def client_with(emulator):
     yield make
     for app in apps:
         app.extensions["gemini_proxy"].upstream.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server on loopback, for the whole session."""
+    port = free_port()
+    process = start_redis(port, tmp_path_factory.mktemp("redis"))
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -1,5 +1,5 @@
 """Fixtures of the end-to-end layer: the emulator as a process (`python -m gemini_emulator`),
-gunicorn in front of it, the official openai SDK as client, redis-server."""
+gunicorn in front of it, the official openai SDK as client (redis-server: tests/conftest.py)."""
 from __future__ import annotations
 
 import openai
@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from gemini_emulator.process import start_process, stop_process
-from tests.support.processes import free_port, start_gunicorn, start_redis
+from tests.support.processes import free_port, start_gunicorn
 
 
 @pytest.fixture(scope="session")
@@ -36,12 +36,3 @@ def emulator_stats(emulator_process):
     def stats() -> dict:
         return requests.get(f"{emulator_process}/emulator/stats", timeout=5).json()
     return stats
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory):
-    port = free_port()
-    process = start_redis(port, tmp_path_factory.mktemp("redis"))
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(10)

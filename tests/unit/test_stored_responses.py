@@ -12,7 +12,7 @@ from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError
 from gemini_proxy.stores.responses import MemoryStore, RedisStore, ResponseIds, SqliteStore, holder_of, open_store
 from gemini_proxy.stores.secret import FILE_NAME, REDIS_KEY, carrier_key, derived_key
-from tests.support.processes import free_port, start_redis
+from tests.support.processes import free_port
 
 TTL = 1000.0
 
@@ -36,15 +36,11 @@ def record(response_id: str, created: float, owner: str | None = "owner-a", chai
     }
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
-    port = free_port()
-    process = start_redis(port, tmp_path_factory.mktemp("redis"))
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(10)
+def local_store(kind: str, folder, max_stored: int, clock: Clock):
+    """The memory or the SQLite store, both keeping time by `clock`."""
+    if kind == "memory":
+        return MemoryStore(TTL, max_stored, clock)
+    return SqliteStore(str(folder / "r.sqlite3"), TTL, max_stored, clock)
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
@@ -128,8 +124,7 @@ def test_delete_removes_the_response_and_its_items_once(backend):
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 def test_responses_expire_after_the_ttl(kind, tmp_path):
     clock = Clock()
-    store = (MemoryStore(TTL, 100, clock) if kind == "memory"
-             else SqliteStore(str(tmp_path / "r.sqlite3"), TTL, 100, clock))
+    store = local_store(kind, tmp_path, 100, clock)
     store.put(record("resp_old", clock()))
     clock.now += TTL - 1
     assert store.get("resp_old") is not None
@@ -154,8 +149,7 @@ def test_redis_keys_carry_the_ttl(redis_url):
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 def test_the_oldest_responses_go_first_beyond_the_limit(kind, tmp_path):
     clock = Clock()
-    store = (MemoryStore(TTL, 3, clock) if kind == "memory"
-             else SqliteStore(str(tmp_path / "r.sqlite3"), TTL, 3, clock))
+    store = local_store(kind, tmp_path, 3, clock)
     for n in range(5):
         clock.now += 1
         store.put(record(f"resp_{n}", clock()))
