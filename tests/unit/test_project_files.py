@@ -7,8 +7,8 @@ from tests.support import ROOT
 def pins(name: str) -> set[str]:
     """The lines of a requirements file, following its `-r` includes."""
     found = set()
-    for line in (ROOT / name).read_text().splitlines():
-        line = line.split("#")[0].strip()
+    for raw in (ROOT / name).read_text().splitlines():
+        line = raw.split("#")[0].strip()
         if line.startswith("-r "):
             found |= pins(str((ROOT / name).parent.relative_to(ROOT) / line[3:].strip()))
         elif line:
