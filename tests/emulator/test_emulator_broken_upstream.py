@@ -8,7 +8,6 @@ import json
 import re
 import socket
 import threading
-import time
 
 import httpx2
 import pytest
@@ -82,47 +81,44 @@ def test_close_fault_answers_nothing_at_all(client, server, stream):
         connection.getresponse()
 
 
-def handler_threads(server) -> int:
-    """Threads serving a connection of this emulator (other emulators of the test session have
-    theirs): socketserver starts each with (request socket, client address) as its arguments."""
-    def serves(thread) -> bool:
-        request = (getattr(thread, "_args", None) or (None,))[0]
-        try:
-            return request.getsockname()[1] == server._server.server_port
-        except (AttributeError, OSError):
-            return False
-    return sum(1 for thread in threading.enumerate() if serves(thread))
+def handler_of(connection: socket.socket) -> threading.Thread | None:
+    """The emulator thread serving `connection` (socketserver starts each handler thread with
+    (request socket, client address) as its arguments; the address is this end's)."""
+    here = connection.getsockname()
+    for thread in threading.enumerate():
+        arguments = getattr(thread, "_args", None) or ()
+        if len(arguments) == 2 and arguments[1] == here:
+            return thread
+    return None
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 def test_hang_fault_holds_the_connection_until_the_client_leaves(server, stream):
-    before = handler_threads(server)
-    connection = socket.create_connection((server.host, server._server.server_port))
     payload = body("[emulator fault=hang]")
     path = (STREAM if stream else GENERATE).encode()
-    connection.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nx-goog-api-key: k\r\nContent-Type: application/json\r\n"
-                       b"Content-Length: %d\r\n\r\n%s" % (path, len(payload), payload))
-    connection.settimeout(0.5)
-    received = b""
-    try:
-        while True:
-            data = connection.recv(65536)
-            if not data:
-                break
-            received += data
-    except TimeoutError:
-        pass
-    if stream:  # the 200 and its headers, then nothing
-        assert received.startswith(b"HTTP/1.1 200")
-        assert received.endswith(b"\r\n\r\n")
-    else:
-        assert received == b""
-    assert handler_threads(server) == before + 1
-    connection.close()
-    deadline = time.monotonic() + 3
-    while handler_threads(server) > before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert handler_threads(server) == before, "the emulator kept waiting after the client left"
+    with socket.create_connection((server.host, server._server.server_port)) as connection:
+        connection.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nx-goog-api-key: k\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: %d\r\n\r\n%s" % (path, len(payload), payload))
+        connection.settimeout(0.5)
+        received = b""
+        try:
+            while True:
+                data = connection.recv(65536)
+                if not data:
+                    break
+                received += data
+        except TimeoutError:
+            pass
+        if stream:  # the 200 and its headers, then nothing
+            assert received.startswith(b"HTTP/1.1 200")
+            assert received.endswith(b"\r\n\r\n")
+        else:
+            assert received == b""
+        handler = handler_of(connection)
+        assert handler is not None, "no emulator thread holds the connection"
+        assert handler.is_alive()
+    handler.join(timeout=3)
+    assert not handler.is_alive(), "the emulator kept waiting after the client left"
 
 
 def test_hang_fault_after_some_chunks(server):
