@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gemini_emulator.errors import invalid_argument
-from gemini_emulator.wire import decode_base64, encode_base64
+from gemini_emulator.wire import decode_base64, encode_base64, struct_value
 
 KEY = b"gemini-proxy emulator / thought signatures / v1"
 PREFIX = b"emu-sig:"
@@ -43,18 +43,8 @@ def needs_signatures(model_id: str) -> bool:
     return model_id.startswith("gemini-3")
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _canonical(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_canonical(item) for item in value]
-    return value
-
-
 def _mac(model_id: str, name: str, args: Any) -> bytes:
-    blob = json.dumps([model_id, name, _canonical(args or {})], sort_keys=True,
+    blob = json.dumps([model_id, name, struct_value(args or {})], sort_keys=True,
                       separators=(",", ":"), ensure_ascii=False)
     return hmac.new(KEY, blob.encode(), hashlib.sha256).digest()[:16]
 

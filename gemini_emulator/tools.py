@@ -43,6 +43,7 @@ from gemini_emulator.grounding import search_tool
 from gemini_emulator.openapi_schema import openapi_to_json_schema
 from gemini_emulator.schema_values import Hints, instance
 from gemini_emulator.tokens import count_tokens
+from gemini_emulator.wire import struct_value
 
 MODES = ("AUTO", "ANY", "NONE", "VALIDATED")
 _UNSET_MODE = "MODE_UNSPECIFIED"
@@ -201,19 +202,6 @@ def place_in(text: str) -> str | None:
     """The capitalised word(s) after "in " or "In " ("weather in New York" -> "New York")."""
     match = _PLACE.search(text)
     return match.group(1) if match else None
-
-
-def struct_value(value: Any) -> Any:
-    """A value as Gemini writes it from a protobuf Struct: every number is a double, and proto3
-    JSON prints an integral double without a fraction (51, never 51.0; clients such as Codex
-    parse such arguments as integers)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: struct_value(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [struct_value(item) for item in value]
-    return value
 
 
 def make_call(declaration: Declaration, seed: int, place: str | None) -> Call:

@@ -100,3 +100,16 @@ def to_json(body: Any) -> bytes:
 def sse_event(body: Any) -> bytes:
     """One SSE event exactly as the SDK's strict parser wants it: `data: <json>` + blank line."""
     return b"data: " + to_json(body) + b"\r\n\r\n"
+
+
+def struct_value(value: Any) -> Any:
+    """A value as Gemini writes it from a protobuf Struct: every number is a double, and proto3
+    JSON prints an integral double without a fraction (51, never 51.0; clients such as Codex
+    parse such arguments as integers)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: struct_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [struct_value(item) for item in value]
+    return value
