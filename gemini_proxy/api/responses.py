@@ -5,6 +5,7 @@ events with `stream: true`), GET and DELETE /v1/responses/{id}, GET
 from __future__ import annotations
 
 from flask import Blueprint, request
+from werkzeug.routing import BaseConverter
 
 from gemini_proxy.api.chat import dropped_header
 from gemini_proxy.relay import responses as relay
@@ -15,7 +16,16 @@ from gemini_proxy.web.body import json_body
 from gemini_proxy.web.hooks import current_record
 from gemini_proxy.web.sse import event_stream_response
 
+
+class ResponseId(BaseConverter):
+    """A response id: any path segment but `input_tokens`, the sibling route's, so that
+    /v1/responses/input_tokens allows POST only (its 405 and its OPTIONS' Allow say exactly that)."""
+    regex = r"(?!input_tokens$)[^/]+"
+
+
 bp = Blueprint("responses", __name__)
+# Before the routes below are added (deferred functions run in the order they were recorded).
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("response_id", ResponseId))
 
 _RETRIEVE_QUERY = RetrieveQuerySchema()
 _INPUT_ITEMS_QUERY = InputItemsQuerySchema()
@@ -34,28 +44,28 @@ def create_response():
     return relay.complete_response(services, prepared, record), 200, headers
 
 
-@bp.get("/v1/responses/<response_id>")
-@bp.get("/responses/<response_id>")
+@bp.get("/v1/responses/<response_id:response_id>")
+@bp.get("/responses/<response_id:response_id>")
 def get_response(response_id: str):
     load(_RETRIEVE_QUERY, query_of(request.args))
     return _stored(response_id)["response"]
 
 
-@bp.delete("/v1/responses/<response_id>")
-@bp.delete("/responses/<response_id>")
+@bp.delete("/v1/responses/<response_id:response_id>")
+@bp.delete("/responses/<response_id:response_id>")
 def delete_response(response_id: str):
     return relay.deleted(current_services(), _stored(response_id))
 
 
-@bp.get("/v1/responses/<response_id>/input_items")
-@bp.get("/responses/<response_id>/input_items")
+@bp.get("/v1/responses/<response_id:response_id>/input_items")
+@bp.get("/responses/<response_id:response_id>/input_items")
 def list_input_items(response_id: str):
     query = load(_INPUT_ITEMS_QUERY, query_of(request.args))
     return relay.input_items_page(_stored(response_id), query)
 
 
-@bp.post("/v1/responses/<response_id>/cancel")
-@bp.post("/responses/<response_id>/cancel")
+@bp.post("/v1/responses/<response_id:response_id>/cancel")
+@bp.post("/responses/<response_id:response_id>/cancel")
 def cancel_response(response_id: str):
     _stored(response_id)
     raise relay.not_cancellable()

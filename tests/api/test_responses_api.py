@@ -155,6 +155,20 @@ def test_a_stored_response_cannot_be_streamed_again(client):
                       ).status_code == 200
 
 
+@pytest.mark.parametrize("prefix", ["/v1", ""])
+def test_input_tokens_is_not_a_response_id(client, prefix):
+    """The fuzzer found OPTIONS /v1/responses/input_tokens advertising GET and DELETE (the
+    retrieve and delete routes took "input_tokens" for an id)."""
+    def allowed(response) -> set[str]:
+        return set(response.headers["Allow"].split(", "))
+
+    assert allowed(client.options(f"{prefix}/responses/input_tokens")) == {"OPTIONS", "POST"}
+    refused = client.get(f"{prefix}/responses/input_tokens")
+    error_of(refused, 405)
+    assert allowed(refused) == {"OPTIONS", "POST"}
+    assert error_of(client.get(f"{prefix}/responses/input_tokens_x"), 404)["param"] == "response_id"
+
+
 def test_input_tokens_are_gemini_count_of_the_whole_request(client, emulator):
     def count(**fields) -> int:
         response = client.post("/v1/responses/input_tokens", json={"model": MODEL, **fields})
