@@ -144,7 +144,14 @@ def test_metrics_add_up_every_worker(server):
     for _ in range(2):
         assert requests.post(url, json={**CHAT, "stream": True}, timeout=30).status_code == 200
     requests.post(url, json={**CHAT, "messages": [{"role": "user", "content": "[emulator fault=503]"}]}, timeout=30)
-    text = requests.get(f"{gateway.url}/metrics", timeout=30).text
+    # A request's duration is recorded once its answer has been sent: the scrape may come first.
+    deadline = time.monotonic() + 5
+    while True:
+        text = requests.get(f"{gateway.url}/metrics", timeout=30).text
+        timed = _metric(text, "gemini_proxy_request_duration_seconds_count", route="/v1/chat/completions")
+        if timed >= 13 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert _metric(text, "gemini_proxy_requests_total", route="/v1/chat/completions", status="200", model=MODEL) == 12
     assert _metric(text, "gemini_proxy_upstream_errors_total", status="UNAVAILABLE") == 1
     assert _metric(text, "gemini_proxy_time_to_first_token_seconds_count", model=MODEL) == 2
