@@ -107,11 +107,17 @@ class Directives:
     stamp: bool = False
 
 
-def _non_negative_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("must be >= 0")
-    return value
+def _int_from(low: int, high: int | None = None):
+    """A parser of whole numbers in low..high (no upper bound without `high`)."""
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if value < low or (high is not None and value > high):
+            raise ValueError(f"must be >= {low}" if high is None else f"must be {low}..{high}")
+        return value
+    return parse
+
+
+_non_negative_int = _int_from(0)
 
 
 def _non_negative_float(raw: str) -> float:
@@ -127,24 +133,10 @@ def _flag(raw: str) -> bool:
     return raw == "1"
 
 
-def _sources(raw: str) -> int:
-    value = int(raw)
-    if not 0 <= value <= MAX_SOURCES:
-        raise ValueError(f"must be 0..{MAX_SOURCES}")
-    return value
-
-
 def _fault(raw: str) -> str:
     if raw not in FAULTS:
         raise ValueError(f"one of {sorted(FAULTS)}")
     return raw
-
-
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise ValueError("must be >= 1")
-    return value
 
 
 def _error_code(raw: str) -> int:
@@ -165,7 +157,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "fault": _fault,
     "code": _error_code,
     "after": _non_negative_int,
-    "times": _positive_int,
+    "times": _int_from(1),
     "retry": _non_negative_int,
     "finish": _finish_reason,
     "delay": _non_negative_float,
@@ -174,7 +166,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "tokens": _non_negative_int,
     "say": str,
     "thoughts": _non_negative_int,
-    "sources": _sources,
+    "sources": _int_from(0, MAX_SOURCES),
     "stamp": _flag,
 }
 
