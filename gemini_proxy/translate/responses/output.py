@@ -17,7 +17,7 @@ def response_from_gemini(answer: dict, context: ResponseContext) -> tuple[dict, 
     no ordinary reason (MALFORMED_FUNCTION_CALL, OTHER...) is Gemini's failure, not an empty
     success: ApiError 502, as OpenAI answers a failed generation."""
     stream = ResponseStream(context)
-    stream.start()
+    # No start(): its two in-progress Responses are events only, and nothing is streamed here.
     stream.events_from(answer)
     stream.close()
     response = stream.response
