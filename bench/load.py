@@ -265,6 +265,13 @@ def run(target: Target, load: Load) -> RunResult:
     return asyncio.run(_run(target, load))
 
 
+def merged(results: list[RunResult]) -> RunResult:
+    """Several runs of one target (turns of a level) as one."""
+    return RunResult([sample for result in results for sample in result.samples],
+                     sum(result.elapsed for result in results), sum(result.unfinished for result in results),
+                     max(result.max_in_flight for result in results))
+
+
 def percentile(values: list[float], q: float) -> float | None:
     """Nearest-rank percentile (q in 0..100); None for no values."""
     if not values:

@@ -41,6 +41,7 @@ from targets import Monitor, Service
 
 RESULTS = targets.BENCH / "results"
 GATEWAY_APIS = ("chat", "responses")  # the gateway is measured with both, level by level
+TURNS = 10  # non-streamed levels: the APIs take turns this many times (a turn is a tenth of the level)
 
 
 @dataclass(frozen=True)
@@ -111,20 +112,40 @@ class Bench:
         self.commands.setdefault(service.name, " ".join(str(a) for a in service.process.args))
 
     def measure(self, target: Target, service: Service | None, emulator: Service, load_: Load, **labels) -> dict:
+        return self.measure_alternating([target], service, emulator, load_, 1, labels)[0]
+
+    def measure_alternating(self, targets: list[Target], service: Service | None, emulator: Service, load_: Load,
+                            turns: int, labels: dict) -> list[dict]:
+        """`load_` on each target, split into `turns` turns that take the targets in turn, so
+        that a machine getting faster or slower during the level shows in all of them alike;
+        one row per target (`labels` plus the target's API label)."""
+        part = replace(load_, count=max(1, load_.count // turns), seconds=load_.seconds / turns)
+        results: dict[int, list[load.RunResult]] = {i: [] for i in range(len(targets))}
+        cpu = {i: {"client": 0.0, "gateway": 0.0, "upstream": 0.0, "rss": 0} for i in range(len(targets))}
         client = psutil.Process()
-        before = client.cpu_times()
-        with Monitor(service) as gateway, Monitor(emulator) as upstream:
-            result = load.run(target, load_)
-        after = client.cpu_times()
+        for _ in range(turns):
+            for i, target in enumerate(targets):
+                before = client.cpu_times()
+                with Monitor(service) as gateway, Monitor(emulator) as upstream:
+                    results[i].append(load.run(target, part))
+                after = client.cpu_times()
+                cpu[i]["client"] += after.user + after.system - before.user - before.system
+                cpu[i]["gateway"] += gateway.cpu_seconds
+                cpu[i]["upstream"] += upstream.cpu_seconds
+                cpu[i]["rss"] = max(cpu[i]["rss"], gateway.peak_rss)
+        return [self._row(target, service, load_, load.merged(results[i]), cpu[i], {**labels, **_api(target.api)})
+                for i, target in enumerate(targets)]
+
+    def _row(self, target: Target, service: Service | None, load_: Load, result: load.RunResult, cpu: dict,
+             labels: dict) -> dict:
         row = {"target": target.name, "mode": "stream" if load_.stream else "nonstream",
                "concurrency": load_.concurrency, **labels, **load.summary(result)}
         done = max(row["requests"], 1)
-        client_cpu = after.user + after.system - before.user - before.system
-        row["client_cpu_ms_per_request"] = round(1000 * client_cpu / done, 3)
-        row["upstream_cpu_ms_per_request"] = round(1000 * upstream.cpu_seconds / done, 3)
+        row["client_cpu_ms_per_request"] = round(1000 * cpu["client"] / done, 3)
+        row["upstream_cpu_ms_per_request"] = round(1000 * cpu["upstream"] / done, 3)
         if service is not None:
-            row["cpu_ms_per_request"] = round(1000 * gateway.cpu_seconds / done, 3)
-            row["peak_rss_mb"] = round(gateway.peak_rss / 2**20, 1)
+            row["cpu_ms_per_request"] = round(1000 * cpu["gateway"] / done, 3)
+            row["peak_rss_mb"] = round(cpu["rss"] / 2**20, 1)
         self.runs.append(row)
         errors = row["errors"]
         shown = target.name + ("/" + target.api if target.api != "chat" else "")
@@ -143,15 +164,15 @@ class Bench:
         load.run(target, Load(min(8, self.plan.warmup), self.plan.warmup, 20.0, stream, prompt(tokens, stream)))
 
     def nonstream(self, target: Target, service: Service | None, emulator: Service, apis=("chat",), **labels) -> None:
-        """Each level once per API (`apis`: chat completions, then the Responses API, one after the
-        other at each level, so that both meet the same machine state)."""
+        """Each level once per API (`apis`: chat completions and the Responses API), the APIs
+        taking turns within the level (TURNS turns) so that both meet the same machine state."""
         text = prompt(self.plan.nonstream_tokens, False)
         for api in apis:
             self.warm(replace(target, api=api), False, self.plan.nonstream_tokens)
         for concurrency, count, seconds in self.plan.nonstream:
-            for api in apis:
-                self.measure(replace(target, api=api), service, emulator,
-                             Load(concurrency, count, seconds, False, text), pace="zero", **labels, **_api(api))
+            self.measure_alternating([replace(target, api=api) for api in apis], service, emulator,
+                                     Load(concurrency, count, seconds, False, text),
+                                     TURNS if len(apis) > 1 else 1, {"pace": "zero", **labels})
 
     def streams(self, target: Target, service: Service | None, emulator: Service, levels, apis=("chat",),
                 **labels) -> None:

@@ -26,6 +26,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 
+import orjson
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -44,7 +45,16 @@ _REDIS_TIMEOUT = 1.0
 # An item id made by ResponseIds: prefix, its response's key (32 hex), its number (8 hex).
 _MADE_HERE = re.compile(r"[a-z]+_([0-9a-f]{32})[0-9a-f]{8}")
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _encode(record: dict) -> bytes:
+    """A record as JSON: orjson, several times faster than the standard library (the write is on
+    the answer's path), which still takes what orjson refuses (integers beyond 64 bits, say in a
+    tool's JSON schema)."""
+    try:
+        return orjson.dumps(record)
+    except orjson.JSONEncodeError:
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class ResponseIds:

@@ -75,6 +75,15 @@ def test_a_stored_response_comes_back_whole_with_its_items(backend):
     assert store.items([]) == {}
 
 
+def test_what_orjson_refuses_is_stored_all_the_same(backend):
+    """A tool's JSON schema may hold an integer beyond 64 bits (orjson's limit)."""
+    store, clock = backend
+    kept = record("resp_big", clock() if clock else 1.0)
+    kept["response"]["tools"] = [{"type": "function", "name": "f", "parameters": {"maximum": 2**70, "minimum": -1.5}}]
+    store.put(kept)
+    assert store.get("resp_big") == kept
+
+
 def made_here(created: float, owner: str | None = "owner-a") -> dict:
     """A record whose ids ResponseIds made, as the gateway's own are."""
     ids = ResponseIds()
