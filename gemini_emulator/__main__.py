@@ -25,8 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--chunk-tokens", type=int, default=4, help="tokens per stream chunk")
     parser.add_argument("--max-batch", type=int, default=100,
                         help="most requests in one batchEmbedContents call")
-    parser.add_argument("--api-key", default=None,
-                        help="require this key (default: any non-empty key is accepted)")
+    parser.add_argument("--api-key", action="append", default=[],
+                        help="accept this key (repeat for several; default: any non-empty key)")
     return parser
 
 
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = EmulatorConfig(
-            api_key=args.api_key,
+            api_keys=tuple(args.api_key),
             ttft=args.ttft,
             tokens_per_second=args.tokens_per_second,
             chunk_tokens=args.chunk_tokens,
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             + (f"{config.tokens_per_second} tokens/s" if config.tokens_per_second else
                "unpaced")
             + f", {config.chunk_tokens} tokens/chunk, "
-            + ("api key required" if config.api_key else "any api key"))
+            + (f"{len(config.api_keys)} api keys accepted" if config.api_keys else "any api key"))
     logging.getLogger("gemini_emulator").info(
         "Gemini emulator listening on %s (%s)", server.url, pace)
     try:

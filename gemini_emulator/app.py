@@ -142,8 +142,9 @@ class EmulatorApp:
         key = _request_key(request)
         if not key:
             raise errors.api_key_missing()
-        if self.config.api_key is not None and key != self.config.api_key:
+        if self.config.api_keys and key not in self.config.api_keys:
             raise errors.api_key_invalid()
+        self.stats.add_key(key)
 
     def _list_models(self, request: Request) -> Response:
         try:
@@ -200,7 +201,8 @@ class EmulatorApp:
         self.stats.add("signatures_dummy", signatures.dummy)
         stream = route.method == "streamGenerateContent"
         sleep(directives.delay)
-        if directives.times is not None and not self._fault_hits(directives.times, model, route, body):
+        if not directives.applies(_request_key(http_request), model.id) or (
+                directives.times is not None and not self._fault_hits(directives.times, model, route, body)):
             directives = replace(directives, fault=None)
         hang = client_leaves(http_request.environ.get("werkzeug.socket"))
         broken = self._broken_answer(directives, stream, _request_key(http_request), hang)

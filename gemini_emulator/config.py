@@ -9,15 +9,15 @@ from dataclasses import dataclass
 class EmulatorConfig:
     """Settings of one emulator app.
 
-    api_key: None accepts any non-empty key; a string must match exactly (otherwise the
-        real 400 API_KEY_INVALID answer).
+    api_keys: empty accepts any non-empty key; otherwise a key must be one of them (otherwise
+        the real 400 API_KEY_INVALID answer).
     ttft: seconds before the first chunk (and before a non-streamed answer).
     tokens_per_second: generation pace after the first chunk; 0 means as fast as possible.
     chunk_tokens: candidate tokens per stream chunk.
     max_batch: most requests accepted in one batchEmbedContents call (Gemini allows 100).
     """
 
-    api_key: str | None = None
+    api_keys: tuple[str, ...] = ()
     ttft: float = 0.0
     tokens_per_second: float = 0.0
     chunk_tokens: int = 4
@@ -30,5 +30,5 @@ class EmulatorConfig:
             raise ValueError("chunk_tokens must be >= 1")
         if self.max_batch < 1:
             raise ValueError("max_batch must be >= 1")
-        if self.api_key is not None and not self.api_key:
-            raise ValueError("api_key must be None (accept any) or a non-empty string")
+        if not all(self.api_keys):
+            raise ValueError("api keys must be non-empty strings")

@@ -42,6 +42,10 @@ Keys:
                      is not JSON.
     fault=wrongshape a 200 whose body (a stream: the event after `after` chunks, default 0)
                      is JSON but no GenerateContentResponse: {"candidates": [{"content": "..."}]}.
+    apikey=K         the fault hits only calls made with API key K (a pool of keys: one key
+                     rate-limited or refused while the others answer).
+    model=M          the fault hits only calls to model M (its id, e.g. gemini-2.5-pro: one
+                     model overloaded while the others answer).
     times=N          the fault hits only the first N requests with the same model, method and
                      body; later ones are answered as if there were no fault (to see a retry
                      succeed). Counted per emulator.
@@ -105,6 +109,12 @@ class Directives:
     thoughts: int | None = None
     sources: int | None = None
     stamp: bool = False
+    apikey: str | None = None
+    model: str | None = None
+
+    def applies(self, api_key: str, model_id: str) -> bool:
+        """Whether the fault (if any) hits a call with this key to this model."""
+        return self.apikey in (None, api_key) and self.model in (None, model_id)
 
 
 def _int_from(low: int, high: int | None = None):
@@ -168,6 +178,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "thoughts": _non_negative_int,
     "sources": _int_from(0, MAX_SOURCES),
     "stamp": _flag,
+    "apikey": str,
+    "model": str,
 }
 
 

@@ -27,18 +27,25 @@ COUNTERS = (
 class Stats:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    _by_key: dict[str, int] = field(default_factory=dict)  # calls per API key (a test's keys, not secrets)
 
     def add(self, name: str, amount: int = 1) -> None:
         with self._lock:
             self._values[name] += amount
 
-    def snapshot(self) -> dict[str, int]:
+    def add_key(self, key: str) -> None:
         with self._lock:
-            return dict(self._values)
+            self._by_key[key] = self._by_key.get(key, 0) + 1
+
+    def snapshot(self) -> dict:
+        """The counters, and `requests_by_key`: the calls each API key made."""
+        with self._lock:
+            return {**self._values, "requests_by_key": dict(self._by_key)}
 
     def reset(self) -> None:
         with self._lock:
             self._values = dict.fromkeys(COUNTERS, 0)
+            self._by_key = {}
 
 
 @dataclass

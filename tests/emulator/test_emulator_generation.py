@@ -221,7 +221,7 @@ def test_closing_a_stream_stops_generation_and_counts_an_abort():
     assert stats.snapshot() | {"requests": 0} == {
         "requests": 0, "streams_started": 1, "streams_completed": 0, "streams_aborted": 1,
         "streams_faulted": 0, "tokens_generated": CHUNK, "signatures_issued": 0,
-        "signatures_verified": 0, "signatures_dummy": 0}
+        "signatures_verified": 0, "signatures_dummy": 0, "requests_by_key": {}}
 
 
 def test_stream_faults_interrupt_after_k_events():

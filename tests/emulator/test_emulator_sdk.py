@@ -279,16 +279,37 @@ def test_delay_directive_trips_the_client_timeout(client, server):
 # --- auth ----------------------------------------------------------------------------------
 
 
-def test_a_configured_key_must_match():
-    with EmulatorServer(EmulatorConfig(api_key="secret")) as locked:
+def test_a_key_must_be_one_of_the_configured_ones_and_each_keys_calls_are_counted():
+    with EmulatorServer(EmulatorConfig(api_keys=("key-one", "key-two"))) as locked:
         wrong = sdk_client(locked.url, key="wrong")
         with pytest.raises(errors.ClientError) as caught:
             wrong.models.generate_content(model=FLASH, contents="hi")
         assert (caught.value.code, caught.value.status) == (400, "INVALID_ARGUMENT")
         assert caught.value.message == "API key not valid. Please pass a valid API key."
         assert caught.value.details["error"]["details"][0]["reason"] == "API_KEY_INVALID"
-        right = sdk_client(locked.url, key="secret")
-        assert right.models.generate_content(model=FLASH, contents="hi").text
+        clients = {key: sdk_client(locked.url, key=key) for key in ("key-one", "key-two")}
+        for key in ("key-one", "key-two", "key-two"):
+            assert clients[key].models.generate_content(model=FLASH, contents="hi").text
+        counted = requests.get(f"{locked.url}/emulator/stats", timeout=5).json()["requests_by_key"]
+        assert counted == {"key-one": 1, "key-two": 2}
+
+
+def test_a_fault_can_hit_one_key_or_one_model_only():
+    """A pool's view of Gemini: one key rate-limited, one model overloaded, the rest answering."""
+    with EmulatorServer(EmulatorConfig(api_keys=("key-one", "key-two"))) as server:
+        one, two = sdk_client(server.url, key="key-one"), sdk_client(server.url, key="key-two")
+        limited = "hi [emulator fault=429 retry=30 apikey=key-one]"
+        with pytest.raises(errors.ClientError) as caught:
+            one.models.generate_content(model=FLASH, contents=limited)
+        assert caught.value.code == 429
+        retry = [d for d in caught.value.details["error"]["details"] if d["@type"].endswith("RetryInfo")]
+        assert retry[0]["retryDelay"] == "30s"
+        assert two.models.generate_content(model=FLASH, contents=limited).text
+        overloaded = "hi [emulator fault=503 model=gemini-2.5-pro]"
+        with pytest.raises(errors.ServerError) as down:
+            one.models.generate_content(model="gemini-2.5-pro", contents=overloaded)
+        assert down.value.code == 503
+        assert one.models.generate_content(model=FLASH, contents=overloaded).text
 
 
 def test_missing_key_is_403_and_query_key_or_any_version_prefix_works(server):
