@@ -22,7 +22,7 @@ from gemini_proxy.schemas.responses import CreateResponseSchema, InputTokensSche
 from gemini_proxy.services import EXTENSION, Services
 from gemini_proxy.stores.responses import open_store
 from gemini_proxy.stores.secret import carrier_key
-from gemini_proxy.stores.signatures import SignatureStore
+from gemini_proxy.stores.signatures import open_signatures
 from gemini_proxy.translate.chat import RequestDefaults
 from gemini_proxy.upstream.client import Upstream
 from gemini_proxy.web import hooks, request_ids
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                               max_parts=settings.max_content_parts),
         input_tokens_schema=InputTokensSchema(max_items=settings.max_messages, max_tools=settings.max_tools,
                                               max_parts=settings.max_content_parts),
-        signatures=SignatureStore(settings.signature_db, settings.signature_cache_size, settings.signature_db_max_rows),
+        signatures=open_signatures(settings, lambda: metrics.state_unavailable.labels("signatures").inc()),
         responses=open_store(settings),
         carrier_key=carrier_key(settings),
         keys=KeyRing(settings),
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.cors_origins:
         CORS(app, origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
              expose_headers=["X-Request-ID", "Retry-After", "X-Gemini-Proxy-Dropped-Schema-Keywords",
+                             hooks.ANSWERED_BY_HEADER,
                              *(f"x-ratelimit-{what}-{kind}" for what in ("limit", "remaining", "reset")
                                for kind in ("requests", "tokens"))])
 

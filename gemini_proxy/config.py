@@ -26,8 +26,10 @@ from gemini_proxy.config_parsing import (
     one_of,
     optional,
     parse_aliases,
+    parse_fallbacks,
     parse_safety,
     positive,
+    resolve_fallbacks,
     seconds,
     setting,
 )
@@ -138,6 +140,10 @@ class Settings(_FromEnvironment):
         metadata=setting("MODEL_ALIASES", REQUESTS, "Comma-separated `alias=gemini-model` pairs, listed by "
                          "`/v1/models`; empty: no aliases.", parse_aliases, keep_empty=True),
     )
+    model_fallbacks: Mapping[str, tuple[str, ...]] = field(default_factory=dict, metadata=setting(
+        "MODEL_FALLBACKS", REQUESTS, "Comma-separated chains `model>fallback>...` (models or aliases), e.g. "
+        "`gemini-2.5-pro>gemini-2.5-flash`: when the first model answers 503, 500 or 429 before the answer "
+        "started, the next one is asked ([faults.md](faults.md#model-fallbacks)).", parse_fallbacks))
     safety_settings: tuple = field(default=(), metadata=setting(
         "SAFETY_SETTINGS", REQUESTS, "Gemini safety settings for every request that brings none, e.g. "
         "`HARM_CATEGORY_HARASSMENT=BLOCK_ONLY_HIGH,HARM_CATEGORY_HATE_SPEECH=BLOCK_NONE`.", parse_safety))
@@ -178,9 +184,13 @@ class Settings(_FromEnvironment):
         "SIGNATURE_CACHE_SIZE", SIGNATURES, "Thought signatures kept in memory per worker.", positive))
     signature_db: str = field(default="var/thought-signatures.sqlite3", metadata=setting(
         "SIGNATURE_DB", SIGNATURES, "SQLite file of thought signatures, shared by the workers and kept across "
-        "restarts; empty: memory only.", keep_empty=True))
+        "restarts; empty: memory only. With REDIS_URL they are kept in Redis instead, shared by every machine.",
+        keep_empty=True))
     signature_db_max_rows: int = field(default=1_000_000, metadata=setting(
         "SIGNATURE_DB_MAX_ROWS", SIGNATURES, "Most signatures kept in it (the oldest go first).", positive))
+    # A tool-call turn can come back long after the call (an agent waiting on a human).
+    signature_ttl: int = field(default=THIRTY_DAYS, metadata=setting(
+        "SIGNATURE_TTL", SIGNATURES, "Seconds a thought signature is kept in Redis (with REDIS_URL).", positive))
 
     # OpenAI keeps stored responses 30 days; previous_response_id and item_reference need them
     # on whichever worker (or machine, with REDIS_URL) takes the next turn.
@@ -241,9 +251,9 @@ class Settings(_FromEnvironment):
         "RATE_LIMIT_TPM", RATE_LIMITS, "Tokens per minute per client key (0: no limit); a key's `tpm=` "
         "overrides it.", int))
     redis_url: str | None = field(default=None, repr=False, metadata=setting(
-        "REDIS_URL", RATE_LIMITS, "Redis for the rate-limit counters and the stored responses, shared by all "
-        "workers and machines (e.g. `redis://127.0.0.1:6379/0`); unset: counters in memory, per worker process, "
-        "and responses in RESPONSES_DB.", optional(str)))
+        "REDIS_URL", RATE_LIMITS, "Redis for the rate-limit counters, the stored responses and the thought "
+        "signatures, shared by all workers and machines (e.g. `redis://127.0.0.1:6379/0`); unset: counters in "
+        "memory, per worker process, responses in RESPONSES_DB and signatures in SIGNATURE_DB.", optional(str)))
     rate_limit_failure_mode: str = field(default="open", metadata=setting(
         "RATE_LIMIT_FAILURE_MODE", RATE_LIMITS, "When Redis cannot be reached: `open` admits requests without "
         "counting them, `closed` refuses them (503 `rate_limit_unavailable`).", one_of("open", "closed")))
@@ -264,6 +274,8 @@ class Settings(_FromEnvironment):
         "READY_CACHE_SECONDS", OPERATIONS, "How long `/readyz` reuses its last answer.", float))
 
     def __post_init__(self):
+        # Beside the fields of a frozen instance, resolved once: model_chain() runs per request.
+        object.__setattr__(self, "_chains", resolve_fallbacks(self.model_fallbacks, self.resolve_model))
         names = {"DEFAULT_MODEL": self.default_model, "DEFAULT_EMBEDDING_MODEL": self.default_embedding_model,
                  **{f"MODEL_ALIASES {a}": m for a, m in self.model_aliases.items()},
                  **{f"EMBEDDING_MODEL_ALIASES {a}": m for a, m in self.embedding_model_aliases.items()}}
@@ -310,6 +322,11 @@ class Settings(_FromEnvironment):
         an alias nor a Gemini model id."""
         name = requested or self.default_model
         return gemini_model_id(self.model_aliases.get(name, name))
+
+    def model_chain(self, model: str) -> tuple[str, ...]:
+        """The Gemini models that may answer a request for `model` (an id resolve_model gave), in
+        the order they are asked: itself, then its MODEL_FALLBACKS chain (not followed further)."""
+        return (model, *self._chains.get(model, ()))
 
     def resolve_embedding_model(self, requested: str | None) -> str | None:
         """The Gemini embedding model id for the name a client asked for (None as above)."""

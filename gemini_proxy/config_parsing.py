@@ -3,7 +3,7 @@ variable, parser, group and description), and the parsers that check each value 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 
 class SettingsError(ValueError):
@@ -25,6 +25,41 @@ def parse_aliases(text: str) -> dict[str, str]:
             raise SettingsError(f"MODEL_ALIASES entry {item!r} is not alias=model")
         aliases[alias.strip()] = target.strip()
     return aliases
+
+
+def parse_fallbacks(text: str) -> dict[str, tuple[str, ...]]:
+    """MODEL_FALLBACKS: comma-separated chains `model>fallback>...` -> {model: (fallbacks, in order)},
+    names as written (Settings resolves and checks them against the aliases)."""
+    chains: dict[str, tuple[str, ...]] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        names = [name.strip() for name in item.split(">")]
+        if len(names) < 2 or not all(names):
+            raise SettingsError(f"MODEL_FALLBACKS entry {item!r} is not model>fallback (or model>fallback>...)")
+        if names[0] in chains:
+            raise SettingsError(f"MODEL_FALLBACKS: {names[0]!r} starts two chains")
+        chains[names[0]] = tuple(names[1:])
+    return chains
+
+
+def resolve_fallbacks(chains: Mapping[str, tuple[str, ...]], resolve: Callable[[str], str | None]
+                      ) -> dict[str, tuple[str, ...]]:
+    """MODEL_FALLBACKS resolved (`resolve`: a name -> its Gemini model id, None if none): model id
+    -> its fallbacks' ids, in order. A name that is no model, a loop, two chains for one model
+    (also through aliases) stop the start."""
+    resolved: dict[str, tuple[str, ...]] = {}
+    for head, fallbacks in chains.items():
+        written, models = ">".join((head, *fallbacks)), []
+        for name in (head, *fallbacks):
+            if (model := resolve(name)) is None:
+                raise SettingsError(f"MODEL_FALLBACKS {written}: {name!r} is neither an alias (MODEL_ALIASES) "
+                                    "nor a Gemini model id")
+            if model in models:
+                raise SettingsError(f"MODEL_FALLBACKS {written}: a loop, {model} comes twice")
+            models.append(model)
+        if models[0] in resolved:
+            raise SettingsError(f"MODEL_FALLBACKS {written}: {models[0]} already has a chain")
+        resolved[models[0]] = tuple(models[1:])
+    return resolved
 
 
 def parse_safety(text: str) -> tuple[dict[str, str], ...]:

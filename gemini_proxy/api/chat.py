@@ -25,14 +25,14 @@ _DROPPED_HEADER_MAX = 2000
 def create_chat_completion():
     services, record = current_services(), current_record()
     body = load(services.chat_schema, json_body())
-    gemini = relay.chat_request(services, body)
+    requests = relay.chat_request(services, body)
     answer = relay.chat_answer(body, services.settings.default_model)
     record.model = answer.model
-    headers = dropped_header(gemini.dropped)
+    headers = dropped_header(requests.dropped)
     if body.get("stream"):
-        chunks = relay.stream_chat(services, gemini, answer, include_usage(body), record)
+        chunks = relay.stream_chat(services, requests, answer, include_usage(body), record)
         return stream_response(chunks, headers)
-    return relay.complete_chat(services, gemini, answer, record), 200, headers
+    return relay.complete_chat(services, requests, answer, record), 200, headers
 
 
 def dropped_header(dropped: tuple[str, ...]) -> dict[str, str]:

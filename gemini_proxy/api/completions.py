@@ -20,9 +20,9 @@ bp = Blueprint("completions", __name__)
 def create_completion():
     services, record = current_services(), current_record()
     body = load(services.completion_schema, json_body())
-    geminis = relay.completion_requests(services, body)
+    prompts = relay.completion_requests(services, body)
     context = relay.completion_context(body, services.settings.default_model)
     record.model = context.model
     if body.get("stream"):
-        return stream_response(relay.stream_prompts(services, geminis, context, include_usage(body), record))
-    return relay.complete_prompts(services, geminis, context, record)
+        return stream_response(relay.stream_prompts(services, prompts, context, include_usage(body), record))
+    return relay.complete_prompts(services, prompts, context, record)

@@ -37,7 +37,7 @@ def create_response():
     services, record = current_services(), current_record()
     body = load(services.responses_schema, json_body())
     prepared = relay.response_request(services, body, record)
-    headers = dropped_header(prepared.gemini.dropped)
+    headers = dropped_header(prepared.requests.dropped)
     if body.get("stream"):
         events = relay.ResponseEvents(services, prepared, record)
         return event_stream_response(events, events.failed, headers)

@@ -35,6 +35,7 @@ class RequestRecord:
     usage: dict | None = None
     first_token: float | None = None
     upstream_error: str | None = None
+    answered_by: str | None = None  # the Gemini model that answered (a fallback's: relay/fallbacks.py)
     prompt: object = None  # only with LOG_PROMPTS
 
     def add_usage(self, usage: dict | None) -> None:
@@ -71,6 +72,12 @@ class Metrics:
             "gemini_proxy_rate_limit_unavailable",
             "Requests whose rate limits could not be checked (Redis unreachable), "
             "by what was done: admitted, refused, tokens_not_counted.", ["action"], registry=r)
+        self.state_unavailable = Counter(
+            "gemini_proxy_state_unavailable", "Reads and writes of shared state that could not reach Redis and "
+            "were served locally, by store (signatures).", ["store"], registry=r)
+        self.model_fallbacks = Counter(
+            "gemini_proxy_model_fallbacks", "Answers given by a fallback model (MODEL_FALLBACKS) after the model "
+            "before it failed.", ["requested", "answered"], registry=r)
 
     def exposition(self) -> bytes:
         if not self._dir:
@@ -114,6 +121,8 @@ class Telemetry:
             fields["ttft_ms"] = round((record.first_token - record.started) * 1000, 1)
         if record.upstream_error:
             fields["upstream_error"] = record.upstream_error
+        if record.answered_by:
+            fields["answered_by"] = record.answered_by
         if record.prompt is not None:
             fields["request_body"] = record.prompt
         access_log.info("request", extra={"fields": fields})

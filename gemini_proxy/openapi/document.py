@@ -19,7 +19,7 @@ from flask import Flask
 from marshmallow import Schema, validate
 
 from gemini_proxy.openapi import responses_api
-from gemini_proxy.openapi.operations import API_ERRORS, JSON, SSE, Operation, json_text
+from gemini_proxy.openapi.operations import API_ERRORS, GENERATION_HEADERS, JSON, SSE, Operation, json_text
 from gemini_proxy.openapi.responses import COMPONENTS, nullable, ref
 from gemini_proxy.schemas import responses as responses_schemas
 from gemini_proxy.schemas.chat import PART_TYPES, ROLES, TEXT_ONLY_ROLES, Content, ContentPartSchema, ToolChoice
@@ -97,12 +97,12 @@ OPERATIONS: dict[str, Operation] = {
         "createChatCompletion", "Create a chat completion", "Chat", _streamed("ChatCompletion", "ChatCompletionChunk"),
         "Streamed with `stream: true`. Tools, JSON output, images, audio and files, reasoning and "
         "logprobs are mapped onto Gemini; unsupported OpenAI parameters are refused by name (400).",
-        request="CreateChatCompletionRequest", errors=API_ERRORS, api=True),
+        request="CreateChatCompletionRequest", errors=API_ERRORS, api=True, headers=GENERATION_HEADERS),
     "completions.create_completion": Operation(
         "createCompletion", "Create a legacy text completion", "Completions",
         _streamed("TextCompletion", "TextCompletion"),
         "Each prompt is one chat request; choices of prompt p are numbered p * n + i.",
-        request="CreateCompletionRequest", errors=API_ERRORS, api=True),
+        request="CreateCompletionRequest", errors=API_ERRORS, api=True, headers=GENERATION_HEADERS),
     "embeddings.create_embeddings": Operation(
         "createEmbedding", "Create embeddings", "Embeddings", {JSON: {"schema": ref("EmbeddingList")}},
         "`data[i].index` is the position of the input; `encoding_format: base64` gives little-endian float32.",
@@ -312,8 +312,10 @@ def _operation(op: Operation, operation_id: str, summary: str, parameters: list[
         out["parameters"] = parameters
     if op.request:
         out["requestBody"] = {"required": True, "content": {JSON: {"schema": op.request}}}
-    out["responses"] = {"200": {"description": "OK", "content": copy.deepcopy(op.ok)},
-                        **{status: ref(name, "responses") for status, name in op.errors.items()}}
+    ok = {"description": "OK", "content": copy.deepcopy(op.ok)}
+    if op.headers:
+        ok["headers"] = copy.deepcopy(op.headers)
+    out["responses"] = {"200": ok, **{status: ref(name, "responses") for status, name in op.errors.items()}}
     if op.api:
         # {} too: without GATEWAY_API_KEYS the gateway is open.
         out["security"] = [{"bearerAuth": []}, {}]

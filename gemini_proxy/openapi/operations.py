@@ -12,6 +12,11 @@ SSE = "text/event-stream"
 # Status -> the error response component an OpenAI API operation may answer with.
 API_ERRORS = {"400": "InvalidRequest", "401": "Unauthorized", "404": "NotFound", "413": "PayloadTooLarge",
               "429": "RateLimited", "default": "UpstreamError"}
+# The headers of every generation answer (web/hooks.py sets them).
+GENERATION_HEADERS = {"x-gemini-model": {
+    "description": "The Gemini model that answered: the one the `model` named (an alias resolved), or a "
+                   "MODEL_FALLBACKS model when that one was overloaded. The body's `model` stays the name asked for.",
+    "schema": {"type": "string"}}}
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,7 @@ class Operation:
     errors: dict = field(default_factory=dict)  # status -> response component
     api: bool = False  # an OpenAI API path: client keys apply
     query: tuple[dict, ...] = ()  # query parameters
+    headers: dict = field(default_factory=dict)  # the 200 response's headers
 
 
 def json_text(schema: str) -> dict:

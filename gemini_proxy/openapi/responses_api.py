@@ -3,7 +3,7 @@ input item list, a deletion and an input token count. Written from OpenAI's spec
 as the gateway's answers go: the output items it makes, the fields a Response always carries."""
 from __future__ import annotations
 
-from gemini_proxy.openapi.operations import API_ERRORS, JSON, SSE, Operation, json_text, query
+from gemini_proxy.openapi.operations import API_ERRORS, GENERATION_HEADERS, JSON, SSE, Operation, json_text, query
 from gemini_proxy.openapi.responses import nullable, ref
 
 _STRING = {"type": "string"}
@@ -157,7 +157,8 @@ OPERATIONS = {
         "createResponse", "Create a model response", "Responses", _named_streamed(),
         "OpenAI's Responses API on Gemini: streamed with `stream: true`; stored (retrievable, and a "
         "`previous_response_id` for the next turn) unless `store: false`. With client keys, a key sees only "
-        "the responses it made.", request="CreateResponseRequest", errors=API_ERRORS, api=True),
+        "the responses it made.", request="CreateResponseRequest", errors=API_ERRORS, api=True,
+        headers=GENERATION_HEADERS),
     "responses.get_response": Operation(
         "getResponse", "Retrieve a stored response", "Responses", {JSON: {"schema": ref("Response")}},
         "404 for an id that is unknown, deleted, expired (RESPONSES_TTL) or another key's. `stream=true` is "

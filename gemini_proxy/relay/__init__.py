@@ -4,10 +4,13 @@ thought signatures and stored history looked up, ids and time taken), the calls 
 their answers translated, with the request's record (its log line and metrics) and the state
 that outlives the request (thought signatures, stored responses) kept on the way.
 
+Which model answers is fallbacks.py's: the one asked for, then its MODEL_FALLBACKS while each
+is overloaded, each asked with the request translated again for it.
+
 A stream is opened and its first chunk pulled before the view returns (streams.py), so that a
-failure to start (bad key, unknown model, quota) is a real HTTP status; after that the
-generator only translates plain values and closes the upstream iterator in `finally` (WSGI's
-close() on a client that went away reaches it through web/sse.py).
+failure to start (bad key, unknown model, quota) is a real HTTP status (or a fallback); after
+that the generator only translates plain values and closes the upstream iterator in `finally`
+(WSGI's close() on a client that went away reaches it through web/sse.py).
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from gemini_proxy.errors import ApiError
 from gemini_proxy.media.parts import media_of
 from gemini_proxy.observability.telemetry import RequestRecord
 from gemini_proxy.relay import chat_model, new_call_id
-from gemini_proxy.relay.streams import Opened
+from gemini_proxy.relay.fallbacks import ModelChain, Routable
 from gemini_proxy.services import Services
 from gemini_proxy.translate.chat import AnswerContext, GeminiRequest, completion_from_response, gemini_request
 from gemini_proxy.translate.stream import ChatStream
@@ -20,12 +20,17 @@ def _tool_call_ids(messages: list[dict]) -> list[str]:
     return [call["id"] for message in messages for call in message.get("tool_calls") or ()]
 
 
-def chat_request(services: Services, body: dict) -> GeminiRequest:
-    """The Gemini request for a loaded chat request: its media fetched, its signatures looked up."""
+def chat_request(services: Services, body: dict) -> Routable:
+    """The Gemini request for a loaded chat request (its media fetched, its signatures looked up),
+    and for its fallback models."""
     model = chat_model(services.settings, body.get("model"))
     media = media_of(body["messages"], services.media_limits, services.settings.media_fetch_urls)
-    signatures = services.signatures.get_many(_tool_call_ids(body["messages"]))
-    return gemini_request(body, model, services.request_defaults, signatures=signatures, media=media)
+    call_ids = _tool_call_ids(body["messages"])
+
+    def for_model(target: str) -> GeminiRequest:
+        signatures = services.signatures.get_many(call_ids, target)
+        return gemini_request(body, target, services.request_defaults, signatures=signatures, media=media)
+    return Routable(for_model(model), for_model)
 
 
 def chat_answer(body: dict, default_model: str) -> AnswerContext:
@@ -36,34 +41,39 @@ def chat_answer(body: dict, default_model: str) -> AnswerContext:
         new_call_id=new_call_id, first_call_only=body.get("parallel_tool_calls") is False)
 
 
-def complete_chat(services: Services, gemini: GeminiRequest, answer: AnswerContext, record: RequestRecord) -> dict:
+def complete_chat(services: Services, requests: Routable, answer: AnswerContext, record: RequestRecord) -> dict:
     """The chat.completion of one whole Gemini answer."""
-    response = services.upstream.generate(gemini.model, gemini.contents, gemini.config, record.client.gemini_key)
+    chain = ModelChain(services, record, requests.first.model)
+    response = chain.generate(requests)
     signatures: dict[str, str] = {}
     completion = completion_from_response(response, answer, signatures)
-    services.signatures.put_many(signatures)
+    services.signatures.put_many(signatures, chain.model)
     record.add_usage(completion["usage"])
     return completion
 
 
-def stream_chat(services: Services, gemini: GeminiRequest, answer: AnswerContext, usage: bool,
+def stream_chat(services: Services, requests: Routable, answer: AnswerContext, usage: bool,
                 record: RequestRecord) -> Iterator[dict]:
     """The chat.completion.chunk objects of a Gemini stream, opened now (`usage`: the client
     asked for a last chunk with the usage)."""
-    chunks = relayed(services, gemini, ChatStream(answer, usage), record)
+    chain = ModelChain(services, record, requests.first.model)
+    chunks = relayed(services, chain, requests, ChatStream(answer, usage), record)
     services.telemetry.stream_opened(record)
     return chunks
 
 
-def relayed(services: Services, gemini: GeminiRequest, stream: ChatStream, record: RequestRecord) -> Iterator[dict]:
-    """Opens the upstream stream and pulls its first chunk now; the rest is relayed as it comes."""
-    upstream = Opened(services, gemini, record)
+def relayed(services: Services, chain: ModelChain, requests: Routable, stream: ChatStream, record: RequestRecord,
+            fallback: bool = True) -> Iterator[dict]:
+    """Opens the upstream stream and pulls its first chunk now (falling back to the chain's next
+    models while it fails to start, if `fallback`); the rest is relayed as it comes."""
+    upstream = chain.open(requests, fallback)
+    model = chain.model
 
     def translated(chunk: dict) -> list[dict]:
         out = stream.chunks_from(chunk)
         record.mark_first_token()
         # Stored before the client sees the call, so its next turn can never outrun it.
-        services.signatures.put_many(stream.take_signatures())
+        services.signatures.put_many(stream.take_signatures(), model)
         return out
 
     def chunks() -> Iterator[dict]:

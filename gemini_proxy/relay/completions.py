@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from gemini_proxy.observability.telemetry import RequestRecord
 from gemini_proxy.relay import chat_model
 from gemini_proxy.relay.chat import relayed
+from gemini_proxy.relay.fallbacks import ModelChain, Routable
 from gemini_proxy.services import Services
-from gemini_proxy.translate.chat import AnswerContext, GeminiRequest, completion_from_response, gemini_request
+from gemini_proxy.translate.chat import AnswerContext, completion_from_response, gemini_request
 from gemini_proxy.translate.completions import (
     CompletionContext,
     TextCompletionStream,
@@ -20,10 +21,15 @@ from gemini_proxy.translate.completions import (
 from gemini_proxy.translate.stream import ChatStream
 
 
-def completion_requests(services: Services, body: dict) -> list[GeminiRequest]:
+def completion_requests(services: Services, body: dict) -> list[Routable]:
+    """One Gemini request per prompt (and how to make it for the fallback models)."""
     model = chat_model(services.settings, body.get("model"))
-    return [gemini_request(chat_request_from(body, prompt), model, services.request_defaults)
-            for prompt in body["prompt"]]
+
+    def routable(prompt: str) -> Routable:
+        chat = chat_request_from(body, prompt)
+        return Routable(gemini_request(chat, model, services.request_defaults),
+                        lambda other: gemini_request(chat, other, services.request_defaults))
+    return [routable(prompt) for prompt in body["prompt"]]
 
 
 def completion_context(body: dict, default_model: str) -> CompletionContext:
@@ -37,34 +43,36 @@ def _chat_answer_of(context: CompletionContext) -> AnswerContext:
     return AnswerContext(context.completion_id, context.created, context.model, context.n)
 
 
-def complete_prompts(services: Services, geminis: list[GeminiRequest], context: CompletionContext,
+def complete_prompts(services: Services, prompts: list[Routable], context: CompletionContext,
                      record: RequestRecord) -> dict:
     """The text_completion of every prompt's whole answer, one Gemini call after the other."""
-    answer = _chat_answer_of(context)
-    completions = [completion_from_response(services.upstream.generate(
-        gemini.model, gemini.contents, gemini.config, record.client.gemini_key), answer, {}) for gemini in geminis]
+    answer, chain = _chat_answer_of(context), ModelChain(services, record, prompts[0].first.model)
+    completions = [completion_from_response(chain.generate(prompt), answer, {})
+                   for prompt in prompts]
     for completion in completions:
         record.add_usage(completion["usage"])
     return text_completion_from(completions, context)
 
 
-def stream_prompts(services: Services, geminis: list[GeminiRequest], context: CompletionContext, usage: bool,
+def stream_prompts(services: Services, prompts: list[Routable], context: CompletionContext, usage: bool,
                    record: RequestRecord) -> Iterator[dict]:
     """The prompts' upstream streams one after the other, multiplexed by choice index. The
-    first is opened now (a failure to start is a real HTTP error); later ones when their
-    turn comes (a failure then is an error event, like any failure after the start)."""
+    first is opened now (a failure to start is a real HTTP error, or a fallback); later ones
+    when their turn comes, with the model that answered the first (a failure then is an error
+    event, like any failure after the start)."""
     answer, stream = _chat_answer_of(context), TextCompletionStream(context, usage)
+    chain = ModelChain(services, record, prompts[0].first.model)
 
-    def opened(gemini: GeminiRequest) -> Iterator[dict]:
-        return relayed(services, gemini, ChatStream(answer, include_usage=True), record)
+    def opened(prompt: Routable, fallback: bool) -> Iterator[dict]:
+        return relayed(services, chain, prompt, ChatStream(answer, include_usage=True), record, fallback)
 
-    first = opened(geminis[0])
+    first = opened(prompts[0], fallback=True)
 
     def chunks() -> Iterator[dict]:
         prompt_chunks = first
         try:
-            for prompt_index, gemini in enumerate(geminis):
-                prompt_chunks = first if prompt_index == 0 else opened(gemini)
+            for prompt_index, prompt in enumerate(prompts):
+                prompt_chunks = first if prompt_index == 0 else opened(prompt, fallback=False)
                 for chat_chunk in prompt_chunks:
                     yield from stream.chunks_from(prompt_index, chat_chunk)
                 prompt_chunks.close()

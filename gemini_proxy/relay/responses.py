@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import NamedTuple
 
 from gemini_proxy.access.keys import Client
@@ -19,7 +20,7 @@ from gemini_proxy.errors import ApiError, invalid_request, previous_response_not
 from gemini_proxy.media.parts import media_of_items
 from gemini_proxy.observability.telemetry import RequestRecord
 from gemini_proxy.relay import chat_model
-from gemini_proxy.relay.streams import Opened
+from gemini_proxy.relay.fallbacks import ModelChain, Routable
 from gemini_proxy.services import Services
 from gemini_proxy.stores.responses import ResponseIds
 from gemini_proxy.translate.chat import GeminiRequest
@@ -42,9 +43,10 @@ def owner_of(client: Client) -> str | None:
 
 
 class Prepared(NamedTuple):
-    """A CreateResponse made ready: the Gemini request, the context its answer is translated
-    with, and what is stored with the Response when `store` is true."""
-    gemini: GeminiRequest
+    """A CreateResponse made ready: the Gemini request (and how to make it for the fallback
+    models), the context its answer is translated with, and what is stored with the Response
+    when `store` is true."""
+    requests: Routable
     context: ResponseContext
     store: bool
     stored: dict  # the record without its "response": input_items, owner, chain
@@ -95,17 +97,26 @@ def response_request(services: Services, body: dict, record: RequestRecord) -> P
     referenced = _referenced(services, item_references(given), owner)
     ids = ResponseIds()  # the response's id and its items': each names the response
     items = input_items(body, ids, referenced)
-    signatures = services.signatures.get_many(call_ids([*history, *referenced.values(), *given]))
+    calls = call_ids([*history, *referenced.values(), *given])
     media = media_of_items(given, services.media_limits, settings.media_fetch_urls, history=history,
                            referenced=referenced)
-    gemini = gemini_request(body, model, services.request_defaults, history=history, referenced=referenced,
-                            signatures=signatures, media=media, carrier_key=services.carrier_key)
+
+    def for_model(target: str) -> GeminiRequest:
+        return gemini_request(body, target, services.request_defaults, history=history, referenced=referenced,
+                              signatures=services.signatures.get_many(calls, target), media=media,
+                              carrier_key=services.carrier_key)
     context = response_context(body, response_id=ids("resp"), created_at=int(time.time()),
                                family=family_of(model), carrier_key=services.carrier_key, new_id=ids,
                                clock=time.time, model=record.model)
     store = body.get("store") is not False
     chain_ids = [past["response"]["id"] for past in chain]
-    return Prepared(gemini, context, store, {"input_items": items, "owner": owner, "chain": chain_ids})
+    return Prepared(Routable(for_model(model), for_model), context, store,
+                    {"input_items": items, "owner": owner, "chain": chain_ids})
+
+
+def _context_for(prepared: Prepared, model: str) -> ResponseContext:
+    """The answer's context for the model that answered (a fallback's family may differ)."""
+    return replace(prepared.context, family=family_of(model))
 
 
 def _keep(services: Services, prepared: Prepared, response: dict) -> None:
@@ -124,10 +135,10 @@ def _usage(response: dict) -> dict | None:
 
 def complete_response(services: Services, prepared: Prepared, record: RequestRecord) -> dict:
     """The Response of one whole Gemini answer, stored before it is returned."""
-    gemini = prepared.gemini
-    answer = services.upstream.generate(gemini.model, gemini.contents, gemini.config, record.client.gemini_key)
-    response, signatures = response_from_gemini(answer, prepared.context)
-    services.signatures.put_many(signatures)
+    chain = ModelChain(services, record, prepared.requests.first.model)
+    answer = chain.generate(prepared.requests)
+    response, signatures = response_from_gemini(answer, _context_for(prepared, chain.model))
+    services.signatures.put_many(signatures, chain.model)
     _keep(services, prepared, response)
     record.add_usage(_usage(response))
     return response
@@ -146,8 +157,10 @@ class ResponseEvents:
 
     def __init__(self, services: Services, prepared: Prepared, record: RequestRecord):
         self._services, self._prepared, self._record = services, prepared, record
-        self._upstream = Opened(services, prepared.gemini, record)
-        self._stream = ResponseStream(prepared.context)
+        chain = ModelChain(services, record, prepared.requests.first.model)
+        self._upstream = chain.open(prepared.requests)
+        self._model = chain.model
+        self._stream = ResponseStream(_context_for(prepared, self._model))
         self._events = self._relayed()
         services.telemetry.stream_opened(record)
 
@@ -156,7 +169,7 @@ class ResponseEvents:
 
     def _signatures(self) -> None:
         # Stored before the client sees the call, so its next turn can never outrun it.
-        self._services.signatures.put_many(self._stream.take_signatures())
+        self._services.signatures.put_many(self._stream.take_signatures(), self._model)
 
     def _relayed(self) -> Iterator[dict]:
         stream, record = self._stream, self._record
@@ -226,7 +239,7 @@ def input_items_page(record: dict, query: dict) -> dict:
 def input_tokens(services: Services, body: dict, record: RequestRecord) -> dict:
     """POST /v1/responses/input_tokens: Gemini's count of the request's input (conversation,
     instructions and tools)."""
-    gemini = response_request(services, body, record).gemini
+    gemini = response_request(services, body, record).requests.first
     config = {key: value for key, value in gemini.config.items()
               if key in ("system_instruction", "tools", "tool_config")}
     tokens = services.upstream.count_request_tokens(gemini.model, gemini.contents, config, record.client.gemini_key)

@@ -17,6 +17,9 @@ from gemini_proxy.web.body import json_body
 _REPEATED_SLASHES = re.compile("/{2,}")
 # Blueprints that serve the OpenAI API: client keys and rate limits apply to them.
 API_BLUEPRINTS = frozenset({"chat", "completions", "embeddings", "responses", "models"})
+# Names the Gemini model that answered (the answer's `model` is the name the client asked for,
+# which an alias or a fallback, relay/fallbacks.py, makes another model).
+ANSWERED_BY_HEADER = "x-gemini-model"
 
 
 def current_record() -> RequestRecord:
@@ -69,6 +72,8 @@ def install(app: Flask, settings: Settings, keys: KeyRing, limits: RateLimits, t
             _charge(current)
         if request.blueprint in API_BLUEPRINTS:
             response.headers.update(limits.headers(current.client))
+        if current.answered_by and current.status < 400:
+            response.headers[ANSWERED_BY_HEADER] = current.answered_by
         response.call_on_close(lambda: _finished(current, charged))
         return response
 

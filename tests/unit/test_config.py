@@ -163,3 +163,28 @@ def test_the_upstream_is_named_without_credentials(settings, name):
 
 def test_the_key_never_shows_in_repr():
     assert "sekrit" not in repr(Settings(gemini_api_key="sekrit"))
+
+
+def test_model_fallbacks_are_resolved_like_request_models():
+    settings = Settings.from_env({"MODEL_FALLBACKS": "gpt-4o > gemini-2.5-flash>gpt-3.5-turbo, "
+                                                     "gemini-3-pro-preview>gemini-2.5-pro"})
+    assert settings.model_chain("gemini-2.5-pro") == ("gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite")
+    assert settings.model_chain("gemini-3-pro-preview") == ("gemini-3-pro-preview", "gemini-2.5-pro")
+    # Chains are not followed into each other: gemini-2.5-pro's own chain is not asked after it.
+    assert settings.model_chain("gemini-2.5-flash") == ("gemini-2.5-flash",)
+    assert Settings().model_chain("gemini-2.5-pro") == ("gemini-2.5-pro",)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("gemini-2.5-pro", "is not model>fallback"),
+    ("gemini-2.5-pro>", "is not model>fallback"),
+    ("gemini-2.5-pro>gemini-2.5-flash>gemini-2.5-pro", "a loop, gemini-2.5-pro comes twice"),
+    ("gpt-4o>gemini-2.5-pro", "a loop, gemini-2.5-pro comes twice"),  # gpt-4o is gemini-2.5-pro
+    ("gemini-2.5-pro>../etc", "'../etc' is neither an alias"),
+    ("gemini-2.5-pro>gemini-2.5-flash, gemini-2.5-pro>gemini-2.5-flash-lite", "starts two chains"),
+    ("gpt-4o>gemini-2.5-flash, gemini-2.5-pro>gemini-2.5-flash-lite", "gemini-2.5-pro already has a chain"),
+])
+def test_a_fallback_chain_that_cannot_work_stops_the_start_naming_the_variable(text, says):
+    with pytest.raises(SettingsError, match="MODEL_FALLBACKS") as refused:
+        Settings.from_env({"MODEL_FALLBACKS": text})
+    assert says in str(refused.value)
