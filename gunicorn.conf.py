@@ -5,8 +5,8 @@ value comes from gemini_proxy.config (ServerSettings, and Settings for the log l
 metrics folder and the emulator), parsed and validated there: a bad value stops the start with
 one line naming the variable. docs/configuration.md lists them all.
 
-With no GEMINI_API_KEY (and no GEMINI_BASE_URL) the built-in Gemini emulator is started
-beside the server and stopped with it, so this one command serves a working gateway; with
+With no GEMINI_API_KEY (nor GEMINI_API_KEYS, nor GEMINI_BASE_URL) the built-in Gemini emulator
+is started beside the server and stopped with it, so this one command serves a working gateway; with
 REQUIRE_GEMINI_KEY=true that is a start-up error instead, and so is an emulator port that is
 already taken (by another gateway's emulator, say).
 
@@ -99,8 +99,8 @@ def on_starting(server):
     elif not os.path.isdir(gateway_settings.metrics_dir):
         raise RuntimeError(f"PROMETHEUS_MULTIPROC_DIR={gateway_settings.metrics_dir!r} is not a folder")
     if gateway_settings.uses_emulator:
-        server.log.warning("No GEMINI_API_KEY: starting the built-in Gemini emulator on 127.0.0.1:%s; "
-                           "answers come from it, not from Google.", gateway_settings.emulator_port)
+        server.log.warning("No GEMINI_API_KEY (nor GEMINI_API_KEYS): starting the built-in Gemini emulator on "
+                           "127.0.0.1:%s; answers come from it, not from Google.", gateway_settings.emulator_port)
         try:
             server.gemini_proxy_emulator = start_process(
                 gateway_settings.emulator_port, ttft=gateway_settings.emulator_ttft,
@@ -112,7 +112,8 @@ def on_starting(server):
             if isinstance(exc, EmulatorPortTaken):
                 # Started anyway, this gateway would be answered by whatever holds the port
                 # (another gateway's emulator, say), and by nothing once that stops.
-                message += ". Give each gateway without GEMINI_API_KEY its own EMULATOR_PORT (or set GEMINI_API_KEY)."
+                message += (". Give each gateway without GEMINI_API_KEY its own EMULATOR_PORT (or set GEMINI_API_KEY "
+                            "or GEMINI_API_KEYS).")
             raise RuntimeError(message) from exc
 
 

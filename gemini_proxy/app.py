@@ -25,6 +25,7 @@ from gemini_proxy.stores.secret import carrier_key
 from gemini_proxy.stores.signatures import open_signatures
 from gemini_proxy.translate.chat import RequestDefaults
 from gemini_proxy.upstream.client import Upstream
+from gemini_proxy.upstream.keys import KeyEvents
 from gemini_proxy.web import hooks, request_ids
 from gemini_proxy.web.errors import register_error_handlers
 
@@ -41,8 +42,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    upstream = Upstream(settings)
     metrics = Metrics(settings.metrics_dir)
+    upstream = Upstream(settings, _key_events(metrics, settings))
     services = app.extensions[EXTENSION] = Services(
         settings=settings,
         upstream=upstream,
@@ -91,5 +92,15 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     if settings.uses_emulator:
         log.warning("No GEMINI_API_KEY is set: answers come from the built-in Gemini emulator at %s, "
-                    "not from Google. Set GEMINI_API_KEY to use Gemini.", settings.upstream_base_url)
+                    "not from Google. Set GEMINI_API_KEY (or GEMINI_API_KEYS) to use Gemini.",
+                    settings.upstream_base_url)
     return app
+
+
+def _key_events(metrics: Metrics, settings: Settings) -> KeyEvents:
+    """The key pool's reports as metrics (each key's children made once: a call only increments)."""
+    names = [key.name for key in settings.upstream_keys]
+    sent = {name: metrics.key_requests.labels(name) for name in names}
+    limited = {name: metrics.key_rate_limited.labels(name) for name in names}
+    return KeyEvents(sent=lambda name: sent[name].inc(), rate_limited=lambda name: limited[name].inc(),
+                     usable=lambda name, usable: metrics.key_usable.labels(name).set(1 if usable else 0))

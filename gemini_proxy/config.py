@@ -10,13 +10,15 @@ docs/configuration.md from them.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from gemini_proxy.config_parsing import (
+    FromEnvironment,
     SettingsError,
+    UpstreamKey,
     addresses,
     boolean,
     bounded,
@@ -32,6 +34,7 @@ from gemini_proxy.config_parsing import (
     resolve_fallbacks,
     seconds,
     setting,
+    upstream_keys_from,
 )
 from gemini_proxy.translate.models import gemini_model_id
 
@@ -57,31 +60,23 @@ GROUPS = (
 THIRTY_DAYS = 30 * 24 * 3600
 
 
-class _FromEnvironment:
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None):
-        """The settings from a mapping of environment variables (os.environ when not given). An
-        unset or empty variable means the default (except where a field keeps empty values); a
-        value that cannot be used raises SettingsError naming the variable."""
-        environ = os.environ if environ is None else environ
-        values = {}
-        for f in fields(cls):
-            name = f.metadata["env"]
-            text = environ.get(name)
-            if text is None or (not text.strip() and not f.metadata["keep_empty"]):
-                continue
-            try:
-                values[f.name] = f.metadata["cast"](text)
-            except (TypeError, ValueError) as exc:
-                raise SettingsError(f"{name}={text!r}: {exc}") from exc
-        return cls(**values)
-
-
 @dataclass(frozen=True)
-class Settings(_FromEnvironment):
+class Settings(FromEnvironment):
     # No key (and no base URL) means the built-in emulator answers (see upstream_base_url).
     gemini_api_key: str | None = field(default=None, repr=False, metadata=setting(
         "GEMINI_API_KEY", UPSTREAM, "Google AI Studio key. Unset: the built-in emulator answers.", optional(str)))
+    gemini_api_keys: str = field(default="", repr=False, metadata=setting(
+        "GEMINI_API_KEYS", UPSTREAM, "Several Gemini keys instead of GEMINI_API_KEY, comma-separated entries "
+        "`KEY [NAME] [weight=N]` (names default to key-1, key-2...; [faults.md](faults.md#a-pool-of-keys))."))
+    gemini_api_keys_file: str | None = field(default=None, metadata=setting(
+        "GEMINI_API_KEYS_FILE", UPSTREAM, "A file of such entries, one per line (`#` starts a comment).",
+        optional(str)))
+    key_pool_strategy: str = field(default="least-in-flight", metadata=setting(
+        "KEY_POOL_STRATEGY", UPSTREAM, "How calls spread over the keys: `least-in-flight` (fewest calls in flight "
+        "per weight) or `round-robin` (in turn, weight times each).", one_of("least-in-flight", "round-robin")))
+    key_cooldown_seconds: float = field(default=60.0, metadata=setting(
+        "KEY_COOLDOWN_SECONDS", UPSTREAM, "Seconds a key rests after a 429 without Gemini's RetryInfo delay; a "
+        "refused key is left out ten times as long.", seconds))
     gemini_base_url: str | None = field(default=None, metadata=setting(
         "GEMINI_BASE_URL", UPSTREAM, "Another Gemini endpoint (e.g. an emulator started by hand); unset: Google's.",
         optional(str)))
@@ -91,7 +86,7 @@ class Settings(_FromEnvironment):
     # report itself ready, with only a log line to say so.
     require_gemini_key: bool = field(default=False, metadata=setting(
         "REQUIRE_GEMINI_KEY", UPSTREAM, "Production switch: `true` refuses to start without GEMINI_API_KEY "
-        "(or GEMINI_BASE_URL) instead of starting the built-in emulator.", boolean))
+        "(or GEMINI_API_KEYS, GEMINI_BASE_URL) instead of starting the built-in emulator.", boolean))
     upstream_timeout: float = field(default=600.0, metadata=setting(
         "UPSTREAM_TIMEOUT", UPSTREAM, "The longest a client waits, in seconds, for an answer to start: every "
         "attempt and the waits between them, up to a stream's first chunk (a non-streamed answer: all of it).",
@@ -283,13 +278,21 @@ class Settings(_FromEnvironment):
             if gemini_model_id(model) is None:
                 raise SettingsError(f"{where}: {model!r} is not a Gemini model id "
                                     "(letters, digits, '-', '.', '_'; optionally models/ or tunedModels/)")
+        self.upstream_keys  # noqa: B018  (read, and checked, at start)
         if self.require_gemini_key and self.uses_emulator:
-            raise SettingsError("REQUIRE_GEMINI_KEY=true, but GEMINI_API_KEY is not set (nor GEMINI_BASE_URL): "
-                                "refusing to start with the built-in emulator in place of Gemini")
+            raise SettingsError("REQUIRE_GEMINI_KEY=true, but GEMINI_API_KEY is not set (nor GEMINI_API_KEYS, "
+                                "GEMINI_API_KEYS_FILE or GEMINI_BASE_URL): refusing to start with the built-in "
+                                "emulator in place of Gemini")
+
+    @cached_property
+    def upstream_keys(self) -> tuple[UpstreamKey, ...]:
+        """The Gemini keys calls go out with (upstream/keys.py: a pool, maybe of one)."""
+        return upstream_keys_from(self.gemini_api_keys, self.gemini_api_keys_file, self.gemini_api_key)
 
     @property
     def uses_emulator(self) -> bool:
-        return not self.gemini_api_key and not self.gemini_base_url
+        return not (self.gemini_api_key or self.gemini_api_keys.strip() or self.gemini_api_keys_file
+                    or self.gemini_base_url)
 
     @property
     def upstream_base_url(self) -> str | None:
@@ -314,8 +317,8 @@ class Settings(_FromEnvironment):
 
     @property
     def upstream_api_key(self) -> str:
-        # The emulator accepts any key; the SDK refuses to start without one.
-        return self.gemini_api_key or "emulator"
+        """The SDK client's own key: the first of the pool (each call of a larger pool names its key)."""
+        return self.upstream_keys[0].key
 
     def resolve_model(self, requested: str | None) -> str | None:
         """The Gemini model id for the name a client asked for; None when the name is neither
@@ -335,7 +338,7 @@ class Settings(_FromEnvironment):
 
 
 @dataclass(frozen=True)
-class ServerSettings(_FromEnvironment):
+class ServerSettings(FromEnvironment):
     """What gunicorn.conf.py (in gunicorn's arbiter) and the gateway's worker read: where gunicorn
     listens, its processes and threads, its timeouts and its own access log. gunicorn.conf.py
     takes LOG_LEVEL, PROMETHEUS_MULTIPROC_DIR and the emulator's settings from Settings, so each

@@ -3,11 +3,37 @@ variable, parser, group and description), and the parsers that check each value 
 from __future__ import annotations
 
 import ipaddress
+import os
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; raised at start, never per request."""
+
+
+class FromEnvironment:
+    """Settings classes read from the environment (each field's metadata: setting())."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None):
+        """The settings from a mapping of environment variables (os.environ when not given). An
+        unset or empty variable means the default (except where a field keeps empty values); a
+        value that cannot be used raises SettingsError naming the variable."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            name = f.metadata["env"]
+            text = environ.get(name)
+            if text is None or (not text.strip() and not f.metadata["keep_empty"]):
+                continue
+            try:
+                values[f.name] = f.metadata["cast"](text)
+            except (TypeError, ValueError) as exc:
+                raise SettingsError(f"{name}={text!r}: {exc}") from exc
+        return cls(**values)
 
 
 def setting(name: str, group: str, doc: str, cast: Callable[[str], object] = str, *, keep_empty: bool = False) -> dict:
@@ -70,6 +96,69 @@ def parse_safety(text: str) -> tuple[dict[str, str], ...]:
             raise SettingsError(f"SAFETY_SETTINGS entry {item!r} is not HARM_CATEGORY_...=THRESHOLD")
         settings.append({"category": category.strip(), "threshold": threshold.strip()})
     return tuple(settings)
+
+
+@dataclass(frozen=True)
+class UpstreamKey:
+    """One Gemini key of GEMINI_API_KEYS: the key (never shown), its name in logs and metrics,
+    its share of the calls."""
+    key: str = field(repr=False)
+    name: str
+    weight: int = 1
+
+
+# What the SDK is given when no key is set (the emulator takes any key; the SDK refuses to start without one).
+STAND_IN_KEY = "emulator"
+_KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_LOOKS_LIKE_A_KEY = re.compile(r"AIza[0-9A-Za-z_-]{20,}")
+
+
+def parse_upstream_keys(entries: list[tuple[str, str]]) -> tuple[UpstreamKey, ...]:
+    """Gemini keys from (where, entry) pairs, `where` naming the variable and the entry's place
+    ("GEMINI_API_KEYS entry 2"). An entry is `KEY [NAME] [weight=N]`; a key without a name is
+    `key-<place among all entries>`. Messages name where, never the key (nor a name that may be
+    one: "KEY1 KEY2" with the comma left out would make the second key a name)."""
+    keys: dict[str, str] = {}
+    names: dict[str, str] = {}
+    parsed = []
+    for place, (where, entry) in enumerate(entries, 1):
+        key, *rest = entry.split()
+        options = dict(word.partition("=")[::2] for word in rest if "=" in word)
+        words = [word for word in rest if "=" not in word]
+        if set(options) - {"weight"}:
+            raise SettingsError(f"{where}: unknown option {sorted(set(options) - {'weight'})[0]}= (only weight=N)")
+        if not options.get("weight", "1").isdigit() or int(options.get("weight", "1")) < 1:
+            raise SettingsError(f"{where}: weight= must be a whole number of at least 1")
+        if len(words) > 1 or (words and (not _KEY_NAME.fullmatch(words[0]) or _LOOKS_LIKE_A_KEY.match(words[0]))):
+            raise SettingsError(f"{where}: an entry is KEY [NAME] [weight=N], a name 1-64 letters, digits, "
+                                "'.', '_' or '-' (is a comma missing between two keys?)")
+        name = words[0] if words else f"key-{place}"
+        if key in keys:
+            raise SettingsError(f"{where}: the same key as {keys[key]}")
+        if name in names:
+            raise SettingsError(f"{where}: the same name as {names[name]}")
+        keys[key] = names[name] = where
+        parsed.append(UpstreamKey(key, name, int(options.get("weight", "1"))))
+    return tuple(parsed)
+
+
+def upstream_keys_from(text: str, file: str | None, single: str | None) -> tuple[UpstreamKey, ...]:
+    """The keys of GEMINI_API_KEYS and GEMINI_API_KEYS_FILE, or else GEMINI_API_KEY alone (a pool
+    of one), or else the built-in emulator's stand-in (it takes any key; the SDK needs one)."""
+    if single and (text.strip() or file):
+        raise SettingsError("GEMINI_API_KEY and GEMINI_API_KEYS (or GEMINI_API_KEYS_FILE) are both set: use one")
+    entries = [(f"GEMINI_API_KEYS entry {n}", e)
+               for n, e in enumerate(filter(None, (e.strip() for e in text.split(","))), 1)]
+    if file:
+        try:
+            lines = Path(file).read_text().splitlines()
+        except OSError as exc:
+            raise SettingsError(f"GEMINI_API_KEYS_FILE={file!r}: {exc.strerror}") from None
+        entries += [(f"GEMINI_API_KEYS_FILE line {n}", e) for n, line in enumerate(lines, 1)
+                    if (e := line.split("#", 1)[0].strip())]
+    if (file or text.strip()) and not entries:
+        raise SettingsError("GEMINI_API_KEYS (and GEMINI_API_KEYS_FILE) hold no key")
+    return parse_upstream_keys(entries) if entries else (UpstreamKey(single or STAND_IN_KEY, "key-1"),)
 
 
 def optional(cast):

@@ -82,7 +82,7 @@ def _refusal() -> str:
 PRODUCTION = """\
 ## Production
 
-Without `GEMINI_API_KEY` (and without `GEMINI_BASE_URL`) the gateway starts its built-in
+Without `GEMINI_API_KEY` or `GEMINI_API_KEYS` (and without `GEMINI_BASE_URL`) the gateway starts its built-in
 Gemini emulator and answers with the emulator's made-up text. That is what lets a newcomer try
 everything offline, but a production deploy whose secret went missing would do the same and
 report itself ready; only a warning in the log (`No GEMINI_API_KEY ...`) would say so.

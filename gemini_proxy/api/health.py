@@ -1,5 +1,6 @@
-"""Operations: /healthz (the process is alive), /readyz (Gemini answers with our key; it names
-the upstream it asked: `emulator`, `google` or GEMINI_BASE_URL's host),
+"""Operations: /healthz (the process is alive), /readyz (Gemini answers with our keys, and some
+key is usable: "keys": {"usable", "total"}; it names the upstream it asked: `emulator`,
+`google` or GEMINI_BASE_URL's host),
 /metrics (Prometheus, every gunicorn worker added up; METRICS_TOKEN protects it)."""
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ def readyz():
     if request.environ.get(DRAINING):
         return {"status": "unavailable", "reason": "draining: the server is shutting down"}, 503
     readiness = current_services().readiness
-    ready, reason = readiness.check()
+    keys = readiness.keys()
+    ready, reason = readiness.check(keys)
     return {"status": "ready" if ready else "unavailable", "upstream": readiness.upstream_name,
-            "reason": reason}, 200 if ready else 503
+            "reason": reason, "keys": keys}, 200 if ready else 503
 
 
 @bp.get("/metrics")

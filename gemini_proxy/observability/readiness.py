@@ -1,4 +1,5 @@
-"""Is Gemini reachable with the configured key? Asked at most once per READY_CACHE_SECONDS."""
+"""Is Gemini reachable with the configured keys? Asked at most once per READY_CACHE_SECONDS; and
+is any key of the pool usable (upstream/keys.py)?"""
 from __future__ import annotations
 
 import threading
@@ -27,8 +28,15 @@ class Readiness:
         self._answer: tuple[bool, str] = (False, "not checked yet")
         self._expires = float("-inf")
 
-    def check(self) -> tuple[bool, str]:
-        """(ready, reason): the default model must be retrievable, which needs the key accepted."""
+    def keys(self) -> dict[str, int]:
+        """{"usable": U, "total": T}: the gateway's Gemini keys, and how many are neither cooling
+        down nor disabled now (never cached: the pool knows it without asking Gemini)."""
+        return self._upstream.keys.state()
+
+    def check(self, keys: dict[str, int]) -> tuple[bool, str]:
+        """(ready, reason): some key usable, and the default model retrievable (a key accepted)."""
+        if not keys["usable"]:
+            return False, f"no usable Gemini key: all {keys['total']} cooling down after a 429 or disabled"
         with self._lock:
             if self._clock() >= self._expires:
                 try:

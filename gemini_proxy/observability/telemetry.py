@@ -78,6 +78,15 @@ class Metrics:
         self.model_fallbacks = Counter(
             "gemini_proxy_model_fallbacks", "Answers given by a fallback model (MODEL_FALLBACKS) after the model "
             "before it failed.", ["requested", "answered"], registry=r)
+        # The pool of Gemini keys (upstream/keys.py), by key name, never the key.
+        self.key_requests = Counter("gemini_proxy_upstream_key_requests", "Calls sent to Gemini, by upstream key.",
+                                    ["key"], registry=r)
+        self.key_rate_limited = Counter("gemini_proxy_upstream_key_rate_limited",
+                                        "429s from Gemini, by upstream key.", ["key"], registry=r)
+        # Written when a worker sees a key change; the most recent write is the pool's state.
+        self.key_usable = Gauge("gemini_proxy_upstream_key_usable", "1: the upstream key is usable; 0: cooling "
+                                "down after a 429, or disabled after Gemini refused it.", ["key"],
+                                multiprocess_mode="livemostrecent", registry=r)
 
     def exposition(self) -> bytes:
         if not self._dir:

@@ -64,10 +64,12 @@ RESPONSES = {
                                 "unknown, deleted, expired or another key's."),
     "PayloadTooLarge": _error_response("The body is over `MAX_BODY_BYTES` (`request_too_large`)."),
     "RateLimited": _error_response(
-        "A client rate limit or Gemini's quota (`rate_limit_exceeded`).",
+        "A client rate limit, Gemini's quota, or every Gemini key of the gateway cooling down "
+        "(`rate_limit_exceeded`).",
         headers={"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}),
     "UpstreamError": _error_response("Gemini failed (500, 503), could not be reached (502) or did not "
-                                     "answer in time (504); or an unexpected error (500)."),
+                                     "answer in time (504), or refused every key of the gateway (503 "
+                                     "`upstream_keys_unavailable`); or an unexpected error (500)."),
 }
 
 
@@ -123,8 +125,13 @@ OPERATIONS: dict[str, Operation] = {
             "properties": {"status": {"type": "string", "enum": ["ready", "unavailable"]},
                            "upstream": {"type": "string", "description": "What was asked: `emulator` (the "
                                         "built-in one), `google`, or the host of GEMINI_BASE_URL."},
-                           "reason": {"type": ["string", "null"]}}}}},
-        "Whether Gemini answers with the gateway's key (cached briefly); 503 with the same body when not."),
+                           "reason": {"type": ["string", "null"]},
+                           "keys": {"type": "object", "required": ["usable", "total"],
+                                    "description": "The gateway's Gemini keys, and how many are usable now "
+                                                   "(neither cooling down after a 429 nor disabled).",
+                                    "properties": {"usable": {"type": "integer"}, "total": {"type": "integer"}}}}}}},
+        "Whether Gemini answers with the gateway's keys (cached briefly) and some key is usable; 503 with the "
+        "same body when not."),
     "health.metrics": Operation(
         "metrics", "Prometheus metrics", "Operations", {"text/plain": {"schema": {"type": "string"}}},
         "Requests, latency, time to first token, tokens and upstream errors, every worker added up."),

@@ -11,17 +11,23 @@ trips cost more per request than everything else the gateway does. The other cal
 SDK's typed methods. Under the SDK's httpx2 client, the sockets are pool.py's keep-alive
 pool (BENCHMARKS.md has the measurements behind both choices).
 
-Time and retries are the gateway's, not the SDK's (its tenacity options would retry a read
+Time, keys and retries are the gateway's, not the SDK's (its tenacity options would retry a read
 timeout, running the same generation again while the client waits):
 - one deadline, UPSTREAM_TIMEOUT, covers every attempt of a call and the waits between them,
   up to Gemini's response headers and, for a stream, its first chunk (a non-streamed answer:
   the whole of it). Each attempt connects within UPSTREAM_CONNECT_TIMEOUT. Once a stream's
   first chunk arrived, each next one must come within UPSTREAM_CHUNK_TIMEOUT.
-- `retryable` is the one rule for what is tried again: Gemini's 500/502/503/504, and a
-  connection that could not be opened or closed before Gemini's response headers. Never a
-  timeout waiting for an answer (the generation may still be running), a 429 (the client gets
-  its Retry-After), or anything after the headers arrived. UPSTREAM_RETRIES times at most,
-  after `retry_wait`, and only while the deadline leaves time.
+- each attempt takes its key from the pool (keys.py), sent as x-goog-api-key; a client's own key
+  (pass-through mode) bypasses the pool.
+- the one retry rule, for failures before Gemini's response headers (so before any byte reached
+  the client), in `_with_retries`:
+  1. Gemini refused the key, not the request (a 429, 401, 403 or API_KEY_INVALID, and the pool
+     has another key: keys.py puts this one aside): once per call, at once, on another key;
+  2. `retryable`: Gemini's 500/502/503/504, and a connection that could not be opened or closed
+     before the response headers: UPSTREAM_RETRIES times at most, after `retry_wait`, only while
+     the deadline leaves time.
+  Never a timeout waiting for an answer (the generation may still be running), a 429 that no
+  other key can take (the client gets its Retry-After), or anything after the headers arrived.
 """
 from __future__ import annotations
 
@@ -55,13 +61,14 @@ from gemini_proxy.translate.models import gemini_model_id
 from gemini_proxy.translate.wire import rest_request, sdk_names
 from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
 from gemini_proxy.upstream.errors import upstream_api_error
+from gemini_proxy.upstream.keys import NO_EVENTS, KeyEvents, KeyPool, Lease
 from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool
 
 log = logging.getLogger(__name__)
 
 GOOGLE_BASE_URL = "https://generativelanguage.googleapis.com/"
 
-# Retried before any byte reaches the client; 429 is not: the client gets it with Retry-After.
+# Retried before any byte reaches the client; 429 only on another key (keys.py).
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 # Transport failures before Gemini's response headers where Gemini got no request, or sent no
 # answer: the connection could not be opened, or it broke while sending or before the headers.
@@ -127,7 +134,7 @@ def dump(response: Any) -> dict:
 
 
 def _key_option(api_key: str | None) -> dict | None:
-    """A client's own Gemini key (pass-through mode) replaces the gateway's for one call."""
+    """A key of the pool, or a client's own (pass-through mode), in place of the SDK client's for one call."""
     return {"headers": {"x-goog-api-key": api_key}} if api_key else None
 
 
@@ -178,13 +185,14 @@ def _failure(exc: BaseException) -> str:
 
 
 class Upstream:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, key_events: KeyEvents = NO_EVENTS):
         self._timeout = settings.upstream_timeout
         self._connect_timeout = settings.upstream_connect_timeout
         self._chunk_timeout = settings.upstream_chunk_timeout
         self._retries = max(0, settings.upstream_retries)
         self._retry_delay = settings.upstream_retry_delay
-        self._gateway_key = settings.gemini_api_key
+        self.keys = KeyPool(settings.upstream_keys, settings.key_pool_strategy, settings.key_cooldown_seconds,
+                            settings.redis_url, key_events)
         # No retry_options: the SDK makes one attempt per call; _with_retries decides on more.
         self._client = genai.Client(
             api_key=settings.upstream_api_key,
@@ -203,20 +211,22 @@ class Upstream:
     def _answer_of(self, path: str, body: dict, api_key: str | None):
         """The JSON answer of one call that is not streamed, read within the call's deadline."""
         secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
-        response = self._open(path, body, api_key, deadline, secrets).response_stream
+        opened, lease = self._open(path, body, api_key, deadline, secrets)
+        response = opened.response_stream
         try:
             _set_read_timeout(response, deadline - time.monotonic())
             with _mapped_errors(secrets):
                 return json.loads(response.read())
         finally:
             response.close()
+            lease.release()
 
     def stream(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> Iterator[dict]:
         """Chunks as they arrive. Closing the iterator closes the upstream connection. A stream
         that ends before it is finished raises (answers.py), after its last chunk."""
         secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
-        response = self._open(f"{_resource(model)}:streamGenerateContent?alt=sse", rest_request(contents, config),
-                              api_key, deadline, secrets)
+        response, lease = self._open(f"{_resource(model)}:streamGenerateContent?alt=sse",
+                                     rest_request(contents, config), api_key, deadline, secrets)
         chunks = response.segments()  # each SSE event parsed once, by the SDK's strict SSE reader
         progress = Progress()
         try:
@@ -237,6 +247,7 @@ class Upstream:
         finally:
             chunks.close()
             response.response_stream.close()
+            lease.release()
 
     def _open(self, path: str, body: dict, api_key: str | None, deadline: float, secrets: tuple[str, ...]):
         """Sends a generateContent (or countTokens) call through the SDK's HTTP layer (base URL,
@@ -246,42 +257,58 @@ class Upstream:
         every parsed event back to text and wrap it in a pydantic model to be parsed again."""
         http = self._client._api_client
 
-        def attempt(left: float):
-            options = {**(_key_option(api_key) or {}), "timeout": _milliseconds(left)}
+        def attempt(left: float, lease: Lease):
+            options = {**(_key_option(lease.header) or {}), "timeout": _milliseconds(left)}
             request = http._build_request("post", path, body, options)  # also X-Server-Timeout: what is left
             request.timeout = httpx2.Timeout(left, connect=min(self._connect_timeout, left))
             return http._request(request, options, stream=True)
-        return self._with_retries(attempt, deadline, secrets)
+        return self._with_retries(attempt, deadline, secrets, api_key)
 
-    def _with_retries(self, attempt: Callable[[float], T], deadline: float, secrets: tuple[str, ...]) -> T:
-        """`attempt(seconds left)`, tried again while `retryable` says so, UPSTREAM_RETRIES times
-        at most and only while the deadline leaves time after the wait."""
-        retry = 0
+    def _with_retries(self, attempt: Callable[[float, Lease], T], deadline: float, secrets: tuple[str, ...],
+                      api_key: str | None) -> tuple[T, Lease]:
+        """`attempt(seconds left, key)` and the key it succeeded with (the caller releases it),
+        tried again by the module's retry rule: once at once on another key when Gemini refused
+        the key, UPSTREAM_RETRIES times when `retryable`, only while the deadline leaves time."""
+        retry, refused = 0, None
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise upstream_timeout()
+            lease = Lease.passed_through(api_key) if api_key else self.keys.acquire(avoid=refused)
             try:
-                return attempt(left)
+                return attempt(left, lease), lease
             except _UPSTREAM_FAILURES as exc:
+                lease.release()
+                error = _api_error_from(exc, secrets)
+                if self.keys.failed(lease, error):
+                    if refused is None:
+                        refused = lease.name
+                        log.info("upstream key %s answered %s: trying another key", lease.name, _failure(exc))
+                        continue
+                    raise self.keys.exhausted() or error from exc
                 retry += 1
                 wait = retry_wait(retry, self._retry_delay)
                 if retry > self._retries or not retryable(exc) or time.monotonic() + wait >= deadline:
-                    raise _api_error_from(exc, secrets) from exc
+                    raise error from exc
                 log.info("upstream call failed (%s): retry %d of %d in %.2f s",
                          _failure(exc), retry, self._retries, wait)
                 time.sleep(wait)
+            except BaseException:
+                lease.release()
+                raise
 
     def _typed(self, call: Callable[[dict], T], api_key: str | None = None) -> T:
         """A typed SDK call under the same deadline and retry rule; `call` gets its http_options.
         These calls are idempotent and send nothing to the client before they end."""
-        def attempt(left: float) -> T:
-            return call({**(_key_option(api_key) or {}), "timeout": _milliseconds(left)})
-        return self._with_retries(attempt, time.monotonic() + self._timeout, self._secrets(api_key))
+        def attempt(left: float, lease: Lease) -> T:
+            return call({**(_key_option(lease.header) or {}), "timeout": _milliseconds(left)})
+        result, lease = self._with_retries(attempt, time.monotonic() + self._timeout, self._secrets(api_key), api_key)
+        lease.release()
+        return result
 
     def _secrets(self, api_key: str | None) -> tuple[str, ...]:
         """The keys of a call, never to be echoed in an error message."""
-        return tuple(key for key in (self._gateway_key, api_key) if key)
+        return (*self.keys.secrets, api_key) if api_key else self.keys.secrets
 
     def embed(self, model: str, texts: list[str], config: dict, api_key: str | None = None) -> dict:
         """One batchEmbedContents call: one embedding per text, in order. The SDK splits
@@ -320,3 +347,4 @@ class Upstream:
 
     def close(self) -> None:
         self._client.close()
+        self.keys.close()

@@ -32,7 +32,8 @@ def test_require_gemini_key_refuses_to_start_without_one(tmp_path):
     port, emulator_port = free_port(), free_port()
     result = failed_start(port, REQUIRE_GEMINI_KEY="true", EMULATOR_PORT=str(emulator_port), TMPDIR=str(tmp_path))
     assert result.returncode == 1
-    assert ("gemini-proxy cannot start: REQUIRE_GEMINI_KEY=true, but GEMINI_API_KEY is not set (nor GEMINI_BASE_URL)"
+    assert ("gemini-proxy cannot start: REQUIRE_GEMINI_KEY=true, but GEMINI_API_KEY is not set (nor GEMINI_API_KEYS, "
+            "GEMINI_API_KEYS_FILE or GEMINI_BASE_URL)"
             in result.stderr)
     assert "Traceback" not in result.stderr
     assert refused(port)
