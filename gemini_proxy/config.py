@@ -75,8 +75,8 @@ class Settings(FromEnvironment):
         "KEY_POOL_STRATEGY", UPSTREAM, "How calls spread over the keys: `least-in-flight` (fewest calls in flight "
         "per weight) or `round-robin` (in turn, weight times each).", one_of("least-in-flight", "round-robin")))
     key_cooldown_seconds: float = field(default=60.0, metadata=setting(
-        "KEY_COOLDOWN_SECONDS", UPSTREAM, "Seconds a key rests after a 429 without Gemini's RetryInfo delay; a "
-        "refused key is left out ten times as long.", seconds))
+        "KEY_COOLDOWN_SECONDS", UPSTREAM, "Seconds a key rests for a model after a 429 on it without Gemini's "
+        "RetryInfo delay; a refused key is left out (for every model) ten times as long.", seconds))
     gemini_base_url: str | None = field(default=None, metadata=setting(
         "GEMINI_BASE_URL", UPSTREAM, "Another Gemini endpoint (e.g. an emulator started by hand); unset: Google's.",
         optional(str)))

@@ -29,14 +29,15 @@ class Readiness:
         self._expires = float("-inf")
 
     def keys(self) -> dict[str, int]:
-        """{"usable": U, "total": T}: the gateway's Gemini keys, and how many are neither cooling
-        down nor disabled now (never cached: the pool knows it without asking Gemini)."""
+        """{"usable": U, "total": T}: the gateway's Gemini keys, and how many are not disabled now
+        (a key cooling down after a 429 is so for one model only, and still serves the others;
+        never cached: the pool knows it without asking Gemini)."""
         return self._upstream.keys.state()
 
     def check(self, keys: dict[str, int]) -> tuple[bool, str]:
         """(ready, reason): some key usable, and the default model retrievable (a key accepted)."""
         if not keys["usable"]:
-            return False, f"no usable Gemini key: all {keys['total']} cooling down after a 429 or disabled"
+            return False, f"no usable Gemini key: all {keys['total']} disabled after Gemini refused them"
         with self._lock:
             if self._clock() >= self._expires:
                 try:

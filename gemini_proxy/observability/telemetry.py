@@ -84,8 +84,8 @@ class Metrics:
         self.key_rate_limited = Counter("gemini_proxy_upstream_key_rate_limited",
                                         "429s from Gemini, by upstream key.", ["key"], registry=r)
         # Written when a worker sees a key change; the most recent write is the pool's state.
-        self.key_usable = Gauge("gemini_proxy_upstream_key_usable", "1: the upstream key is usable; 0: cooling "
-                                "down after a 429, or disabled after Gemini refused it.", ["key"],
+        self.key_usable = Gauge("gemini_proxy_upstream_key_usable", "1: the upstream key is usable (a 429 rests "
+                                "it for one model only); 0: disabled after Gemini refused it.", ["key"],
                                 multiprocess_mode="livemostrecent", registry=r)
 
     def exposition(self) -> bytes:

@@ -128,7 +128,8 @@ OPERATIONS: dict[str, Operation] = {
                            "reason": {"type": ["string", "null"]},
                            "keys": {"type": "object", "required": ["usable", "total"],
                                     "description": "The gateway's Gemini keys, and how many are usable now "
-                                                   "(neither cooling down after a 429 nor disabled).",
+                                                   "(not disabled: a key cooling down after a 429 is so for one "
+                                                   "model, and still serves the others).",
                                     "properties": {"usable": {"type": "integer"}, "total": {"type": "integer"}}}}}}},
         "Whether Gemini answers with the gateway's keys (cached briefly) and some key is usable; 503 with the "
         "same body when not."),

@@ -3,8 +3,9 @@
 The model the client asked for is called first. When that call fails before anything reached
 the client (a stream: before its first chunk was pulled, which happens while the view still
 runs) with Gemini's 503 (overloaded), 500 (after the upstream's own retries) or 429 (a quota,
-or with a key pool every key cooling down), the next model of its chain is asked, with the
-request translated again for it (families differ: thinking config, thought signatures).
+or with a key pool every key cooling down for that model, while the next may still have quota
+on them), the next model of its chain is asked, with the request translated again for it
+(families differ: thinking config, thought signatures).
 Anything else (a 400, a timeout, an unreachable Gemini) would fail the same way on another
 model, or has already cost the client the wait: it is the client's answer.
 

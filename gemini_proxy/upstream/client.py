@@ -17,12 +17,14 @@ timeout, running the same generation again while the client waits):
   up to Gemini's response headers and, for a stream, its first chunk (a non-streamed answer:
   the whole of it). Each attempt connects within UPSTREAM_CONNECT_TIMEOUT. Once a stream's
   first chunk arrived, each next one must come within UPSTREAM_CHUNK_TIMEOUT.
-- each attempt takes its key from the pool (keys.py), sent as x-goog-api-key; a client's own key
-  (pass-through mode) bypasses the pool.
+- each attempt takes its key from the pool (keys.py), for the model of the call (a 429 rests a key
+  for that model only), sent as x-goog-api-key; a client's own key (pass-through mode) bypasses
+  the pool.
 - the one retry rule, for failures before Gemini's response headers (so before any byte reached
   the client), in `_with_retries`:
   1. Gemini refused the key, not the request (a 429, 401, 403 or API_KEY_INVALID, and the pool
-     has another key: keys.py puts this one aside): once per call, at once, on another key;
+     has another key: keys.py puts this one aside, for the model or whole): once per call, at
+     once, on another key;
   2. `retryable`: Gemini's 500/502/503/504, and a connection that could not be opened or closed
      before the response headers: UPSTREAM_RETRIES times at most, after `retry_wait`, only while
      the deadline leaves time.
@@ -205,13 +207,14 @@ class Upstream:
         )
 
     def generate(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> dict:
-        body = self._answer_of(f"{_resource(model)}:generateContent", rest_request(contents, config), api_key)
+        resource = _resource(model)
+        body = self._answer_of(resource, "generateContent", rest_request(contents, config), api_key)
         return check_answer(response_from_wire(body))
 
-    def _answer_of(self, path: str, body: dict, api_key: str | None):
+    def _answer_of(self, resource: str, method: str, body: dict, api_key: str | None):
         """The JSON answer of one call that is not streamed, read within the call's deadline."""
         secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
-        opened, lease = self._open(path, body, api_key, deadline, secrets)
+        opened, lease = self._open(resource, f"{resource}:{method}", body, api_key, deadline, secrets)
         response = opened.response_stream
         try:
             _set_read_timeout(response, deadline - time.monotonic())
@@ -225,7 +228,8 @@ class Upstream:
         """Chunks as they arrive. Closing the iterator closes the upstream connection. A stream
         that ends before it is finished raises (answers.py), after its last chunk."""
         secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
-        response, lease = self._open(f"{_resource(model)}:streamGenerateContent?alt=sse",
+        resource = _resource(model)
+        response, lease = self._open(resource, f"{resource}:streamGenerateContent?alt=sse",
                                      rest_request(contents, config), api_key, deadline, secrets)
         chunks = response.segments()  # each SSE event parsed once, by the SDK's strict SSE reader
         progress = Progress()
@@ -249,7 +253,8 @@ class Upstream:
             response.response_stream.close()
             lease.release()
 
-    def _open(self, path: str, body: dict, api_key: str | None, deadline: float, secrets: tuple[str, ...]):
+    def _open(self, resource: str, path: str, body: dict, api_key: str | None, deadline: float,
+              secrets: tuple[str, ...]):
         """Sends a generateContent (or countTokens) call through the SDK's HTTP layer (base URL,
         key, api version, headers, error mapping, SSE parsing) and returns once Gemini's response
         headers arrived: the body is read by the caller, so a failure after this point is never retried.
@@ -262,19 +267,21 @@ class Upstream:
             request = http._build_request("post", path, body, options)  # also X-Server-Timeout: what is left
             request.timeout = httpx2.Timeout(left, connect=min(self._connect_timeout, left))
             return http._request(request, options, stream=True)
-        return self._with_retries(attempt, deadline, secrets, api_key)
+        return self._with_retries(attempt, deadline, secrets, api_key, resource)
 
     def _with_retries(self, attempt: Callable[[float, Lease], T], deadline: float, secrets: tuple[str, ...],
-                      api_key: str | None) -> tuple[T, Lease]:
+                      api_key: str | None, resource: str | None) -> tuple[T, Lease]:
         """`attempt(seconds left, key)` and the key it succeeded with (the caller releases it),
         tried again by the module's retry rule: once at once on another key when Gemini refused
-        the key, UPSTREAM_RETRIES times when `retryable`, only while the deadline leaves time."""
+        the key, UPSTREAM_RETRIES times when `retryable`, only while the deadline leaves time.
+        `resource`: the model the call is for (its keys rest for it after a 429), None for none."""
+        model = None if resource is None else resource.removeprefix("models/")
         retry, refused = 0, None
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise upstream_timeout()
-            lease = Lease.passed_through(api_key) if api_key else self.keys.acquire(avoid=refused)
+            lease = Lease.passed_through(api_key) if api_key else self.keys.acquire(model, avoid=refused)
             try:
                 return attempt(left, lease), lease
             except _UPSTREAM_FAILURES as exc:
@@ -285,7 +292,7 @@ class Upstream:
                         refused = lease.name
                         log.info("upstream key %s answered %s: trying another key", lease.name, _failure(exc))
                         continue
-                    raise self.keys.exhausted() or error from exc
+                    raise self.keys.exhausted(model) or error from exc
                 retry += 1
                 wait = retry_wait(retry, self._retry_delay)
                 if retry > self._retries or not retryable(exc) or time.monotonic() + wait >= deadline:
@@ -297,12 +304,14 @@ class Upstream:
                 lease.release()
                 raise
 
-    def _typed(self, call: Callable[[dict], T], api_key: str | None = None) -> T:
-        """A typed SDK call under the same deadline and retry rule; `call` gets its http_options.
-        These calls are idempotent and send nothing to the client before they end."""
+    def _typed(self, call: Callable[[dict], T], resource: str | None, api_key: str | None = None) -> T:
+        """A typed SDK call for `resource` (None: no model) under the same deadline and retry rule;
+        `call` gets its http_options. These calls are idempotent and send nothing to the client
+        before they end."""
         def attempt(left: float, lease: Lease) -> T:
             return call({**(_key_option(lease.header) or {}), "timeout": _milliseconds(left)})
-        result, lease = self._with_retries(attempt, time.monotonic() + self._timeout, self._secrets(api_key), api_key)
+        result, lease = self._with_retries(attempt, time.monotonic() + self._timeout, self._secrets(api_key), api_key,
+                                           resource)
         lease.release()
         return result
 
@@ -317,33 +326,38 @@ class Upstream:
         contents = [{"parts": [{"text": text}]} for text in texts]
         resource = _resource(model)
         return self._typed(lambda options: dump(self._client.models.embed_content(
-            model=resource, contents=contents, config={**config, "http_options": options})), api_key)
+            model=resource, contents=contents, config={**config, "http_options": options})), resource, api_key)
 
     def count_tokens(self, model: str, texts: list[str], api_key: str | None = None) -> int:
         contents = [{"role": "user", "parts": [{"text": text}]} for text in texts]
         resource = _resource(model)
         return self._typed(lambda options: self._client.models.count_tokens(
-            model=resource, contents=contents, config={"http_options": options}).total_tokens or 0, api_key)
+            model=resource, contents=contents, config={"http_options": options}).total_tokens or 0, resource,
+            api_key)
 
     def count_request_tokens(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> int:
         """countTokens of a whole generateContent request (system instruction and tools too),
         which the SDK's typed count_tokens refuses for the Gemini API."""
         resource = _resource(model)
         body = {"generateContentRequest": {"model": resource, **rest_request(contents, config)}}
-        answer = self._answer_of(f"{resource}:countTokens", body, api_key)
+        answer = self._answer_of(resource, "countTokens", body, api_key)
         tokens = answer.get("totalTokens", 0) if isinstance(answer, dict) else None
         if not isinstance(tokens, int):
             raise upstream_bad_response("totalTokens")
         return tokens
 
+    # Model lookups generate nothing, and Gemini's per-model quotas count generations: they take any
+    # key not disabled, whatever its cooldowns (readiness asks get_model: a quota spent on every key
+    # must not make every gateway unready at once while other models answer).
     def list_models(self) -> list[dict]:
         return self._typed(lambda options: [
-            dump(model) for model in self._client.models.list(config={"page_size": 1000, "http_options": options})])
+            dump(model) for model in self._client.models.list(config={"page_size": 1000, "http_options": options})],
+            None)
 
     def get_model(self, model: str) -> dict:
         resource = _resource(model)
         return self._typed(
-            lambda options: dump(self._client.models.get(model=resource, config={"http_options": options})))
+            lambda options: dump(self._client.models.get(model=resource, config={"http_options": options})), None)
 
     def close(self) -> None:
         self._client.close()

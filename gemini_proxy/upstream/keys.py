@@ -6,24 +6,33 @@ in flight per unit of weight, and among equals the next in turn; round-robin tak
 "In turn" is nginx's smooth weighted round robin: each key `weight` times per round, spread
 through the round rather than in a burst.
 
-A key leaves the pool for a while when Gemini answers about the key rather than the request:
-- a 429: it cools down for the RetryInfo delay Gemini gave (else KEY_COOLDOWN_SECONDS);
-- 401, 403, or 400 API_KEY_INVALID (which upstream/errors.py makes a 401): it is disabled for
-  DISABLED_COOLDOWNS cooldowns, then tried again (a key restored in Google's console comes
-  back by itself; a revoked one is refused again, on one call that moves to another key), and
-  logged once by name each time it is disabled.
-client.py tries such a call once more, at once, on another usable key. When no key is usable,
-the pool answers: 429 `rate_limit_exceeded` while some key is cooling down (Retry-After: the
-soonest back), 503 `upstream_keys_unavailable` when every key is disabled.
+A key is left out for a while when Gemini answers about the key rather than the request:
+- a 429, for the model of the call only (Gemini's quotas are per project and per model: its
+  RESOURCE_EXHAUSTED names quotaDimensions.model): the (key, model) pair cools down for the
+  RetryInfo delay Gemini gave (else KEY_COOLDOWN_SECONDS), while the key's calls to other
+  models go on;
+- 401, 403, or 400 API_KEY_INVALID (which upstream/errors.py makes a 401): the whole key is
+  disabled for DISABLED_COOLDOWNS cooldowns, then tried again (a key restored in Google's
+  console comes back by itself; a revoked one is refused again, on one call that moves to
+  another key), and logged once by name each time it is disabled.
+client.py tries such a call once more, at once, on another key usable for its model. A call
+names its model to acquire(); one without (listing or looking up models, which generate nothing)
+needs a key that is not disabled, whatever its cooldowns. When no key is usable for the model,
+the pool answers: 429 `rate_limit_exceeded` while some key is cooling down for it (Retry-After:
+the soonest back), 503 `upstream_keys_unavailable` when every key is disabled.
+
+"Usable", in state() (so /readyz) and in the usable gauge, means not disabled: a key cooling
+down for one model still serves the others, and a per-model count would not fit one number per
+key. The cooldowns show as the 429s counted per key.
 
 A pool of one key (GEMINI_API_KEY alone, or GEMINI_API_KEYS with one entry) leaves nothing out:
 with nowhere else to go, Gemini's own answer is the best one (a 429 with its Retry-After), and
-the next call asks Gemini again (a cooldown would refuse calls Gemini may accept: its quotas are
-per model). It counts calls and 429s, and costs a call nothing else.
+the next call asks Gemini again (a cooldown would refuse calls Gemini may accept by then). It
+counts calls and 429s, and costs a call nothing else.
 
-With REDIS_URL, cooldowns and disabled keys are shared by every worker and machine
-(key_sharing.py). Keys never leave this module but towards Gemini: logs, metrics and errors
-name them by their names.
+With REDIS_URL, the cooldowns of (key, model) and the disabled keys are shared by every worker
+and machine (key_sharing.py). Keys never leave this module but towards Gemini: logs, metrics and
+errors name them by their names.
 """
 from __future__ import annotations
 
@@ -61,7 +70,7 @@ NO_EVENTS = KeyEvents()
 
 
 class _Key:
-    __slots__ = ("cooling_until", "current", "disabled_until", "in_flight", "name", "reported", "secret", "shared_id",
+    __slots__ = ("cooling", "current", "disabled_until", "in_flight", "name", "reported", "secret", "shared_id",
                  "weight")
 
     def __init__(self, key: UpstreamKey):
@@ -69,21 +78,31 @@ class _Key:
         self.shared_id = shared_id(key.key)
         self.in_flight = 0
         self.current = 0  # smooth weighted round robin's running score
-        self.cooling_until = self.disabled_until = float("-inf")
+        self.cooling: dict[str, float] = {}  # model -> until when (the pool's clock)
+        self.disabled_until = float("-inf")
         self.reported = True  # what the usable gauge was last told
 
-    def usable(self, now: float) -> bool:
-        return self.cooling_until <= now and self.disabled_until <= now
+    def enabled(self, now: float) -> bool:
+        return self.disabled_until <= now
+
+    def usable(self, now: float, model: str | None) -> bool:
+        return self.enabled(now) and (model is None or self.cooling.get(model, now) <= now)
+
+    def cool(self, model: str, now: float, seconds: float) -> None:
+        # The ended cooldowns go when a new one comes: a key holds only models Gemini rate-limited lately.
+        self.cooling = {name: until for name, until in self.cooling.items() if until > now}
+        self.cooling[model] = max(self.cooling.get(model, now), now + seconds)
 
 
 class Lease:
     """One attempt's key: `header` goes in x-goog-api-key (None: the SDK client's own key);
-    release() (once or more) when the call is over."""
-    __slots__ = ("_entry", "_pool", "header", "key", "name")
+    `model` is the model the call is for (None: a call without one); release() (once or more)
+    when the call is over."""
+    __slots__ = ("_entry", "_pool", "header", "key", "model", "name")
 
     def __init__(self, key: str, name: str | None, header: str | None, pool: KeyPool | None = None,
-                 entry: _Key | None = None):
-        self.key, self.name, self.header = key, name, header
+                 entry: _Key | None = None, model: str | None = None):
+        self.key, self.name, self.header, self.model = key, name, header, model
         self._pool, self._entry = pool, entry
 
     @classmethod
@@ -119,9 +138,9 @@ class KeyPool:
         for key in self._keys:
             events.usable(key.name, True)
 
-    def acquire(self, avoid: str | None = None) -> Lease:
-        """A usable key other than `avoid` (the one that just failed), held until released; the
-        pool's own 429 or 503 when there is none."""
+    def acquire(self, model: str | None = None, avoid: str | None = None) -> Lease:
+        """A key usable for `model` (a call without one: any key not disabled) other than `avoid`
+        (the one that just failed), held until released; the pool's own 429 or 503 when there is none."""
         if self._single is not None:
             self._events.sent(self._single.name)
             return self._single
@@ -129,7 +148,7 @@ class KeyPool:
         self._pull(now)
         with self._lock:
             changed = self._reconcile(now)
-            candidates = [key for key in self._keys if key.name != avoid and key.usable(now)]
+            candidates = [key for key in self._keys if key.name != avoid and key.usable(now, model)]
             if candidates:
                 if self._least_in_flight:
                     fewest = min(key.in_flight / key.weight for key in candidates)
@@ -138,9 +157,9 @@ class KeyPool:
                 chosen.in_flight += 1
         self._report(changed)
         if not candidates:
-            raise self._exhausted(now)
+            raise self._exhausted(now, model)
         self._events.sent(chosen.name)
-        return Lease(chosen.secret, chosen.name, chosen.secret, self, chosen)
+        return Lease(chosen.secret, chosen.name, chosen.secret, self, chosen, model)
 
     def _release(self, key: _Key) -> None:
         with self._lock:
@@ -148,7 +167,7 @@ class KeyPool:
 
     def failed(self, lease: Lease, error: ApiError) -> bool:
         """Takes note of an attempt Gemini refused; True when that was about its key (now cooling
-        down or disabled), so that the call may go to another key."""
+        down for the lease's model, or disabled), so that the call may go to another key."""
         if lease._pool is not self:  # a client's own key
             return False
         if error.status == 429:
@@ -156,59 +175,71 @@ class KeyPool:
         entry = next((key for key in self._keys if key.name == lease.name), None) if self.failover else None
         if entry is None or (error.status != 429 and error.status not in _KEY_FAILURES):
             return False
-        now = self._clock()
-        if error.status == 429:
-            kind, seconds = "cooldown", float(error.headers.get("Retry-After") or self._cooldown)
-        else:
-            kind, seconds = "disabled", self._cooldown * DISABLED_COOLDOWNS
-        with self._lock:
-            was_usable, was_disabled = entry.usable(now), entry.disabled_until > now
-            if kind == "cooldown":
-                entry.cooling_until = max(entry.cooling_until, now + seconds)
-            else:
-                entry.disabled_until = max(entry.disabled_until, now + seconds)
-            changed = self._reconcile(now)
-        self._report(changed)
-        if kind == "disabled" and not was_disabled:
-            log.error("Gemini refused upstream key %s (%s %s): left out for %d s, calls go to the other keys",
-                      lease.name, error.status, error.upstream or error.code, seconds)
-        elif kind == "cooldown" and was_usable:
-            log.warning("upstream key %s rate-limited by Gemini: cooling down for %d s", lease.name, seconds)
-        if self._shared is not None:
-            self._shared.push(entry.shared_id, kind, seconds)
+        if error.status != 429:
+            self._disable(entry, error)
+        elif lease.model is not None:
+            self._cool(entry, lease.model, float(error.headers.get("Retry-After") or self._cooldown))
+        # A 429 on a call without a model names no model's quota: nothing rests, the call moves on.
         return True
 
+    def _cool(self, entry: _Key, model: str, seconds: float) -> None:
+        now = self._clock()
+        with self._lock:
+            was_usable = entry.usable(now, model)
+            entry.cool(model, now, seconds)
+        if was_usable:
+            log.warning("upstream key %s rate-limited by Gemini for %s: cooling down for %d s on that model",
+                        entry.name, model, seconds)
+        if self._shared is not None:
+            self._shared.push_cooldown(entry.shared_id, model, seconds)
+
+    def _disable(self, entry: _Key, error: ApiError) -> None:
+        now, seconds = self._clock(), self._cooldown * DISABLED_COOLDOWNS
+        with self._lock:
+            was_disabled = not entry.enabled(now)
+            entry.disabled_until = max(entry.disabled_until, now + seconds)
+            changed = self._reconcile(now)
+        self._report(changed)
+        if not was_disabled:
+            log.error("Gemini refused upstream key %s (%s %s): left out for %d s, calls go to the other keys",
+                      entry.name, error.status, error.upstream or error.code, seconds)
+        if self._shared is not None:
+            self._shared.push_disabled(entry.shared_id, seconds)
+
     def state(self) -> dict[str, int]:
-        """{"usable": U, "total": T}, as /readyz reports it."""
+        """{"usable": U, "total": T}, as /readyz reports it: U counts the keys not disabled (a key
+        cooling down for one model still serves the others)."""
         now = self._clock()
         self._pull(now)
         with self._lock:
             changed = self._reconcile(now)
-            usable = sum(key.usable(now) for key in self._keys)
+            usable = sum(key.enabled(now) for key in self._keys)
         self._report(changed)
         return {"usable": usable, "total": len(self._keys)}
 
-    def exhausted(self) -> ApiError | None:
-        """The pool's own answer when no key is usable now (after a call's last key failed), else None."""
+    def exhausted(self, model: str | None = None) -> ApiError | None:
+        """The pool's own answer when no key is usable for `model` now (after a call's last key
+        failed), else None."""
         now = self._clock()
-        return None if any(key.usable(now) for key in self._keys) else self._exhausted(now)
+        return None if any(key.usable(now, model) for key in self._keys) else self._exhausted(now, model)
 
-    def _exhausted(self, now: float) -> ApiError:
-        cooling = [key.cooling_until - now for key in self._keys if key.disabled_until <= now < key.cooling_until]
-        disabled = [key.disabled_until - now for key in self._keys if key.disabled_until > now]
-        if cooling or not disabled:
-            wait = max(1, math.ceil(min(cooling, default=1)))
-            return ApiError(429, f"Every Gemini key of this gateway is rate-limited by Gemini; one is usable again "
-                                 f"in {wait} s.", "rate_limit_error", None, "rate_limit_exceeded",
+    def _exhausted(self, now: float, model: str | None) -> ApiError:
+        enabled = [key for key in self._keys if key.enabled(now)]
+        if enabled:  # each cooling down for the model (or the one just refused, for a call without one)
+            left = [key.cooling.get(model, now) - now for key in enabled] if model is not None else []
+            wait = max(1, math.ceil(min((seconds for seconds in left if seconds > 0), default=1)))
+            what = f" for {model}" if model is not None else ""
+            return ApiError(429, f"Every Gemini key of this gateway is rate-limited by Gemini{what}; one is usable "
+                                 f"again in {wait} s.", "rate_limit_error", None, "rate_limit_exceeded",
                             {"Retry-After": str(wait)}, upstream="RESOURCE_EXHAUSTED")
-        wait = max(1, math.ceil(min(disabled)))
+        wait = max(1, math.ceil(min(key.disabled_until - now for key in self._keys)))
         return ApiError(503, "Gemini refused every key of this gateway (its log names them); they are tried again "
                              f"in {wait} s.", "service_unavailable_error", None, "upstream_keys_unavailable",
                         {"Retry-After": str(wait)}, upstream="KEYS_DISABLED")
 
     def _reconcile(self, now: float) -> list[_Key]:
-        """The keys whose usability changed since the gauge was last told (under the lock)."""
-        changed = [key for key in self._keys if key.usable(now) != key.reported]
+        """The keys whose usability (not disabled) changed since the gauge was last told (under the lock)."""
+        changed = [key for key in self._keys if key.enabled(now) != key.reported]
         for key in changed:
             key.reported = not key.reported
         return changed
@@ -229,8 +260,8 @@ class KeyPool:
                 return
             with self._lock:
                 for key, (cooling, disabled) in zip(self._keys, states, strict=True):
-                    if cooling:
-                        key.cooling_until = max(key.cooling_until, now + cooling)
+                    for model, seconds in cooling.items():
+                        key.cool(model, now, seconds)
                     if disabled:
                         key.disabled_until = max(key.disabled_until, now + disabled)
         finally:

@@ -1,8 +1,8 @@
 """A pool of Gemini keys (GEMINI_API_KEYS) through the Flask app, against the real emulator over
-HTTP: calls spread over the keys (counted by the emulator per key), a key rate-limited or
-refused by the emulator's scoped faults is put aside while the clients see answers, the pool's
-own answer when no key is left, pass-through clients bypass it, Redis shares cooldowns, and no
-key is ever shown."""
+HTTP: calls spread over the keys (counted by the emulator per key), a key rate-limited (for one
+model) or refused by the emulator's scoped faults is put aside while the clients see answers, the
+pool's own answer when no key is left for a model, a model fallback past a model rate-limited on
+every key, pass-through clients bypass the pool, Redis shares cooldowns, and no key is ever shown."""
 import hashlib
 import json
 import logging
@@ -15,12 +15,16 @@ import requests
 
 from gemini_emulator import EmulatorConfig, EmulatorServer
 from gemini_proxy.app import create_app
+from gemini_proxy.config_parsing import parse_fallbacks
+from gemini_proxy.web.hooks import ANSWERED_BY_HEADER
 from tests.support import gateway_settings, sse_events
 from tests.support.processes import free_port
 
+PRO, FLASH = "gemini-2.5-pro", "gemini-2.5-flash"
 
-def ask(text="Hello", stream=False) -> dict:
-    return {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": text}], "stream": stream}
+
+def ask(text="Hello", stream=False, model=FLASH) -> dict:
+    return {"model": model, "messages": [{"role": "user", "content": text}], "stream": stream}
 
 
 def new_keys(n: int = 2) -> list[str]:
@@ -40,8 +44,8 @@ def metric(client, line_start: str) -> float | None:
     return None
 
 
-def post(client, text="Hello", stream=False):
-    response = client.post("/v1/chat/completions", json=ask(text, stream))
+def post(client, text="Hello", stream=False, model=FLASH):
+    response = client.post("/v1/chat/completions", json=ask(text, stream, model))
     response.get_data()  # a stream is read to its end (and closed) here
     return response
 
@@ -86,11 +90,13 @@ def test_a_rate_limited_key_cools_down_and_its_call_moves_to_another(client_with
         assert not any('"error"' in event for event in events)
     assert (by_key(emulator)[k1], by_key(emulator)[k2]) == (1, 1)  # k1 refused it, k2 answered
     assert [post(client, fault, stream).status_code for _ in range(4)] == [200] * 4
-    assert (by_key(emulator)[k1], by_key(emulator)[k2]) == (1, 5)  # k1 cooling: left alone
+    assert (by_key(emulator)[k1], by_key(emulator)[k2]) == (1, 5)  # k1 cooling for flash: left alone
+    assert [post(client, stream=stream, model=PRO).status_code for _ in range(2)] == [200] * 2
+    assert by_key(emulator)[k1] == 2  # ... but not for pro: Gemini's quotas are per model
     ready = client.get("/readyz")
-    assert (ready.status_code, ready.json["keys"]) == (200, {"usable": 1, "total": 2})
+    assert (ready.status_code, ready.json["keys"]) == (200, {"usable": 2, "total": 2})  # none disabled
     assert metric(client, 'gemini_proxy_upstream_key_rate_limited_total{key="one"}') == 1
-    assert metric(client, 'gemini_proxy_upstream_key_usable{key="one"}') == 0
+    assert metric(client, 'gemini_proxy_upstream_key_usable{key="one"}') == 1
     assert metric(client, 'gemini_proxy_upstream_key_usable{key="two"}') == 1
 
 
@@ -113,7 +119,8 @@ def test_a_refused_key_is_disabled_reported_and_the_others_keep_answering(client
                        "other keys"]
 
 
-def test_when_every_key_is_cooling_the_client_gets_429_with_the_soonest_retry_after(client_with, emulator):
+def test_when_every_key_is_cooling_for_a_model_its_clients_get_429_with_the_soonest_retry_after(client_with,
+                                                                                                 emulator):
     k1, k2 = new_keys()
     client = client_with(gemini_api_keys=f"{k1} one, {k2} two")
     both = post(client, "[emulator fault=429 retry=30] Hello")  # every key rate-limited
@@ -125,8 +132,29 @@ def test_when_every_key_is_cooling_the_client_gets_429_with_the_soonest_retry_af
     assert (later.status_code, later.json["error"]["code"]) == (429, "rate_limit_exceeded")
     assert 1 <= int(later.headers["Retry-After"]) <= 30
     assert (by_key(emulator)[k1], by_key(emulator)[k2]) == calls == (1, 1)  # the pool answered: Gemini not asked
-    ready = client.get("/readyz")
-    assert (ready.status_code, ready.json["keys"]) == (503, {"usable": 0, "total": 2})
+    assert post(client, model=PRO).status_code == 200  # another model's quota
+    ready = client.get("/readyz")  # a model lookup: cooldowns are for generations
+    assert (ready.status_code, ready.json["keys"]) == (200, {"usable": 2, "total": 2})
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_a_model_rate_limited_on_every_key_falls_back_and_leaves_the_other_model_to_gemini(client_with, emulator,
+                                                                                           stream):
+    k1, k2 = new_keys()
+    client = client_with(gemini_api_keys=f"{k1} one, {k2} two", model_fallbacks=parse_fallbacks(f"{PRO}>{FLASH}"))
+
+    def calls() -> int:
+        return by_key(emulator).get(k1, 0) + by_key(emulator).get(k2, 0)
+    fell_back = post(client, f"[emulator fault=429 retry=30 model={PRO}] Hello", stream, model=PRO)
+    assert (fell_back.status_code, fell_back.headers[ANSWERED_BY_HEADER]) == (200, FLASH)
+    assert (by_key(emulator)[k1], by_key(emulator)[k2]) in {(2, 1), (1, 2)}  # pro on each key, then flash
+    direct = post(client, stream=stream)  # flash: no pool 429, Gemini answers
+    assert (direct.status_code, direct.headers[ANSWERED_BY_HEADER]) == (200, FLASH)
+    assert calls() == 4
+    again = post(client, stream=stream, model=PRO)  # pro cooling on both keys: the pool answers it, flash is asked
+    assert (again.status_code, again.headers[ANSWERED_BY_HEADER]) == (200, FLASH)
+    assert calls() == 5
+    assert client.get("/readyz").json["keys"] == {"usable": 2, "total": 2}
 
 
 def test_when_every_key_is_refused_the_client_gets_503(client_with):
@@ -159,19 +187,24 @@ def test_pass_through_clients_bypass_the_pool(client_with, emulator):
     assert client.get("/readyz").json["keys"] == {"usable": 2, "total": 2}
 
 
-def test_two_gateways_share_a_cooldown_through_redis(client_with, emulator, redis_url):
+def test_two_gateways_share_a_cooldown_per_model_through_redis(client_with, emulator, redis_url):
     k1, k2 = new_keys()
     first = client_with(gemini_api_keys=f"{k1} one, {k2} two", redis_url=redis_url)
     assert post(first, f"[emulator fault=429 retry=30 apikey={k1}] Hello").status_code == 200
-    entry = f"gemini-proxy:upstream-key:{hashlib.sha256(k1.encode()).hexdigest()}:cooldown"
+    entry = f"gemini-proxy:upstream-key:{hashlib.sha256(k1.encode()).hexdigest()}:cooldowns"
     with redis.Redis.from_url(redis_url) as shared:
-        assert 25_000 < shared.pttl(entry) <= 30_000
+        (seconds, microseconds), cooldowns = shared.time(), shared.hgetall(entry)
+        assert list(cooldowns) == [FLASH.encode()]
+        assert 25_000 < int(cooldowns[FLASH.encode()]) - (seconds * 1000 + microseconds // 1000) <= 30_000
+        assert 25_000 < shared.pttl(entry) <= 30_000  # the hash ends with its latest cooldown
         assert not [name for name in shared.keys("gemini-proxy:upstream-key:*") if b"pool-" in name]
     second = client_with(gemini_api_keys=f"{k1} first-key, {k2} second-key", redis_url=redis_url)  # names may differ
     before = by_key(emulator)[k1]
     assert [post(second).status_code for _ in range(4)] == [200] * 4
-    assert by_key(emulator)[k1] == before  # the second gateway knew k1 was cooling without asking Gemini
-    assert second.get("/readyz").json["keys"] == {"usable": 1, "total": 2}
+    assert by_key(emulator)[k1] == before  # the second gateway knew k1 was cooling for flash without asking Gemini
+    assert [post(second, model=PRO).status_code for _ in range(4)] == [200] * 4
+    assert by_key(emulator)[k1] == before + 2  # not for pro: the keys took pro's calls in turn
+    assert second.get("/readyz").json["keys"] == {"usable": 2, "total": 2}
 
 
 def test_an_unreachable_redis_fails_no_call_and_is_logged_once(client_with, emulator):
@@ -182,7 +215,7 @@ def test_an_unreachable_redis_fails_no_call_and_is_logged_once(client_with, emul
         ready = client.get("/readyz")
     assert [answer.status_code for answer in answers] == [200] * 4
     assert by_key(emulator)[k1] == 1  # cooled down locally all the same
-    assert ready.json["keys"] == {"usable": 1, "total": 2}
+    assert ready.json["keys"] == {"usable": 2, "total": 2}
     assert len([r for r in records if "Redis unavailable" in r.getMessage()]) == 1
 
 

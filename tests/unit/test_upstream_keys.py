@@ -1,15 +1,18 @@
 """The pool of Gemini keys (upstream/keys.py) and its settings, without a network: which key each
-call takes, cooldowns and disabled keys on an injected clock, what the pool answers when no key is
-left, and how GEMINI_API_KEYS is read."""
+call takes, cooldowns per (key, model) and disabled keys on an injected clock, what the pool answers
+when no key is left for a model, and how GEMINI_API_KEYS is read."""
 import logging
+import uuid
 from collections import Counter
 from contextlib import contextmanager
 
 import pytest
+import redis
 
 from gemini_proxy.config import Settings, SettingsError
 from gemini_proxy.config_parsing import UpstreamKey
 from gemini_proxy.errors import ApiError
+from gemini_proxy.upstream.key_sharing import SharedKeyStates, shared_id
 from gemini_proxy.upstream.keys import DISABLED_COOLDOWNS, KeyEvents, KeyPool
 
 
@@ -56,14 +59,25 @@ class Lines(logging.Handler):
             logger.removeHandler(self)
 
 
-def picks(keys: KeyPool, n: int, hold: bool = False) -> list[str]:
+PRO, FLASH = "gemini-2.5-pro", "gemini-2.5-flash"
+
+
+def picks(keys: KeyPool, n: int, model: str | None = PRO, hold: bool = False) -> list[str]:
     names = []
     for _ in range(n):
-        lease = keys.acquire()
+        lease = keys.acquire(model)
         names.append(lease.name)
         if not hold:
             lease.release()
     return names
+
+
+def fail(keys: KeyPool, model: str | None, error: ApiError, avoid: str | None = None) -> str:
+    """One call's attempt that Gemini refused: the name of the key it took."""
+    lease = keys.acquire(model, avoid=avoid)
+    keys.failed(lease, error)
+    lease.release()
+    return lease.name
 
 
 @pytest.mark.parametrize("strategy", ["least-in-flight", "round-robin"])
@@ -75,10 +89,10 @@ def test_calls_one_after_another_follow_the_weights_interleaved(strategy):
 
 def test_least_in_flight_takes_the_key_with_the_fewest_calls_per_weight():
     keys = pool(1, 1, 1)
-    held = [keys.acquire() for _ in range(3)]
+    held = [keys.acquire(PRO) for _ in range(3)]
     assert sorted(lease.name for lease in held) == ["a", "b", "c"]
     held[1].release()
-    assert keys.acquire().name == held[1].name  # the only key with nothing in flight
+    assert keys.acquire(FLASH).name == held[1].name  # the only key with nothing in flight, whatever the model
     weighted = pool(2, 1)
     assert Counter(picks(weighted, 3, hold=True)) == {"a": 2, "b": 1}  # a holds two calls for b's one
 
@@ -89,41 +103,77 @@ def test_round_robin_ignores_the_calls_in_flight():
 
 def test_a_release_counts_once():
     keys = pool(1, 1)
-    lease = keys.acquire()
+    lease = keys.acquire(PRO)
     lease.release()
     lease.release()
     assert Counter(picks(keys, 2, hold=True)) == {"a": 1, "b": 1}  # a's in-flight count did not go below 0
 
 
-def test_a_429_cools_the_key_for_gemini_delay_then_it_comes_back():
+def test_a_429_cools_the_key_for_that_model_only_for_gemini_delay_then_it_comes_back():
     clock = Clock()
     keys = pool(1, 1, clock=clock)
-    lease = keys.acquire()
+    lease = keys.acquire(PRO)
+    assert lease.model == PRO
     assert keys.failed(lease, rate_limited("30")) is True
     lease.release()
-    assert set(picks(keys, 4)) == {"b"}
-    assert keys.state() == {"usable": 1, "total": 2}
+    assert set(picks(keys, 4, PRO)) == {"b"}
+    assert set(picks(keys, 4, FLASH)) == {"a", "b"}  # Gemini's quotas are per model: a still serves flash
+    assert set(picks(keys, 4, None)) == {"a", "b"}  # a call without a model ignores cooldowns
+    assert keys.state() == {"usable": 2, "total": 2}  # usable: not disabled
     clock.now += 29.9
-    assert set(picks(keys, 4)) == {"b"}
+    assert set(picks(keys, 4, PRO)) == {"b"}
     clock.now += 0.1
-    assert keys.state() == {"usable": 2, "total": 2}
-    assert set(picks(keys, 4)) == {"a", "b"}
+    assert set(picks(keys, 4, PRO)) == {"a", "b"}
 
 
 def test_a_429_without_retry_info_cools_the_key_for_the_setting():
     clock = Clock()
     keys = pool(1, 1, cooldown=12, clock=clock)
-    keys.failed(keys.acquire(), rate_limited(None))
+    assert fail(keys, PRO, rate_limited(None)) == "a"
     clock.now += 11.5
-    assert keys.state()["usable"] == 1
+    assert set(picks(keys, 4)) == {"b"}
     clock.now += 0.5
-    assert keys.state()["usable"] == 2
+    assert set(picks(keys, 4)) == {"a", "b"}
 
 
-def test_a_refused_key_is_disabled_for_ten_cooldowns_and_logged_once():
+def test_cooldowns_per_model_keep_the_later_end_and_the_pool_answer_names_the_soonest_for_that_model():
+    clock = Clock()
+    keys = pool(1, 1, clock=clock)
+    for name, model, retry_after in (("a", PRO, "30"), ("b", PRO, "7"), ("a", FLASH, "3"), ("b", FLASH, "20")):
+        lease = keys.acquire(model, avoid="b" if name == "a" else "a")
+        assert lease.name == name
+        keys.failed(lease, rate_limited(retry_after))
+        lease.release()
+    keys.failed(lease, rate_limited("2"))  # b's flash again, sooner: the later end stands
+    assert keys.exhausted(PRO).headers == {"Retry-After": "7"}
+    assert keys.exhausted(FLASH).headers == {"Retry-After": "3"}
+    assert "rate-limited by Gemini for gemini-2.5-pro" in keys.exhausted(PRO).message
+    assert keys.exhausted(None) is None
+    assert keys.exhausted("gemini-2.0-flash") is None
+    clock.now += 3
+    assert set(picks(keys, 2, FLASH)) == {"a"}
+    assert keys.exhausted(PRO).headers == {"Retry-After": "4"}
+    clock.now += 17
+    assert set(picks(keys, 2, FLASH)) == {"a", "b"}
+
+
+def test_a_429_on_a_call_without_a_model_moves_the_call_and_rests_nothing():
+    keys = pool(1, 1)
+    lease = keys.acquire()
+    assert lease.model is None
+    assert keys.failed(lease, rate_limited("30")) is True  # the call may go to another key
+    lease.release()
+    assert set(picks(keys, 4, PRO)) == set(picks(keys, 4, None)) == {"a", "b"}
+    keys.failed(keys.acquire(avoid="a"), REFUSED)  # b disabled: a, just refused, is all that is left
+    with pytest.raises(ApiError) as refused:
+        keys.acquire(avoid="a")
+    assert (refused.value.status, refused.value.headers) == (429, {"Retry-After": "1"})
+
+
+def test_a_refused_key_is_disabled_for_ten_cooldowns_for_every_model_and_logged_once():
     clock = Clock()
     keys = pool(1, 1, cooldown=5, clock=clock)
-    first, second = keys.acquire(), keys.acquire()
+    first, second = keys.acquire(PRO), keys.acquire(PRO)
     assert first.name == "a"
     lines = Lines()
     with lines.of("gemini_proxy"):
@@ -133,58 +183,68 @@ def test_a_refused_key_is_disabled_for_ten_cooldowns_and_logged_once():
         "Gemini refused upstream key a (401 INVALID_ARGUMENT): left out for 50 s, calls go to the other keys"]
     first.release()
     second.release()
+    assert keys.state() == {"usable": 1, "total": 2}
     clock.now += 5 * DISABLED_COOLDOWNS - 1
-    assert set(picks(keys, 3)) == {"b"}
+    assert set(picks(keys, 3, PRO)) == set(picks(keys, 3, FLASH)) == set(picks(keys, 3, None)) == {"b"}
     clock.now += 1
     assert set(picks(keys, 4)) == {"a", "b"}
+    assert keys.state() == {"usable": 2, "total": 2}
 
 
 def test_failures_about_the_request_leave_the_key_in():
     keys = pool(1, 1)
     for error in (ApiError(400, "bad", code="invalid_request"), ApiError(503, "busy", code="overloaded"),
                   ApiError(404, "no model", code="model_not_found")):
-        assert keys.failed(keys.acquire(), error) is False
+        lease = keys.acquire(PRO)
+        assert keys.failed(lease, error) is False
+        lease.release()
     assert keys.state() == {"usable": 2, "total": 2}
+    assert set(picks(keys, 4)) == {"a", "b"}
 
 
-def test_with_every_key_cooling_the_pool_answers_429_with_the_soonest_return():
+def test_with_every_key_cooling_for_a_model_the_pool_answers_429_for_it_and_other_models_go_on():
     clock = Clock()
     keys = pool(1, 1, clock=clock)
-    keys.failed(keys.acquire(), rate_limited("30"))
-    keys.failed(keys.acquire(), rate_limited("7"))
+    keys.failed(keys.acquire(PRO), rate_limited("30"))
+    keys.failed(keys.acquire(PRO), rate_limited("7"))
     clock.now += 2.5
     with pytest.raises(ApiError) as refused:
-        keys.acquire()
+        keys.acquire(PRO)
     error = refused.value
     assert (error.status, error.type, error.code, error.headers) == (
         429, "rate_limit_error", "rate_limit_exceeded", {"Retry-After": "5"})
-    assert keys.exhausted().headers == {"Retry-After": "5"}
-    assert keys.state() == {"usable": 0, "total": 2}
+    assert keys.exhausted(PRO).headers == {"Retry-After": "5"}
+    assert keys.exhausted(FLASH) is None
+    assert set(picks(keys, 4, FLASH)) == set(picks(keys, 4, None)) == {"a", "b"}
+    assert keys.state() == {"usable": 2, "total": 2}
 
 
 def test_with_every_key_disabled_the_pool_answers_503_and_cooling_keys_make_it_429():
     clock = Clock()
     keys = pool(1, 1, cooldown=6, clock=clock)
-    keys.failed(keys.acquire(), REFUSED)
-    keys.failed(keys.acquire(), REFUSED)
-    with pytest.raises(ApiError) as refused:
-        keys.acquire()
-    assert (refused.value.status, refused.value.type, refused.value.code, refused.value.headers) == (
-        503, "service_unavailable_error", "upstream_keys_unavailable", {"Retry-After": "60"})
+    keys.failed(keys.acquire(PRO), REFUSED)
+    keys.failed(keys.acquire(PRO), REFUSED)
+    for model in (PRO, None):
+        with pytest.raises(ApiError) as refused:
+            keys.acquire(model)
+        assert (refused.value.status, refused.value.type, refused.value.code, refused.value.headers) == (
+            503, "service_unavailable_error", "upstream_keys_unavailable", {"Retry-After": "60"})
+    assert keys.state() == {"usable": 0, "total": 2}
     mixed = pool(1, 1, clock=clock)
-    mixed.failed(mixed.acquire(), REFUSED)
-    mixed.failed(mixed.acquire(), rate_limited("9"))
+    mixed.failed(mixed.acquire(PRO), REFUSED)
+    mixed.failed(mixed.acquire(PRO), rate_limited("9"))
     with pytest.raises(ApiError) as cooling:
-        mixed.acquire()
+        mixed.acquire(PRO)
     assert (cooling.value.status, cooling.value.headers) == (429, {"Retry-After": "9"})
+    assert mixed.acquire(FLASH).name == mixed.acquire(None).name == "b"
 
 
 def test_after_one_key_failed_the_call_avoids_it_or_gets_the_pool_answer():
     keys = pool(1, 1)
-    first = keys.acquire()
+    first = keys.acquire(PRO)
     keys.failed(first, rate_limited("30"))
-    assert keys.acquire(avoid=first.name).name == "b"
-    assert keys.exhausted() is None  # b is still usable
+    assert keys.acquire(PRO, avoid=first.name).name == "b"
+    assert keys.exhausted(PRO) is None  # b is still usable
 
 
 def test_a_pool_of_one_never_leaves_its_key_out():
@@ -193,30 +253,58 @@ def test_a_pool_of_one_never_leaves_its_key_out():
                                     rate_limited=lambda name: calls.append(("429", name))))
     assert not keys.failover
     for error in (rate_limited("30"), REFUSED):
-        lease = keys.acquire()
+        lease = keys.acquire(PRO)
         assert lease.header is None  # the SDK client's own key: nothing added to the call
         assert keys.failed(lease, error) is False
         lease.release()
     assert keys.state() == {"usable": 1, "total": 1}
-    assert keys.exhausted() is None
+    assert keys.exhausted(PRO) is None
     assert calls == [("sent", "a"), ("429", "a"), ("sent", "a")]
 
 
-def test_the_usable_gauge_is_told_each_change_by_name():
+def test_the_usable_gauge_is_told_each_change_of_disabled_by_name_not_the_cooldowns():
     clock, told = Clock(), []
-    keys = pool(1, 1, clock=clock, events=KeyEvents(usable=lambda name, usable: told.append((name, usable))))
+    keys = pool(1, 1, cooldown=2, clock=clock,
+                events=KeyEvents(usable=lambda name, usable: told.append((name, usable))))
     assert told == [("a", True), ("b", True)]
-    keys.failed(keys.acquire(), rate_limited("10"))
-    keys.failed(keys.acquire(avoid="a"), rate_limited("20"))
-    assert told[2:] == [("a", False), ("b", False)]
-    clock.now += 10
+    assert fail(keys, PRO, rate_limited("10")) == "a"
+    assert fail(keys, PRO, rate_limited("20"), avoid="a") == "b"
+    assert told[2:] == []  # cooling down for one model: still usable for the others
+    refused = fail(keys, FLASH, REFUSED)
     keys.state()
-    assert told[4:] == [("a", True)]
+    assert told[2:] == [(refused, False)]
+    clock.now += 2 * DISABLED_COOLDOWNS
+    keys.state()
+    assert told[3:] == [(refused, True)]
+
+
+def test_redis_holds_one_hash_of_cooldowns_per_key_ending_with_its_latest(redis_url):
+    """On the real redis-server of the session: what two gateways would read and write."""
+    one, other, idle = (shared_id(f"sharing-{uuid.uuid4().hex}") for _ in range(3))
+    shared = SharedKeyStates(redis_url)
+    try:
+        shared.push_cooldown(one, PRO, 30)
+        shared.push_cooldown(one, PRO, 2)  # another gateway's shorter cooldown cuts nothing short
+        shared.push_cooldown(one, FLASH, 5)
+        shared.push_disabled(other, 10)
+        hash_name = f"gemini-proxy:upstream-key:{one}:cooldowns"
+        with redis.Redis.from_url(redis_url) as direct:
+            assert 29_000 < direct.pttl(hash_name) <= 30_000
+            direct.hset(hash_name, "gemini-2.0-flash", 1)  # ended long ago: read as ended
+        [(cooling, disabled), (other_cooling, other_disabled), nothing] = shared.pull([one, other, idle])
+        assert (set(cooling), disabled) == ({PRO, FLASH}, 0)
+        assert 29 < cooling[PRO] <= 30
+        assert 4 < cooling[FLASH] <= 5
+        assert other_cooling == {}
+        assert 9 < other_disabled <= 10
+        assert nothing == ({}, 0)
+    finally:
+        shared.close()
 
 
 def test_keys_stay_out_of_repr_and_leases_carry_them_only_as_the_header():
     keys = pool(1, 1)
-    lease = keys.acquire()
+    lease = keys.acquire(PRO)
     assert lease.header == lease.key == "secret-a"
     assert "secret" not in repr(UpstreamKey("secret-a", "a"))
     assert keys.secrets == ("secret-a", "secret-b")
