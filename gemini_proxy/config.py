@@ -246,9 +246,10 @@ class Settings(FromEnvironment):
         "RATE_LIMIT_TPM", RATE_LIMITS, "Tokens per minute per client key (0: no limit); a key's `tpm=` "
         "overrides it.", int))
     redis_url: str | None = field(default=None, repr=False, metadata=setting(
-        "REDIS_URL", RATE_LIMITS, "Redis for the rate-limit counters, the stored responses and the thought "
-        "signatures, shared by all workers and machines (e.g. `redis://127.0.0.1:6379/0`); unset: counters in "
-        "memory, per worker process, responses in RESPONSES_DB and signatures in SIGNATURE_DB.", optional(str)))
+        "REDIS_URL", RATE_LIMITS, "Redis for the rate-limit counters, the stored responses, the thought "
+        "signatures and the key pool's cooldowns, shared by all workers and machines (e.g. "
+        "`redis://127.0.0.1:6379/0`); unset: counters and cooldowns per worker process, responses in "
+        "RESPONSES_DB and signatures in SIGNATURE_DB.", optional(str)))
     rate_limit_failure_mode: str = field(default="open", metadata=setting(
         "RATE_LIMIT_FAILURE_MODE", RATE_LIMITS, "When Redis cannot be reached: `open` admits requests without "
         "counting them, `closed` refuses them (503 `rate_limit_unavailable`).", one_of("open", "closed")))
