@@ -87,10 +87,11 @@ def installed(binary: str, package: str) -> str:
     return path
 
 
-def nginx_config(upstream: str, port: int, workdir: Path, **replace: str) -> Path:
-    """deploy/nginx.conf as shipped, pointed at the test gunicorn and port, inside a minimal
-    main configuration that keeps every file under `workdir`."""
-    site = (ROOT / "deploy" / "nginx.conf").read_text()
+def nginx_config(upstream: str, port: int, workdir: Path, site_file: Path = ROOT / "deploy" / "nginx.conf",
+                 **replace: str) -> Path:
+    """deploy/nginx.conf as shipped (or another site file), pointed at the test gunicorn and port,
+    inside a minimal main configuration that keeps every file under `workdir`."""
+    site = site_file.read_text()
     site = site.replace("server 127.0.0.1:8000;", f"server {upstream};")
     site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
     for old, new in replace.items():
