@@ -28,7 +28,8 @@ normalisation, base64, SSE), state (counters and request log), tools (function d
 and the calling rule), schema_values (values valid under a JSON/OpenAPI schema), signatures
 (thought signatures), thinking (per-model thinking rules, thoughts), output_format (JSON and
 enum answers), logprobs, media (inlineData/fileData checks and descriptions), safety
-(safetySettings enums, safety ratings), vertex (Vertex AI's paths, bodies, errors), oauth (/token), access (API keys and bearer tokens per route).
+(safetySettings enums, safety ratings), vertex (Vertex AI's paths, bodies, errors), oauth
+(/token), access (API keys and bearer tokens per route).
 """
 
 from gemini_emulator.app import EmulatorApp, create_emulator_app
