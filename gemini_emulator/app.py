@@ -294,12 +294,12 @@ class EmulatorApp:
         if fault == "badkey":
             raise errors.api_key_invalid()
         if fault in HTTP_FAULTS:
-            raise errors.for_code(int(fault), model.id, route.version, route.method or "",
+            raise _error_for(route, int(fault), model.id, route.version, route.method or "",
                                   directives.retry)
         if fault == "drop" and not stream:
             raise DroppedConnection("emulator fault=drop")
         if fault == "midstream" and not stream:
-            raise errors.for_code(directives.code or 500, model.id, route.version, route.method or "",
+            raise _error_for(route, directives.code or 500, model.id, route.version, route.method or "",
                                   directives.retry)
 
     @staticmethod
@@ -309,7 +309,7 @@ class EmulatorApp:
         if fault == "drop":
             return StreamFault(1 if after is None else after)
         if fault == "midstream":
-            error = errors.for_code(directives.code or 500, model.id, route.version, route.method or "",
+            error = _error_for(route, directives.code or 500, model.id, route.version, route.method or "",
                                     directives.retry)
             return StreamFault(1 if after is None else after, error)
         if fault == "hang":
@@ -376,6 +376,14 @@ class EmulatorApp:
             frozenset(wanted.split(",")) if wanted else _GENERATE_METHODS
         )
         return self.request_log.last(count, methods)
+
+
+def _error_for(route: Route, code: int, model: str, version: str, method: str, retry: int) -> EmulatorError:
+    """The realistic error of a fault directive, in Vertex's words on a Vertex path."""
+    if route.vertex:
+        return vertex.for_code(code, route.project, route.location, model) or errors.for_code(
+            code, model, version, method, retry)
+    return errors.for_code(code, model, version, method, retry)
 
 
 def _unfinished(body: dict[str, Any]) -> dict[str, Any]:

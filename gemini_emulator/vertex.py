@@ -52,6 +52,22 @@ def publisher_model_not_found(project: str | None, location: str | None, model: 
     )
 
 
+QUOTA_MESSAGE = (
+    "Resource exhausted. Please try again later. Please refer to "
+    "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details."
+)
+
+
+def for_code(code: int, project: str | None, location: str | None, model: str) -> EmulatorError | None:
+    """Vertex's own answer for a fault directive's status (None: the same as the Gemini API's). Its 429 has
+    no QuotaFailure or RetryInfo: a client learns no wait from it."""
+    if code == 404:
+        return publisher_model_not_found(project, location, model)
+    if code == 429:
+        return EmulatorError(429, QUOTA_MESSAGE)
+    return None
+
+
 def uses_predict(model: Model) -> bool:
     """Whether the SDK embeds with this model through `:predict` (ids without "gemini" or "maas")."""
     return model.is_embedding and "gemini" not in model.id and "maas" not in model.id

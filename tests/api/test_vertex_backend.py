@@ -194,3 +194,28 @@ def test_express_mode_sends_the_key_on_publisher_paths(emulator):
         ("generateContent", None, "v1beta1"), ("embedContent", None, "v1beta1")]
     assert all("authorization" not in r["headers"] for r in calls)
     assert stats(emulator)["requests_by_key"]["express-key"] == 2
+
+
+def test_input_tokens_use_vertex_s_count_tokens_body(client, emulator):
+    response = client.post("/v1/responses/input_tokens", json={
+        "model": "gemini-2.5-flash", "instructions": "Answer briefly.", "input": "how many tokens is this",
+        "tools": [{"type": "function", "name": "get_weather", "parameters": WEATHER["function"]["parameters"]}]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["input_tokens"] > 0
+    body = recorded(emulator, 1, "countTokens")[0]["body"]
+    assert "generateContentRequest" not in body  # Vertex takes the request's fields at the top level
+    assert set(body) == {"contents", "systemInstruction", "tools"}
+
+
+def test_readiness_asks_vertex(client, emulator):
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["upstream"] == emulator.url.removeprefix("http://")
+
+
+def test_vertex_s_429_without_retry_info(client):
+    response = client.post("/v1/chat/completions", json={
+        "model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "[emulator fault=429] hi"}]})
+    assert response.status_code == 429
+    assert response.get_json()["error"]["code"] == "rate_limit_exceeded"
+    assert "Resource exhausted" in response.get_json()["error"]["message"]

@@ -147,3 +147,11 @@ def test_service_account_key_from_the_command_line(tmp_path):
     info = service_account_info("http://127.0.0.1:1")
     assert _service_account(str(write_service_account(tmp_path / "sa.json", info)))["client_email"] == \
         info["client_email"]
+
+
+def test_fault_directives_answer_in_vertex_s_words(client):
+    with pytest.raises(genai_errors.ClientError) as caught:
+        client.models.generate_content(model="gemini-2.5-flash", contents="[emulator fault=429] hi")
+    assert caught.value.code == 429
+    assert caught.value.message.startswith("Resource exhausted. Please try again later.")
+    assert not caught.value.details["error"]["details"]  # no RetryInfo on Vertex
