@@ -60,9 +60,14 @@ def _gs_uri(part: dict) -> str | None:
 
 
 def _storage_object(param: str, part: dict, cloud_storage: bool) -> tuple[str, str]:
-    """(MIME type, gs:// URI) of a Cloud Storage object, its type from its name (or the file's filename)."""
     field = f"{param}.image_url.url" if part["type"] == "image_url" else f"{param}.file.file_data"
-    uri = _gs_uri(part) or ""
+    filename = part["file"].get("filename") if part["type"] == "file" else None
+    return storage_object(_gs_uri(part) or "", field, filename, cloud_storage)
+
+
+def storage_object(uri: str, field: str, filename: str | None, cloud_storage: bool) -> tuple[str, str]:
+    """(MIME type, gs:// URI) of a Cloud Storage object, its type from its name (or the file's filename);
+    a 400 naming `field` on AI Studio (not `cloud_storage`)."""
     if not cloud_storage:
         raise invalid_request("gs:// URLs (Cloud Storage objects) are read by Vertex AI only "
                               "(GEMINI_BACKEND=vertex); with the Gemini API send the data inline or as an "
@@ -70,7 +75,6 @@ def _storage_object(param: str, part: dict, cloud_storage: bool) -> tuple[str, s
     bucket, _, name = uri[5:].partition("/")
     if not GS_BUCKET.fullmatch(bucket) or not name:
         raise invalid_request(f"{shown(uri)} is not a Cloud Storage URI (gs://bucket/object).", field)
-    filename = part["file"].get("filename") if part["type"] == "file" else None
     try:
         return file_mime(filename or name, None), uri
     except MediaError as error:
@@ -140,17 +144,21 @@ _RESPONSES_URL_FIELDS = {"input_image": "image_url", "input_file": "file_url"}
 
 
 def media_of_items(items: list[dict], limits: MediaLimits, fetch_urls: bool = True, *,
-                   history: Sequence[dict] = (), referenced: Mapping[str, dict] | None = None
-                   ) -> dict[str, tuple[str, bytes]]:
+                   history: Sequence[dict] = (), referenced: Mapping[str, dict] | None = None,
+                   cloud_storage: bool = False) -> dict[str, tuple[str, bytes | str]]:
     """Every media part of a Responses request (items as schemas/responses loads or input_items
     lists them), by param: "input[2].content[1]" for a message's part, "input[3].output[0]" for
     a tool output's; the items of the previous_response_id chain as "history[k]...", and an
     item_reference's item under the reference's own param (translate/responses reads them so)."""
     parts = [*_item_media(items, "input", referenced or {}), *_item_media(history, "history", referenced or {})]
-    media, urls = {}, []
+    media: dict[str, tuple[str, bytes | str]] = {}
+    urls = []
     for param, part in parts:
         url_field = _RESPONSES_URL_FIELDS.get(part["type"])
         url = part.get(url_field) if url_field else None
+        if isinstance(url, str) and url[:5].lower() == "gs://":
+            media[param] = storage_object(url, f"{param}.{url_field}", part.get("filename"), cloud_storage)
+            continue
         if url is not None and not url.startswith("data:"):
             urls.append((param, url, f"{param}.{url_field}"))
             continue

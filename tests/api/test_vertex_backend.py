@@ -146,14 +146,18 @@ def test_a_gs_url_becomes_file_data_on_vertex(client, emulator):
 def test_a_gs_url_is_a_clear_400_on_ai_studio(emulator):
     app = create_app(Settings(gemini_base_url=emulator.url, upstream_retries=0, signature_db="", responses_db=""))
     try:
-        response = app.test_client().post("/v1/chat/completions", json={"model": "gemini-2.5-flash", "messages": [
+        chat_answer = app.test_client().post("/v1/chat/completions", json={"model": "gemini-2.5-flash", "messages": [
             {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "gs://b/cat.png"}}]}]})
+        responses_answer = app.test_client().post("/v1/responses", json={"model": "gemini-2.5-flash", "input": [
+            {"role": "user", "content": [{"type": "input_file", "file_url": "gs://b/report.pdf"}]}]})
     finally:
         app.extensions["gemini_proxy"].upstream.close()
-    assert response.status_code == 400
-    error = response.get_json()["error"]
-    assert error["param"] == "messages[0].content[0].image_url.url"
-    assert "Vertex AI" in error["message"]
+    for response, param in ((chat_answer, "messages[0].content[0].image_url.url"),
+                            (responses_answer, "input[0].content[0].file_url")):
+        assert response.status_code == 400
+        error = response.get_json()["error"]
+        assert error["param"] == param
+        assert "Vertex AI" in error["message"]
 
 
 def test_a_gs_object_without_a_known_type_is_a_400(client):
@@ -219,3 +223,14 @@ def test_vertex_s_429_without_retry_info(client):
     assert response.status_code == 429
     assert response.get_json()["error"]["code"] == "rate_limit_exceeded"
     assert "Resource exhausted" in response.get_json()["error"]["message"]
+
+
+def test_a_gs_url_in_a_responses_input_becomes_file_data(client, emulator):
+    response = client.post("/v1/responses", json={"model": "gemini-2.5-flash", "input": [{"role": "user", "content": [
+        {"type": "input_text", "text": "describe"},
+        {"type": "input_image", "image_url": "gs://my-bucket/cat.jpg"},
+        {"type": "input_file", "file_url": "gs://my-bucket/report.pdf"}]}]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    parts = recorded(emulator)[0]["body"]["contents"][0]["parts"]
+    assert parts[1:] == [{"fileData": {"mimeType": "image/jpeg", "fileUri": "gs://my-bucket/cat.jpg"}},
+                         {"fileData": {"mimeType": "application/pdf", "fileUri": "gs://my-bucket/report.pdf"}}]
