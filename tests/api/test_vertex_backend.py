@@ -234,3 +234,32 @@ def test_a_gs_url_in_a_responses_input_becomes_file_data(client, emulator):
     parts = recorded(emulator)[0]["body"]["contents"][0]["parts"]
     assert parts[1:] == [{"fileData": {"mimeType": "image/jpeg", "fileUri": "gs://my-bucket/cat.jpg"}},
                          {"fileData": {"mimeType": "application/pdf", "fileUri": "gs://my-bucket/report.pdf"}}]
+
+
+def test_short_lived_tokens_are_fetched_again(emulator, credentials_file):
+    """google-auth refreshes a token within 3 min 45 s of its expiry: with 60-second tokens, every call."""
+    def issued():
+        return requests.get(f"{emulator.url}/emulator/oauth", timeout=5).json()["tokens_issued"]
+    requests.post(f"{emulator.url}/emulator/oauth", json={"token_lifetime": 60}, timeout=5).raise_for_status()
+    app = create_app(vertex_settings(emulator, vertex_credentials_file=credentials_file))
+    try:
+        before = issued()
+        for text in ("one", "two", "three"):
+            chat(app.test_client(), text)
+        assert issued() == before + 3
+    finally:
+        requests.post(f"{emulator.url}/emulator/oauth", json={"token_lifetime": 3600}, timeout=5).raise_for_status()
+        app.extensions["gemini_proxy"].upstream.close()
+
+
+def test_express_mode_key_pool_fails_over(tmp_path):
+    with EmulatorServer(EmulatorConfig(api_keys=("good-key",)), port=0) as emulator:
+        app = create_app(vertex_settings(emulator, gemini_backend="vertex-express", vertex_project=None,
+                                         gemini_api_keys="bad-key first, good-key second",
+                                         key_pool_strategy="round-robin"))
+        try:
+            for text in ("one", "two", "three"):
+                chat(app.test_client(), text)
+        finally:
+            app.extensions["gemini_proxy"].upstream.close()
+        assert stats(emulator)["requests_by_key"] == {"good-key": 3}  # the refused key was put aside
