@@ -15,7 +15,11 @@ models), thinking (per-model thinkingConfig rules, thoughts counted against
 maxOutputTokens, thought summaries), JSON / enum output, logprobs, media parts and safety
 settings; each module's docstring states its exact rules.
 
-Depends only on the standard library and werkzeug; imports nothing else of gemini_proxy.
+It also speaks Vertex AI (vertex: the publishers/google/models paths, project paths with OAuth bearer
+tokens, express mode with an API key; oauth: a loopback /token endpoint for service accounts).
+
+Depends only on the standard library and werkzeug (oauth also on cryptography, which google-auth
+requires); imports nothing else of gemini_proxy.
 Module map: app (routes, auth, views), server (socket + keep-alive handler), config,
 directives, validation, generation (answer plans), text (the word generator), tokens (the
 tokenizer), responses (response bodies and stream events), streaming (pace, faults,
@@ -24,7 +28,8 @@ normalisation, base64, SSE), state (counters and request log), tools (function d
 and the calling rule), schema_values (values valid under a JSON/OpenAPI schema), signatures
 (thought signatures), thinking (per-model thinking rules, thoughts), output_format (JSON and
 enum answers), logprobs, media (inlineData/fileData checks and descriptions), safety
-(safetySettings enums, safety ratings).
+(safetySettings enums, safety ratings), vertex (Vertex AI's paths, bodies, errors), oauth
+(/token), access (API keys and bearer tokens per route).
 """
 
 from gemini_emulator.app import EmulatorApp, create_emulator_app

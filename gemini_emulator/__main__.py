@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import threading
@@ -27,7 +28,20 @@ def _parser() -> argparse.ArgumentParser:
                         help="most requests in one batchEmbedContents call")
     parser.add_argument("--api-key", action="append", default=[],
                         help="accept this key (repeat for several; default: any non-empty key)")
+    parser.add_argument("--service-account-key", action="append", default=[], metavar="FILE",
+                        help="a service-account JSON whose signed JWTs POST /token accepts (Vertex AI; repeat "
+                             "for several)")
+    parser.add_argument("--token-lifetime", type=int, default=3600,
+                        help="seconds an access token from /token lives (default 3600)")
     return parser
+
+
+def _service_account(path: str) -> dict:
+    with open(path, encoding="utf-8") as file:
+        info = json.load(file)
+    if not isinstance(info, dict) or "client_email" not in info or "private_key" not in info:
+        raise ValueError(f"{path}: not a service-account JSON (client_email, private_key)")
+    return info
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,8 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             tokens_per_second=args.tokens_per_second,
             chunk_tokens=args.chunk_tokens,
             max_batch=args.max_batch,
+            service_accounts=tuple(_service_account(path) for path in args.service_account_key),
+            token_lifetime=args.token_lifetime,
         )
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         _parser().error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # Werkzeug's own per-request and startup lines are not wanted: this is a quiet tool.

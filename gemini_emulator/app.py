@@ -1,10 +1,15 @@
 """The WSGI app: routing, auth, views and the one error renderer.
 
 Routes (any path prefix before the version is tolerated, like the SDK's base_url prefixes):
-    GET  /{v1|v1beta|v1alpha}/models[?pageSize=&pageToken=]
+    GET  /{v1|v1beta|v1alpha|v1beta1}/models[?pageSize=&pageToken=]
     GET  /{ver}/models/{id}
     POST /{ver}/models/{id}:{generateContent|streamGenerateContent|countTokens|
                              embedContent|batchEmbedContents}
+  Vertex AI (vertex.py; an OAuth bearer token from /token, or in express mode an API key):
+    POST /{ver}/projects/{p}/locations/{l}/publishers/google/models/{id}:{the methods above|predict}
+    POST /{ver}/publishers/google/models/{id}:{...}   express mode (x-goog-api-key or ?key=)
+    GET  /{ver}/publishers/google/models[/{id}]       publisher models (bearer token or API key)
+    POST /token                    OAuth2 JWT-bearer grant for a registered service account (oauth.py)
     GET  /emulator/stats           counters (see state.COUNTERS), including the thought
                                    signatures issued, verified and dummies received; its
                                    X-Emulator-Pid header names the serving process
@@ -13,6 +18,8 @@ Routes (any path prefix before the version is tolerated, like the SDK's base_url
                                    {model, method, version, body, headers}; generateContent and
                                    streamGenerateContent only unless `method` says otherwise
     POST /emulator/reset           zero the counters and forget the recorded requests
+    POST /emulator/service-accounts  register a service-account JSON (its public key) for /token
+    GET|POST /emulator/oauth       tokens issued, lifetime, accounts; POST {"token_lifetime": N}
 Paths are matched by hand (one catch-all) and split on the last ':' of the last segment.
 """
 
@@ -31,7 +38,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from gemini_emulator import errors
+from gemini_emulator import errors, vertex
+from gemini_emulator.access import Access, request_key
 from gemini_emulator.catalog import Model, find_model, list_page
 from gemini_emulator.config import EmulatorConfig
 from gemini_emulator.directives import HTTP_FAULTS, Directives, extract
@@ -39,6 +47,7 @@ from gemini_emulator.embeddings import batch_embed, embed_request
 from gemini_emulator.errors import EmulatorError, invalid_argument
 from gemini_emulator.generation import plan_answer, prompt_usage
 from gemini_emulator.grounding import check_search
+from gemini_emulator.oauth import TokenIssuer
 from gemini_emulator.responses import StreamEvent, full_response, stream_events
 from gemini_emulator.signatures import check_signatures
 from gemini_emulator.state import RequestLog, Stats
@@ -52,7 +61,10 @@ log = logging.getLogger(__name__)
 # On /emulator/stats: the serving process, so whoever started one can tell it from another on its port.
 PID_HEADER = "X-Emulator-Pid"
 
-_API_PATH = re.compile(r"^/(?:.*/)?(?P<version>v1|v1beta|v1alpha)/models(?:/(?P<rest>[^/]+))?/?$")
+_API_PATH = re.compile(
+    r"^/(?:.*/)?(?P<version>v1|v1beta|v1alpha|v1beta1)/"
+    r"(?:projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/)?(?P<publisher>publishers/google/)?"
+    r"models(?:/(?P<rest>[^/]+))?/?$")
 _JSON = "application/json; charset=UTF-8"
 _GENERATE_METHODS = frozenset({"generateContent", "streamGenerateContent"})
 _SECRET_HEADERS = frozenset({"x-goog-api-key", "authorization", "cookie"})
@@ -66,19 +78,24 @@ class Route:
     version: str
     model_id: str | None = None
     method: str | None = None
+    vertex: bool = False  # a publishers/google/models path (Vertex AI)
+    project: str | None = None  # with location: a Vertex project path (else express mode or the model list)
+    location: str | None = None
 
 
 def parse_route(path: str) -> Route | None:
     match = _API_PATH.match(path)
-    if match is None:
+    if match is None or (match.group("project") is not None and match.group("publisher") is None):
         return None
+    where = {"vertex": match.group("publisher") is not None, "project": match.group("project"),
+             "location": match.group("location")}
     rest = match.group("rest")
     if rest is None:
-        return Route(match.group("version"))
+        return Route(match.group("version"), **where)
     model_id, colon, method = rest.rpartition(":")
     if not colon:
-        return Route(match.group("version"), rest)
-    return Route(match.group("version"), model_id, method)
+        return Route(match.group("version"), rest, **where)
+    return Route(match.group("version"), model_id, method, **where)
 
 
 def json_response(body: Any, status: int = 200) -> Response:
@@ -100,6 +117,9 @@ class EmulatorApp:
         self.config = config
         self.stats = Stats()
         self.request_log = RequestLog()
+        self.access = Access(config.api_keys, TokenIssuer(config.token_lifetime), self.stats)
+        for info in config.service_accounts:
+            self.access.tokens.register(info)
         self._fault_counts: dict[str, int] = {}  # times=N: how often a request body met its fault
         self._fault_lock = threading.Lock()
         # method -> (what the model must support, view); countTokens works on every model.
@@ -109,6 +129,7 @@ class EmulatorApp:
             "countTokens": ("countTokens", self._count_tokens),
             "embedContent": ("embedContent", self._embed),
             "batchEmbedContents": ("embedContent", self._batch_embed),
+            "predict": ("predict", self._predict),
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
@@ -127,37 +148,34 @@ class EmulatorApp:
     def _dispatch(self, request: Request) -> Response:
         if request.path.startswith("/emulator/"):
             return self._control(request)
+        if request.path == "/token":
+            return self.access.token(request)
         route = parse_route(request.path)
         if route is None:
             raise EmulatorError(404, f"Path not found: {request.path}")
         self.stats.add("requests")
-        self._authenticate(request)
+        self.access.authenticate(request, route.vertex, route.project is not None, route.method is None)
         if route.method is None:
             if request.method != "GET":
                 raise EmulatorError(404, f"Method {request.method} not found for {request.path}")
-            return self._list_models(request) if route.model_id is None else self._get_model(route)
+            return self._list_models(request, route) if route.model_id is None else self._get_model(route)
         return self._call_method(request, route)
 
-    def _authenticate(self, request: Request) -> None:
-        key = _request_key(request)
-        if not key:
-            raise errors.api_key_missing()
-        if self.config.api_keys and key not in self.config.api_keys:
-            raise errors.api_key_invalid()
-        self.stats.add_key(key)
-
-    def _list_models(self, request: Request) -> Response:
+    def _list_models(self, request: Request, route: Route) -> Response:
+        pages = vertex.list_publisher_models if route.vertex else list_page
         try:
             size = int(request.args.get("pageSize", "0"))
-            return json_response(list_page(size, request.args.get("pageToken") or None))
+            return json_response(pages(size, request.args.get("pageToken") or None))
         except ValueError:
             raise invalid_argument("Invalid pageSize or pageToken") from None
 
     def _get_model(self, route: Route) -> Response:
         model = find_model(route.model_id or "")
         if model is None:
+            if route.vertex:
+                raise vertex.publisher_model_not_found(route.project, route.location, route.model_id or "")
             raise errors.model_not_found(route.model_id or "", route.version, "get")
-        return json_response(model.resource())
+        return json_response(vertex.publisher_model(model) if route.vertex else model.resource())
 
     def _call_method(self, request: Request, route: Route) -> Response:
         method = route.method or ""
@@ -167,13 +185,19 @@ class EmulatorApp:
             raise EmulatorError(404, f"Method {request.method} not found for {request.path}")
         capability, view = self._methods[method]
         model = find_model(route.model_id or "")
-        if model is None or capability not in model.methods:
+        supported = model is not None and (
+            vertex.uses_predict(model) if method == "predict" else capability in model.methods)
+        if model is None or not supported or (method == "predict" and not route.vertex):
+            if route.vertex:
+                raise vertex.publisher_model_not_found(route.project, route.location, route.model_id or "")
             raise errors.model_not_found(route.model_id or "", route.version, method)
         body = self._read_json(request)
         self.request_log.record({
             "model": model.id,
             "method": method,
             "version": route.version,
+            "project": route.project,
+            "location": route.location,
             "body": body,
             "headers": {k.lower(): v for k, v in request.headers.items()
                         if k.lower() not in _SECRET_HEADERS},
@@ -201,11 +225,11 @@ class EmulatorApp:
         self.stats.add("signatures_dummy", signatures.dummy)
         stream = route.method == "streamGenerateContent"
         sleep(directives.delay)
-        if not directives.applies(_request_key(http_request), model.id) or (
+        if not directives.applies(request_key(http_request), model.id) or (
                 directives.times is not None and not self._fault_hits(directives.times, model, route, body)):
             directives = replace(directives, fault=None)
         hang = client_leaves(http_request.environ.get("werkzeug.socket"))
-        broken = self._broken_answer(directives, stream, _request_key(http_request), hang)
+        broken = self._broken_answer(directives, stream, request_key(http_request), hang)
         if broken is not None:
             return broken
         self._raise_fault(directives, model, route, stream)
@@ -270,12 +294,12 @@ class EmulatorApp:
         if fault == "badkey":
             raise errors.api_key_invalid()
         if fault in HTTP_FAULTS:
-            raise errors.for_code(int(fault), model.id, route.version, route.method or "",
+            raise _error_for(route, int(fault), model.id, route.version, route.method or "",
                                   directives.retry)
         if fault == "drop" and not stream:
             raise DroppedConnection("emulator fault=drop")
         if fault == "midstream" and not stream:
-            raise errors.for_code(directives.code or 500, model.id, route.version, route.method or "",
+            raise _error_for(route, directives.code or 500, model.id, route.version, route.method or "",
                                   directives.retry)
 
     @staticmethod
@@ -285,7 +309,7 @@ class EmulatorApp:
         if fault == "drop":
             return StreamFault(1 if after is None else after)
         if fault == "midstream":
-            error = errors.for_code(directives.code or 500, model.id, route.version, route.method or "",
+            error = _error_for(route, directives.code or 500, model.id, route.version, route.method or "",
                                     directives.retry)
             return StreamFault(1 if after is None else after, error)
         if fault == "hang":
@@ -299,7 +323,12 @@ class EmulatorApp:
         return None
 
     def _count_tokens(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
-        contents, system = parse_count_tokens(body)
+        if route.vertex and "generateContentRequest" not in body:
+            # Vertex's countTokens takes systemInstruction, tools and generationConfig beside contents.
+            parsed = parse_generate(body)
+            contents, system = parsed.contents, parsed.system_instruction
+        else:
+            contents, system = parse_count_tokens(body)
         _, contents = extract(contents)  # directives are not part of the prompt
         total, details = prompt_usage(contents, system)
         return json_response({
@@ -308,10 +337,17 @@ class EmulatorApp:
         })
 
     def _embed(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
+        if route.vertex:
+            return json_response(vertex.embed_content(body, model))
         return json_response({"embedding": embed_request(body, model, "EmbedContentRequest")})
 
     def _batch_embed(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
+        if route.vertex:
+            return json_response(vertex.batch_embed(body, model, self.config.max_batch))
         return json_response(batch_embed(body, model, self.config.max_batch))
+
+    def _predict(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
+        return json_response(vertex.predict_embeddings(body, model, self.config.max_batch))
 
     def _control(self, request: Request) -> Response:
         name = request.path.removeprefix("/emulator/").strip("/")
@@ -325,6 +361,9 @@ class EmulatorApp:
             self.stats.reset()
             self.request_log.clear()
             return json_response(self.stats.snapshot())
+        answer = self.access.control(name, request)
+        if answer is not None:
+            return json_response(answer)
         raise EmulatorError(404, f"Path not found: {request.path}")
 
     def _recorded(self, request: Request) -> list[dict[str, Any]]:
@@ -339,8 +378,12 @@ class EmulatorApp:
         return self.request_log.last(count, methods)
 
 
-def _request_key(request: Request) -> str:
-    return request.headers.get("x-goog-api-key") or request.args.get("key") or ""
+def _error_for(route: Route, code: int, model: str, version: str, method: str, retry: int) -> EmulatorError:
+    """The realistic error of a fault directive, in Vertex's words on a Vertex path."""
+    if route.vertex:
+        return vertex.for_code(code, route.project, route.location, model) or errors.for_code(
+            code, model, version, method, retry)
+    return errors.for_code(code, model, version, method, retry)
 
 
 def _unfinished(body: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ _SERVICE = "generativelanguage.googleapis.com"
 
 STATUS_BY_CODE = {
     400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
     429: "RESOURCE_EXHAUSTED",

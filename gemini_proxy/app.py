@@ -90,6 +90,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         log.warning("Rate limits are counted per worker process (no REDIS_URL): with several gunicorn "
                     "workers a key can get up to that many times its limit. Set REDIS_URL to share them.")
 
+    if settings.vertex:
+        log.info("Gemini backend: Vertex AI (%s), %s", settings.gemini_backend,
+                 f"project {settings.vertex_project}, location {settings.vertex_location}"
+                 if settings.vertex_project else "express mode (an API key, no project)")
     if settings.uses_emulator:
         log.warning("No GEMINI_API_KEY is set: answers come from the built-in Gemini emulator at %s, "
                     "not from Google. Set GEMINI_API_KEY (or GEMINI_API_KEYS) to use Gemini.",

@@ -1,4 +1,9 @@
-"""The models a client can name: upstream models (cached briefly) plus the configured aliases."""
+"""The models a client can name: upstream models (cached briefly) plus the configured aliases.
+
+On Vertex AI the list is VERTEX_MODELS: Vertex's own (Model Garden's publisher models) names hundreds of
+models, most of them no Gemini, and carries no methods a model serves (the SDK's Model has no
+supported_actions there), so it cannot say what answers chat or embeddings. A single model is still asked
+of Vertex when it is not in the list."""
 from __future__ import annotations
 
 import threading
@@ -11,6 +16,7 @@ from gemini_proxy.translate.models import (
     ALIAS_OWNER,
     EMULATOR_OWNER,
     OWNER,
+    USEFUL_ACTIONS,
     gemini_model_id,
     model_id_of,
     model_object,
@@ -25,6 +31,8 @@ class ModelCatalog:
         self._aliases = {**settings.model_aliases, **settings.embedding_model_aliases}
         self._owner = EMULATOR_OWNER if settings.uses_emulator else OWNER
         self._ttl = settings.models_cache_seconds
+        self._configured = [{"name": f"models/{model}", "supported_actions": list(USEFUL_ACTIONS)}
+                            for model in settings.vertex_model_ids] if settings.vertex else None
         self._clock = clock
         self._lock = threading.Lock()
         self._models: list[dict] = []
@@ -33,7 +41,8 @@ class ModelCatalog:
     def list(self) -> list[dict]:
         with self._lock:
             if self._clock() >= self._expires:
-                self._models = models_from_gemini(self._upstream.list_models(), self._aliases, self._owner)
+                listed = self._upstream.list_models() if self._configured is None else self._configured
+                self._models = models_from_gemini(listed, self._aliases, self._owner)
                 self._expires = self._clock() + self._ttl
             return self._models
 

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from functools import cached_property
-from urllib.parse import urlsplit
 
+from gemini_proxy.config_backend import (  # noqa: F401  (the backends are named from here too)
+    AI_STUDIO,
+    VERTEX_AI,
+    VERTEX_EXPRESS,
+    VERTEX_GROUP,
+    BackendSettings,
+)
 from gemini_proxy.config_parsing import (
     FromEnvironment,
     SettingsError,
-    UpstreamKey,
     addresses,
     boolean,
     bounded,
@@ -34,7 +38,6 @@ from gemini_proxy.config_parsing import (
     resolve_fallbacks,
     seconds,
     setting,
-    upstream_keys_from,
 )
 from gemini_proxy.translate.models import gemini_model_id
 
@@ -57,11 +60,10 @@ GROUPS = (
     "Media in messages", "Thought signatures", "Responses API", "Limits", "Client keys", "Rate limits",
     "Server (gunicorn)", "Logs, metrics and readiness",
 )
+GROUPS = (UPSTREAM, VERTEX_GROUP, *GROUPS[1:])
 THIRTY_DAYS = 30 * 24 * 3600
-
-
 @dataclass(frozen=True)
-class Settings(FromEnvironment):
+class Settings(BackendSettings, FromEnvironment):
     # No key (and no base URL) means the built-in emulator answers (see upstream_base_url).
     gemini_api_key: str | None = field(default=None, repr=False, metadata=setting(
         "GEMINI_API_KEY", UPSTREAM, "Google AI Studio key. Unset: the built-in emulator answers.", optional(str)))
@@ -279,47 +281,13 @@ class Settings(FromEnvironment):
             if gemini_model_id(model) is None:
                 raise SettingsError(f"{where}: {model!r} is not a Gemini model id "
                                     "(letters, digits, '-', '.', '_'; optionally models/ or tunedModels/)")
+        self.check_backend(bool(self.gemini_api_key or self.gemini_api_keys.strip() or self.gemini_api_keys_file),
+                           self.gemini_base_url, self.pass_through_keys)
         self.upstream_keys  # noqa: B018  (read, and checked, at start)
         if self.require_gemini_key and self.uses_emulator:
             raise SettingsError("REQUIRE_GEMINI_KEY=true, but GEMINI_API_KEY is not set (nor GEMINI_API_KEYS, "
                                 "GEMINI_API_KEYS_FILE or GEMINI_BASE_URL): refusing to start with the built-in "
                                 "emulator in place of Gemini")
-
-    @cached_property
-    def upstream_keys(self) -> tuple[UpstreamKey, ...]:
-        """The Gemini keys calls go out with (upstream/keys.py: a pool, maybe of one)."""
-        return upstream_keys_from(self.gemini_api_keys, self.gemini_api_keys_file, self.gemini_api_key)
-
-    @property
-    def uses_emulator(self) -> bool:
-        return not (self.gemini_api_key or self.gemini_api_keys.strip() or self.gemini_api_keys_file
-                    or self.gemini_base_url)
-
-    @property
-    def upstream_base_url(self) -> str | None:
-        """Where the SDK sends requests: None means Google's own endpoint."""
-        if self.gemini_base_url:
-            return self.gemini_base_url
-        if self.uses_emulator:
-            return f"http://127.0.0.1:{self.emulator_port}"
-        return None
-
-    @property
-    def upstream_name(self) -> str:
-        """The upstream as /readyz names it: `emulator` (the built-in one), `google`, or the host
-        of GEMINI_BASE_URL (never its path or credentials)."""
-        if self.uses_emulator:
-            return "emulator"
-        if not self.gemini_base_url:
-            return "google"
-        url = urlsplit(self.gemini_base_url)
-        host = f"[{url.hostname}]" if url.hostname and ":" in url.hostname else url.hostname
-        return f"{host}:{url.port}" if url.port else host or "unknown"
-
-    @property
-    def upstream_api_key(self) -> str:
-        """The SDK client's own key: the first of the pool (each call of a larger pool names its key)."""
-        return self.upstream_keys[0].key
 
     def resolve_model(self, requested: str | None) -> str | None:
         """The Gemini model id for the name a client asked for; None when the name is neither

@@ -3,6 +3,7 @@ variable, parser, group and description), and the parsers that check each value 
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -159,6 +160,24 @@ def upstream_keys_from(text: str, file: str | None, single: str | None) -> tuple
     if (file or text.strip()) and not entries:
         raise SettingsError("GEMINI_API_KEYS (and GEMINI_API_KEYS_FILE) hold no key")
     return parse_upstream_keys(entries) if entries else (UpstreamKey(single or STAND_IN_KEY, "key-1"),)
+
+
+def check_service_account_file(path: str) -> None:
+    """VERTEX_CREDENTIALS_FILE: a readable service-account JSON key (checked at start; loaded by the SDK's
+    google-auth in upstream/client.py)."""
+    try:
+        info = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise SettingsError(f"VERTEX_CREDENTIALS_FILE={path!r}: {exc.strerror}") from None
+    except ValueError:
+        raise SettingsError(f"VERTEX_CREDENTIALS_FILE={path!r}: not JSON") from None
+    if not isinstance(info, dict) or info.get("type") != "service_account":
+        raise SettingsError(f"VERTEX_CREDENTIALS_FILE={path!r}: not a service-account key (\"type\": "
+                            "\"service_account\"); for gcloud user credentials leave it unset (Application "
+                            "Default Credentials)")
+    missing = [name for name in ("client_email", "private_key", "token_uri") if not info.get(name)]
+    if missing:
+        raise SettingsError(f"VERTEX_CREDENTIALS_FILE={path!r}: the service-account key has no {', '.join(missing)}")
 
 
 def optional(cast):

@@ -60,6 +60,13 @@ def upstream_unreachable(reason: str) -> ApiError:
                     upstream="UNREACHABLE")
 
 
+def upstream_credentials_refused() -> ApiError:
+    """Vertex AI's token endpoint refused the gateway's credentials (a RefreshError): the operator's to fix."""
+    return ApiError(502, "The gateway could not get an access token for Vertex AI with its credentials "
+                    "(VERTEX_CREDENTIALS_FILE or Application Default Credentials); see the gateway's log.",
+                    "upstream_error", None, "upstream_credentials_refused", upstream="CREDENTIALS")
+
+
 def upstream_bad_response(what: str | None = None) -> ApiError:
     """A 200 from Gemini that is not what Gemini sends (`what` names the field, never a value)."""
     detail = f" ({what})" if what else ""

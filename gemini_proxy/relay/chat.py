@@ -24,7 +24,8 @@ def chat_request(services: Services, body: dict) -> Routable:
     """The Gemini request for a loaded chat request (its media fetched, its signatures looked up),
     and for its fallback models."""
     model = chat_model(services.settings, body.get("model"))
-    media = media_of(body["messages"], services.media_limits, services.settings.media_fetch_urls)
+    media = media_of(body["messages"], services.media_limits, services.settings.media_fetch_urls,
+                     cloud_storage=services.settings.vertex)
     call_ids = _tool_call_ids(body["messages"])
 
     def for_model(target: str) -> GeminiRequest:

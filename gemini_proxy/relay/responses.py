@@ -99,7 +99,7 @@ def response_request(services: Services, body: dict, record: RequestRecord) -> P
     items = input_items(body, ids, referenced)
     calls = call_ids([*history, *referenced.values(), *given])
     media = media_of_items(given, services.media_limits, settings.media_fetch_urls, history=history,
-                           referenced=referenced)
+                           referenced=referenced, cloud_storage=settings.vertex)
 
     def for_model(target: str) -> GeminiRequest:
         return gemini_request(body, target, services.request_defaults, history=history, referenced=referenced,

@@ -139,7 +139,8 @@ def _tools_config(request: dict, dropped: list[str]) -> dict:
 
 
 def gemini_request(request: dict, model: str, defaults: RequestDefaults = RequestDefaults(), *,
-                   signatures: Mapping[str, str] = {}, media: Mapping[str, tuple[str, bytes]] = {}) -> GeminiRequest:
+                   signatures: Mapping[str, str] = {}, media: Mapping[str, tuple[str, bytes | str]] = {}
+                   ) -> GeminiRequest:
     """The Gemini request for a chat request (as the chat schema loads it) to `model`, a Gemini
     model id the caller resolved; `signatures` and `media` are what the caller looked up for
     the messages (see History)."""

@@ -20,8 +20,9 @@ DUMMY_SIGNATURE = base64.urlsafe_b64decode("skip_thought_signature_validator")
 class History:
     """What the caller looked up for this request's messages."""
     signatures: Mapping[str, str] = field(default_factory=dict)  # tool-call id -> base64 signature
-    # A media part's param ("messages[1].content[0]") -> (MIME type, bytes): media/parts.py.
-    media: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)
+    # A media part's param ("messages[1].content[0]") -> (MIME type, bytes), or (MIME type, a gs:// URI)
+    # on Vertex AI: media/parts.py.
+    media: Mapping[str, tuple[str, bytes | str]] = field(default_factory=dict)
     needs_signatures: bool = False
     max_json_depth: int = 128  # of tool call arguments and tool results
 
@@ -37,6 +38,8 @@ def signature_bytes(signature: str, param: str | None = None) -> bytes:
 
 def _media_part(param: str, history: History) -> dict:
     mime, data = history.media[param]
+    if isinstance(data, str):  # a Cloud Storage object Vertex AI reads itself
+        return {"file_data": {"mime_type": mime, "file_uri": data}}
     return {"inline_data": {"mime_type": mime, "data": data}}
 
 

@@ -19,7 +19,8 @@ timeout, running the same generation again while the client waits):
   first chunk arrived, each next one must come within UPSTREAM_CHUNK_TIMEOUT.
 - each attempt takes its key from the pool (keys.py), for the model of the call (a 429 rests a key
   for that model only), sent as x-goog-api-key; a client's own key (pass-through mode) bypasses
-  the pool.
+  the pool. On Vertex AI with a project the pool is one entry for its OAuth credentials, which the SDK
+  sends as a bearer token (a token it cannot refresh is a 502, upstream_credentials_refused).
 - the one retry rule, for failures before Gemini's response headers (so before any byte reached
   the client), in `_with_retries`:
   1. Gemini refused the key, not the request (a 429, 401, 403 or API_KEY_INVALID, and the pool
@@ -47,21 +48,24 @@ from urllib.parse import urlsplit
 import httpx2
 import pydantic
 from google import genai
+from google.auth import exceptions as google_auth_exceptions
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from gemini_proxy.config import Settings
+from gemini_proxy.config import VERTEX_AI, VERTEX_EXPRESS, Settings
 from gemini_proxy.errors import (
     ApiError,
     invalid_model,
     invalid_request,
     upstream_bad_response,
+    upstream_credentials_refused,
     upstream_timeout,
     upstream_unreachable,
 )
 from gemini_proxy.translate.models import gemini_model_id
 from gemini_proxy.translate.wire import rest_request, sdk_names
 from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
+from gemini_proxy.upstream.credentials import vertex_credentials
 from gemini_proxy.upstream.errors import upstream_api_error
 from gemini_proxy.upstream.keys import NO_EVENTS, KeyEvents, KeyPool, Lease
 from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool
@@ -69,6 +73,8 @@ from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool
 log = logging.getLogger(__name__)
 
 GOOGLE_BASE_URL = "https://generativelanguage.googleapis.com/"
+VERTEX_COUNT_TOKENS_FIELDS = frozenset({"contents", "systemInstruction", "tools", "generationConfig"})
+VERTEX_MODELS = "publishers/google/models/"
 
 # Retried before any byte reaches the client; 429 only on another key (keys.py).
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -109,6 +115,13 @@ def _api_error_from(exc: Exception, secrets: tuple[str, ...] = ()) -> ApiError:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()))
         return invalid_request(f"Gemini's SDK refused an option: {where}: {first.get('msg', 'invalid')}.")
+    if isinstance(exc, google_auth_exceptions.RefreshError):
+        # Vertex AI's access token could not be had (google-auth already retried): the gateway's credentials
+        # are at fault, not the client's request. The token endpoint's words go to the log, not to the client.
+        log.error("Vertex AI refused the gateway's credentials: %s", exc)
+        return upstream_credentials_refused()
+    if isinstance(exc, google_auth_exceptions.TransportError):
+        return upstream_unreachable("the token endpoint")
     if isinstance(exc, httpx2.ConnectTimeout):  # the connection never opened: unreachable, not slow
         return upstream_unreachable(type(exc).__name__)
     if isinstance(exc, httpx2.TimeoutException):
@@ -119,7 +132,8 @@ def _api_error_from(exc: Exception, secrets: tuple[str, ...] = ()) -> ApiError:
 
 
 _UPSTREAM_FAILURES = (genai_errors.APIError, genai_errors.UnknownApiResponseError, httpx2.HTTPError,
-                      pydantic.ValidationError, ValueError)
+                      pydantic.ValidationError, ValueError, google_auth_exceptions.RefreshError,
+                      google_auth_exceptions.TransportError)
 
 
 @contextmanager
@@ -145,13 +159,30 @@ def response_from_wire(body: dict) -> dict:
     return sdk_names(body)
 
 
-def _resource(model: str) -> str:
+def _resource(model: str, vertex: bool = False) -> str:
     """The URL path of a model. Callers resolve and check client names first; this is the last
-    guard before a name becomes part of a URL."""
+    guard before a name becomes part of a URL. On Vertex AI a Google publisher model: the SDK puts
+    projects/{p}/locations/{l}/ in front of it (a bare models/x would be no publisher model there)."""
     model_id = gemini_model_id(model)
-    if model_id is None:
+    if model_id is None or (vertex and model_id.startswith("tunedModels/")):
         raise invalid_model()
+    if vertex:
+        return VERTEX_MODELS + model_id.removeprefix("models/")
     return model_id if model_id.startswith("tunedModels/") else f"models/{model_id}"
+
+
+def _model_of(resource: str) -> str:
+    return resource.removeprefix("models/").removeprefix(VERTEX_MODELS)
+
+
+def _sdk_client(settings: Settings, http_options: types.HttpOptions) -> genai.Client:
+    """Everything explicit: with a base URL and no project/location, the SDK would post to the bare URL."""
+    if settings.gemini_backend == VERTEX_AI:
+        return genai.Client(vertexai=True, project=settings.vertex_project, location=settings.vertex_location,
+                            credentials=vertex_credentials(settings), http_options=http_options)
+    if settings.gemini_backend == VERTEX_EXPRESS:
+        return genai.Client(vertexai=True, api_key=settings.upstream_api_key, http_options=http_options)
+    return genai.Client(api_key=settings.upstream_api_key, http_options=http_options)
 
 
 def _client_args(settings: Settings, proxies: dict[str, str] | None = None) -> dict:
@@ -195,19 +226,17 @@ class Upstream:
         self._retry_delay = settings.upstream_retry_delay
         self.keys = KeyPool(settings.upstream_keys, settings.key_pool_strategy, settings.key_cooldown_seconds,
                             settings.redis_url, key_events)
+        self.vertex = settings.vertex
         # No retry_options: the SDK makes one attempt per call; _with_retries decides on more.
-        self._client = genai.Client(
-            api_key=settings.upstream_api_key,
-            http_options=types.HttpOptions(
-                base_url=settings.upstream_base_url,
-                api_version=settings.gemini_api_version,
-                timeout=_milliseconds(settings.upstream_timeout),
-                client_args=_client_args(settings),
-            ),
-        )
+        self._client = _sdk_client(settings, types.HttpOptions(
+            base_url=settings.upstream_base_url,
+            api_version=settings.upstream_api_version,
+            timeout=_milliseconds(settings.upstream_timeout),
+            client_args=_client_args(settings),
+        ))
 
     def generate(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> dict:
-        resource = _resource(model)
+        resource = _resource(model, self.vertex)
         body = self._answer_of(resource, "generateContent", rest_request(contents, config), api_key)
         return check_answer(response_from_wire(body))
 
@@ -228,7 +257,7 @@ class Upstream:
         """Chunks as they arrive. Closing the iterator closes the upstream connection. A stream
         that ends before it is finished raises (answers.py), after its last chunk."""
         secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
-        resource = _resource(model)
+        resource = _resource(model, self.vertex)
         response, lease = self._open(resource, f"{resource}:streamGenerateContent?alt=sse",
                                      rest_request(contents, config), api_key, deadline, secrets)
         chunks = response.segments()  # each SSE event parsed once, by the SDK's strict SSE reader
@@ -275,7 +304,7 @@ class Upstream:
         tried again by the module's retry rule: once at once on another key when Gemini refused
         the key, UPSTREAM_RETRIES times when `retryable`, only while the deadline leaves time.
         `resource`: the model the call is for (its keys rest for it after a 429), None for none."""
-        model = None if resource is None else resource.removeprefix("models/")
+        model = None if resource is None else _model_of(resource)
         retry, refused = 0, None
         while True:
             left = deadline - time.monotonic()
@@ -324,13 +353,13 @@ class Upstream:
         nothing, so the caller keeps `texts` within Gemini's per-call limit."""
         # One Content per text: for some models the SDK merges a list of plain strings into one.
         contents = [{"parts": [{"text": text}]} for text in texts]
-        resource = _resource(model)
+        resource = _resource(model, self.vertex)
         return self._typed(lambda options: dump(self._client.models.embed_content(
             model=resource, contents=contents, config={**config, "http_options": options})), resource, api_key)
 
     def count_tokens(self, model: str, texts: list[str], api_key: str | None = None) -> int:
         contents = [{"role": "user", "parts": [{"text": text}]} for text in texts]
-        resource = _resource(model)
+        resource = _resource(model, self.vertex)
         return self._typed(lambda options: self._client.models.count_tokens(
             model=resource, contents=contents, config={"http_options": options}).total_tokens or 0, resource,
             api_key)
@@ -338,8 +367,11 @@ class Upstream:
     def count_request_tokens(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> int:
         """countTokens of a whole generateContent request (system instruction and tools too),
         which the SDK's typed count_tokens refuses for the Gemini API."""
-        resource = _resource(model)
-        body = {"generateContentRequest": {"model": resource, **rest_request(contents, config)}}
+        resource = _resource(model, self.vertex)
+        request = rest_request(contents, config)
+        # Vertex's countTokens takes these beside contents (and refuses the rest).
+        body = ({k: v for k, v in request.items() if k in VERTEX_COUNT_TOKENS_FIELDS} if self.vertex
+                else {"generateContentRequest": {"model": resource, **request}})
         answer = self._answer_of(resource, "countTokens", body, api_key)
         tokens = answer.get("totalTokens", 0) if isinstance(answer, dict) else None
         if not isinstance(tokens, int):
@@ -355,9 +387,13 @@ class Upstream:
             None)
 
     def get_model(self, model: str) -> dict:
-        resource = _resource(model)
-        return self._typed(
+        """The model as Gemini names it: `models/x` (on Vertex AI too, where it is publishers/google/models/x)."""
+        resource = _resource(model, self.vertex)
+        found = self._typed(
             lambda options: dump(self._client.models.get(model=resource, config={"http_options": options})), None)
+        if self.vertex and isinstance(found.get("name"), str):
+            found["name"] = "models/" + _model_of(found["name"])
+        return found
 
     def close(self) -> None:
         self._client.close()

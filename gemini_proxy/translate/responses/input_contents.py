@@ -34,7 +34,7 @@ class Lookups:
     """What the caller looked up for a request's items, and what the model needs."""
     signatures: Mapping[str, str] = field(default_factory=dict)  # call_id -> signature (server-side store)
     # A media part's param ("input[2].content[1]", "history[0].output[0]") -> (MIME type, bytes).
-    media: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)
+    media: Mapping[str, tuple[str, bytes | str]] = field(default_factory=dict)
     carrier_key: bytes = b""
     family: str = ""  # Family.name of the model: a blob from another family's model is not replayed
     needs_signatures: bool = False
@@ -112,6 +112,8 @@ def _media(param: str, lookups: Lookups) -> dict:
         raise invalid_request("This media part was not loaded (an image, file or audio the gateway could not "
                               "read).", param)
     mime, data = lookups.media[param]
+    if isinstance(data, str):  # a Cloud Storage object Vertex AI reads itself (media/parts.py)
+        return {"file_data": {"mime_type": mime, "file_uri": data}}
     return {"inline_data": {"mime_type": mime, "data": data}}
 
 

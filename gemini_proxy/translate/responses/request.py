@@ -63,7 +63,7 @@ def _sampling(body: dict) -> dict:
 
 def gemini_request(body: dict, model: str, defaults: RequestDefaults, *, history: Iterable[dict] = (),
                    referenced: Mapping[str, dict] = {}, signatures: Mapping[str, str] = {},
-                   media: Mapping[str, tuple[str, bytes]] = {}, carrier_key: bytes = b"") -> GeminiRequest:
+                   media: Mapping[str, tuple[str, bytes | str]] = {}, carrier_key: bytes = b"") -> GeminiRequest:
     """The Gemini request for `body` to `model` (a Gemini model id the caller resolved).
     `history`: the items of the previous_response_id chain, oldest first (each response's input
     items, then its output); `referenced`: item_reference id -> stored item; `signatures`: call_id
