@@ -62,7 +62,7 @@ from gemini_proxy.errors import (
 from gemini_proxy.translate.models import gemini_model_id
 from gemini_proxy.translate.wire import rest_request, sdk_names
 from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
-from gemini_proxy.upstream.errors import upstream_api_error
+from gemini_proxy.upstream.errors import redacted_error, upstream_api_error
 from gemini_proxy.upstream.keys import NO_EVENTS, KeyEvents, KeyPool, Lease
 from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool
 
@@ -215,14 +215,7 @@ class Upstream:
         """The JSON answer of one call that is not streamed, read within the call's deadline."""
         secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
         opened, lease = self._open(resource, f"{resource}:{method}", body, api_key, deadline, secrets)
-        response = opened.response_stream
-        try:
-            _set_read_timeout(response, deadline - time.monotonic())
-            with _mapped_errors(secrets):
-                return json.loads(response.read())
-        finally:
-            response.close()
-            lease.release()
+        return self._json_of(opened, lease, deadline, secrets)
 
     def stream(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> Iterator[dict]:
         """Chunks as they arrive. Closing the iterator closes the upstream connection. A stream
@@ -253,18 +246,61 @@ class Upstream:
             response.response_stream.close()
             lease.release()
 
-    def _open(self, resource: str, path: str, body: dict, api_key: str | None, deadline: float,
-              secrets: tuple[str, ...]):
-        """Sends a generateContent (or countTokens) call through the SDK's HTTP layer (base URL,
-        key, api version, headers, error mapping, SSE parsing) and returns once Gemini's response
-        headers arrived: the body is read by the caller, so a failure after this point is never retried.
-        One level below the SDK's public `request`/`request_streamed`, which would serialise
+    def native(self, path: str, body: dict | None, api_key: str | None = None, *, version: str | None = None,
+               model: str | None = None, stream: bool = False) -> Any:
+        """One call of Gemini's own REST API, relayed: `path` after the version ("models/m:generateContent",
+        "models?pageSize=5"), `body` the client's JSON as it came (None: a GET), `version` the client's
+        (None: GEMINI_API_VERSION), `model` the call's (a 429 rests a key for it; None: a lookup).
+        Gemini's JSON answer as it came, or with `stream` an iterator of its SSE events' JSON, each as it
+        arrives (a failure after the start is one last {"error": ...} event, relayed as Gemini sent it)."""
+        secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
+        resource = None if model is None else _resource(model)
+        opened, lease = self._open(resource, path, body, api_key, deadline, secrets,
+                                   "post" if body is not None else "get", version)
+        if stream:
+            return self._native_events(opened, lease, deadline, secrets)
+        return self._json_of(opened, lease, deadline, secrets)
+
+    def _native_events(self, opened, lease: Lease, deadline: float, secrets: tuple[str, ...]) -> Iterator[dict]:
+        chunks, first = opened.segments(), True
+        try:
+            _set_read_timeout(opened.response_stream, deadline - time.monotonic())
+            with _mapped_errors(secrets):
+                for chunk in chunks:
+                    if first:
+                        _set_read_timeout(opened.response_stream, self._chunk_timeout)
+                        first = False
+                    yield redacted_error(chunk, secrets) if isinstance(chunk, dict) and "error" in chunk else chunk
+        finally:
+            chunks.close()
+            opened.response_stream.close()
+            lease.release()
+
+    def _json_of(self, opened, lease: Lease, deadline: float, secrets: tuple[str, ...]):
+        response = opened.response_stream
+        try:
+            _set_read_timeout(response, deadline - time.monotonic())
+            with _mapped_errors(secrets):
+                return json.loads(response.read())
+        finally:
+            response.close()
+            lease.release()
+
+    def _open(self, resource: str | None, path: str, body: dict | None, api_key: str | None, deadline: float,
+              secrets: tuple[str, ...], http_method: str = "post", version: str | None = None):
+        """Sends a call (generateContent, countTokens, or one of Gemini's API relayed) through the
+        SDK's HTTP layer (base URL, key, api version, headers, error mapping, SSE parsing) and returns once
+        Gemini's response headers arrived: the body is read by the caller, so a failure after this point is
+        never retried. One level below the SDK's public `request`/`request_streamed`, which would serialise
         every parsed event back to text and wrap it in a pydantic model to be parsed again."""
         http = self._client._api_client
 
         def attempt(left: float, lease: Lease):
             options = {**(_key_option(lease.header) or {}), "timeout": _milliseconds(left)}
-            request = http._build_request("post", path, body, options)  # also X-Server-Timeout: what is left
+            if version:
+                options["api_version"] = version
+            # also X-Server-Timeout: what is left
+            request = http._build_request(http_method, path, {} if body is None else body, options)
             request.timeout = httpx2.Timeout(left, connect=min(self._connect_timeout, left))
             return http._request(request, options, stream=True)
         return self._with_retries(attempt, deadline, secrets, api_key, resource)
