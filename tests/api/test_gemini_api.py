@@ -276,3 +276,20 @@ def test_an_upstream_error_s_secrets_are_redacted_in_gemini_s_envelope():
 def test_the_routes_are_open_without_client_keys(client):
     assert client.post(GENERATE, json=HI).status_code == 200
     assert client.post(GENERATE, json=HI, headers={"x-goog-api-key": "anything"}).status_code == 200
+
+
+def test_a_failure_after_the_start_is_gemini_s_last_event(client):
+    response = client.post("/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", json={
+        "contents": [{"role": "user", "parts": [{"text": "[emulator tokens=40 fault=midstream after=2] go"}]}]})
+    assert response.status_code == 200
+    events = sse_data(response)
+    assert [("error" in event) for event in events] == [False, False, True]
+    assert isinstance(events[-1]["error"]["code"], int)  # Google's SDKs need it
+
+
+def test_an_upstream_error_quoting_the_gateway_s_key_is_relayed_redacted(client_with):
+    client = client_with(gemini_api_key=UPSTREAM_KEY)
+    response = client.post(GENERATE, json={"contents": [{"parts": [{"text": "[emulator fault=echokey] hi"}]}]})
+    error = gemini_error(response, 400, "INVALID_ARGUMENT")
+    assert "[redacted]" in error["message"]
+    assert UPSTREAM_KEY not in response.get_data(as_text=True)
