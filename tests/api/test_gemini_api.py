@@ -184,14 +184,20 @@ def test_a_missing_key_is_gemini_s_403(keyed, headers):
     assert error["message"].startswith("Method doesn't allow unregistered callers")
 
 
-@pytest.mark.parametrize("path", [GENERATE, f"{GENERATE}?key=wrong-key", "/v1/models?key=wrong-key"])
-def test_a_wrong_key_is_gemini_s_400_api_key_invalid(keyed, path):
-    headers = {} if "key=" in path else {"x-goog-api-key": "wrong-key"}
+@pytest.mark.parametrize("path, headers", [
+    (GENERATE, {"x-goog-api-key": "wrong-key"}), (f"{GENERATE}?key=wrong-key", {}),
+    ("/v1/models", {"x-goog-api-key": "wrong-key"})])
+def test_a_wrong_key_is_gemini_s_400_api_key_invalid(keyed, path, headers):
     response = keyed.post(path, json=HI, headers=headers) if "models/" in path else keyed.get(path, headers=headers)
     error = gemini_error(response, 400, "INVALID_ARGUMENT")
     assert error["message"] == "API key not valid. Please pass a valid API key."
     assert error["details"][0]["reason"] == "API_KEY_INVALID"
     assert "wrong-key" not in response.get_data(as_text=True)
+
+
+def test_the_shared_v1_models_takes_no_key_in_the_query(keyed):
+    gemini_error(keyed.get(f"/v1/models?key={CLIENT_KEY}"), 403, "PERMISSION_DENIED")
+    assert keyed.get("/v1/models", headers=GOOG).get_json()["models"]
 
 
 def test_openai_routes_do_not_take_a_key_in_the_query(keyed):
