@@ -58,6 +58,7 @@ from gemini_proxy.errors import (
     upstream_bad_response,
     upstream_timeout,
     upstream_unreachable,
+    wrong_client_key,
 )
 from gemini_proxy.translate.models import gemini_model_id
 from gemini_proxy.translate.wire import rest_request, sdk_names
@@ -323,6 +324,8 @@ class Upstream:
             except _UPSTREAM_FAILURES as exc:
                 lease.release()
                 error = _api_error_from(exc, secrets)
+                if api_key and error.code == "invalid_api_key":  # pass-through: the client's own key, refused
+                    raise wrong_client_key() from exc
                 if self.keys.failed(lease, error):
                     if refused is None:
                         refused = lease.name

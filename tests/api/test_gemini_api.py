@@ -226,8 +226,12 @@ def test_pass_through_mode_sends_the_client_s_key(strict_emulator):
         passed = {"x-goog-api-key": "passed-" + CLIENT_KEY}
         assert client.post(GENERATE, json=HI, headers=passed).status_code == 200
         refused = client.post(GENERATE, json=HI, headers={"x-goog-api-key": "not-a-key-of-gemini"})
-        assert refused.status_code >= 400
+        assert gemini_error(refused, 400, "INVALID_ARGUMENT")["details"][0]["reason"] == "API_KEY_INVALID"
         assert "not-a-key-of-gemini" not in refused.get_data(as_text=True)
+        openai = client.post("/v1/chat/completions", headers={"Authorization": "Bearer not-a-key-of-gemini"},
+                             json={"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hi"}]})
+        assert openai.status_code == 401
+        assert openai.get_json()["error"]["message"] == "Incorrect API key provided."
     finally:
         app.extensions["gemini_proxy"].upstream.close()
 
