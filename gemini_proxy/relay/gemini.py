@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from urllib.parse import urlencode
 
-from gemini_proxy.errors import invalid_model
+from gemini_proxy.errors import ApiError, invalid_model
 from gemini_proxy.observability.telemetry import RequestRecord
 from gemini_proxy.services import Services
+from gemini_proxy.upstream.errors import upstream_api_error
 
 EMBEDDING_ACTIONS = frozenset({"embedContent", "batchEmbedContents"})
 # The query of Gemini's model list passed on (never `key`: the client's key stays here).
@@ -72,8 +73,19 @@ def stream(services: Services, record: RequestRecord, version: str, asked: str, 
     events = services.upstream.native(f"models/{model}:streamGenerateContent?alt=sse", body,
                                       record.client.gemini_key, version=version, model=model, stream=True)
     first = next(events, None)
+    if isinstance(first, dict) and "error" in first:  # failed before anything: the request's own HTTP error
+        events.close()
+        raise _failure(first["error"])
     services.telemetry.stream_opened(record)
     return _relayed(first, events, record)
+
+
+def _failure(error) -> ApiError:
+    """A stream's error event (redacted by upstream/) as the error it is."""
+    error = error if isinstance(error, dict) else {}
+    code = error.get("code") if isinstance(error.get("code"), int) else 500
+    details = error.get("details") if isinstance(error.get("details"), list) else []
+    return upstream_api_error(code, error.get("status"), str(error.get("message") or ""), details)
 
 
 def _relayed(first: dict | None, events: Iterator[dict], record: RequestRecord) -> Iterator[dict]:

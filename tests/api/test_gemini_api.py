@@ -297,6 +297,12 @@ def test_a_failure_after_the_start_is_gemini_s_last_event(client):
     assert isinstance(events[-1]["error"]["code"], int)  # Google's SDKs need it
 
 
+def test_an_error_event_before_any_answer_is_a_real_http_error(client):
+    response = client.post("/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", json={
+        "contents": [{"role": "user", "parts": [{"text": "[emulator tokens=40 fault=midstream after=0] go"}]}]})
+    gemini_error(response, 500, "INTERNAL")  # the emulator's mid-stream error, before the 200
+
+
 def test_an_upstream_error_quoting_the_gateway_s_key_is_relayed_redacted(client_with):
     client = client_with(gemini_api_key=UPSTREAM_KEY)
     response = client.post(GENERATE, json={"contents": [{"parts": [{"text": "[emulator fault=echokey] hi"}]}]})
