@@ -263,14 +263,12 @@ class Upstream:
         return self._json_of(opened, lease, deadline, secrets)
 
     def _native_events(self, opened, lease: Lease, deadline: float, secrets: tuple[str, ...]) -> Iterator[dict]:
-        chunks, first = opened.segments(), True
+        chunks = opened.segments()
         try:
             _set_read_timeout(opened.response_stream, deadline - time.monotonic())
             with _mapped_errors(secrets):
-                for chunk in chunks:
-                    if first:
-                        _set_read_timeout(opened.response_stream, self._chunk_timeout)
-                        first = False
+                for chunk in chunks:  # the first within the deadline, each next within UPSTREAM_CHUNK_TIMEOUT
+                    _set_read_timeout(opened.response_stream, self._chunk_timeout)
                     yield redacted_error(chunk, secrets) if isinstance(chunk, dict) and "error" in chunk else chunk
         finally:
             chunks.close()
@@ -300,8 +298,7 @@ class Upstream:
             options = {**(_key_option(lease.header) or {}), "timeout": _milliseconds(left)}
             if version:
                 options["api_version"] = version
-            # also X-Server-Timeout: what is left
-            request = http._build_request(http_method, path, {} if body is None else body, options)
+            request = http._build_request(http_method, path, body or {}, options)  # X-Server-Timeout: what is left
             request.timeout = httpx2.Timeout(left, connect=min(self._connect_timeout, left))
             return http._request(request, options, stream=True)
         return self._with_retries(attempt, deadline, secrets, api_key, resource)
