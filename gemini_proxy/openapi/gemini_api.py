@@ -18,6 +18,8 @@ SECURITY_SCHEMES = {
 }
 
 COMPONENTS = {
+    "GeminiRequest": {"type": "object", "description": "Gemini's REST JSON for the method (https://ai.google.dev/api), "
+                                                        "relayed as it came."},
     "GeminiError": {
         "type": "object", "required": ["error"],
         "properties": {"error": {"type": "object", "required": ["code", "message", "status"], "properties": {
@@ -40,19 +42,23 @@ def _relayed(operation_id: str, summary: str, description: str, ok: dict | None 
                      errors=_ERRORS, api=True, auth=AUTH, **extra)
 
 
+def _posted(operation_id: str, summary: str, description: str, ok: dict | None = None, **extra) -> Operation:
+    return _relayed(operation_id, summary, description, ok, request="GeminiRequest", **extra)
+
+
 OPERATIONS = {
-    "gemini.generateContent": _relayed(
+    "gemini.generateContent": _posted(
         "geminiGenerateContent", "Gemini generateContent",
         "The body relayed to Gemini as it came (model aliases resolved), the answer as Gemini sent it."),
-    "gemini.streamGenerateContent": _relayed(
+    "gemini.streamGenerateContent": _posted(
         "geminiStreamGenerateContent", "Gemini streamGenerateContent (SSE)",
         "Server-sent events `data: <GenerateContentResponse>`, each relayed as Gemini sends it (always SSE, "
         "as with `alt=sse`). A failure after the start is one `data: {\"error\": ...}` event.",
         {SSE: {"schema": _OBJECT}}, query=(query("alt", {"type": "string", "enum": ["sse"]}, "Always SSE."),)),
-    "gemini.countTokens": _relayed("geminiCountTokens", "Gemini countTokens", "Relayed as it came."),
-    "gemini.embedContent": _relayed("geminiEmbedContent", "Gemini embedContent",
+    "gemini.countTokens": _posted("geminiCountTokens", "Gemini countTokens", "Relayed as it came."),
+    "gemini.embedContent": _posted("geminiEmbedContent", "Gemini embedContent",
                                     "Relayed as it came (EMBEDDING_MODEL_ALIASES resolved)."),
-    "gemini.batchEmbedContents": _relayed("geminiBatchEmbedContents", "Gemini batchEmbedContents",
+    "gemini.batchEmbedContents": _posted("geminiBatchEmbedContents", "Gemini batchEmbedContents",
                                           "Relayed as it came (EMBEDDING_MODEL_ALIASES resolved)."),
     "gemini.list_models": _relayed(
         "geminiListModels", "Gemini models.list", "Gemini's model list. GET /v1/models answers this to Gemini "
