@@ -8,7 +8,7 @@ from flask_cors import CORS
 
 from gemini_proxy.access.keys import KeyRing
 from gemini_proxy.access.limits import RateLimits
-from gemini_proxy.api import chat, completions, docs, embeddings, health, models, responses
+from gemini_proxy.api import chat, completions, docs, embeddings, gemini, health, models, responses
 from gemini_proxy.catalog import ModelCatalog
 from gemini_proxy.config import Settings
 from gemini_proxy.media.data import MediaLimits
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                  max_redirects=settings.media_fetch_max_redirects,
                                  allow_private=settings.media_allow_private_urls),
     )
-    for blueprint in (chat.bp, completions.bp, embeddings.bp, responses.bp, models.bp, health.bp, docs.bp):
+    for blueprint in (chat.bp, completions.bp, embeddings.bp, responses.bp, models.bp, gemini.bp, health.bp, docs.bp):
         app.register_blueprint(blueprint)
     request_ids.install(app)
     hooks.install(app, settings, services.keys, services.limits, services.telemetry)

@@ -229,8 +229,9 @@ class Settings(BackendSettings, FromEnvironment):
 
     gateway_api_keys: str = field(default="", repr=False, metadata=setting(
         "GATEWAY_API_KEYS", CLIENTS, "Client keys, comma-separated entries `KEY [NAME] [rpm=N] [tpm=N]`; when set "
-        "(or a keys file is), API requests need `Authorization: Bearer KEY` (or an `api-key` / `x-api-key` "
-        "header). Unset: the gateway is open to anyone who can reach it."))
+        "(or a keys file is), API requests need `Authorization: Bearer KEY` (or an `api-key` / `x-api-key` / "
+        "`x-goog-api-key` header; Gemini's own routes also take `?key=`). Unset: the gateway is open to anyone "
+        "who can reach it."))
     gateway_api_keys_file: str | None = field(default=None, metadata=setting(
         "GATEWAY_API_KEYS_FILE", CLIENTS, "A file of such entries, one per line (`#` starts a comment).",
         optional(str)))

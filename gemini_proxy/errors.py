@@ -13,7 +13,7 @@ class ApiError(Exception):
 
     def __init__(self, status: int, message: str, type: str = "invalid_request_error",
                  param: str | None = None, code: str | None = None,
-                 headers: dict[str, str] | None = None, upstream: str | None = None):
+                 headers: dict[str, str] | None = None, upstream: str | None = None, gemini: dict | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
@@ -23,6 +23,9 @@ class ApiError(Exception):
         self.headers = headers or {}
         # Gemini's status (or how the call failed) when the failure came from upstream.
         self.upstream = upstream
+        # Gemini's own error object {"code", "message", "status", "details"} for the routes of Gemini's
+        # API (Gemini's answer relayed, or a failure Gemini words its own way); None: derived from the rest.
+        self.gemini = gemini
 
     def body(self) -> dict:
         return {"error": {"message": self.message, "type": self.type,
@@ -49,6 +52,26 @@ def invalid_model() -> ApiError:
         "Invalid value for 'model': not a model this gateway knows how to name. Use a Gemini model id "
         "(letters, digits, '-', '.', '_'; optionally prefixed models/ or tunedModels/) or a configured alias.",
         "model", "invalid_model")
+
+
+def missing_client_key() -> ApiError:
+    """No client key: OpenAI's 401; on Gemini's routes Gemini's 403 for a call without a key."""
+    message = ("Method doesn't allow unregistered callers (callers without established identity). Please use API "
+               "Key or other form of API consumer identity to call this API.")
+    return ApiError(401, "You didn't provide an API key. You need to provide your API key in an Authorization header "
+                         "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                    "invalid_request_error", None, "invalid_api_key",
+                    gemini={"code": 403, "message": message, "status": "PERMISSION_DENIED"})
+
+
+def wrong_client_key() -> ApiError:
+    """A key that is not a client key: OpenAI's 401; on Gemini's routes Gemini's 400 API_KEY_INVALID."""
+    message = "API key not valid. Please pass a valid API key."
+    details = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
+                "domain": "googleapis.com", "metadata": {"service": "generativelanguage.googleapis.com"}},
+               {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US", "message": message}]
+    return ApiError(401, "Incorrect API key provided.", "invalid_request_error", None, "invalid_api_key",
+                    gemini={"code": 400, "message": message, "status": "INVALID_ARGUMENT", "details": details})
 
 
 def upstream_timeout() -> ApiError:

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gemini_proxy.config import Settings, SettingsError
-from gemini_proxy.errors import ApiError
+from gemini_proxy.errors import ApiError, missing_client_key, wrong_client_key
 
-_HEADERS = ("api-key", "x-api-key")
+# Azure's, and Google's (Gemini's SDKs and CLI send x-goog-api-key; empty counts as missing).
+_HEADERS = ("api-key", "x-api-key", "x-goog-api-key")
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,14 @@ def _entries(settings: Settings) -> list[str]:
     return [entry for entry in entries if entry]
 
 
-def presented_key(headers: Mapping[str, str]) -> str | None:
-    """The key a client sent: `Authorization: Bearer <key>`, or Azure-style `api-key`/`x-api-key`."""
+def presented_key(headers: Mapping[str, str], query_key: str | None = None) -> str | None:
+    """The key a client sent: `Authorization: Bearer <key>`, `api-key`/`x-api-key` (Azure) or
+    `x-goog-api-key`, or Google's `?key=` (`query_key`, taken on Gemini's routes only)."""
     scheme, _, token = headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    return next((headers[h].strip() for h in _HEADERS if headers.get(h, "").strip()), None)
+    found = next((headers[h].strip() for h in _HEADERS if headers.get(h, "").strip()), None)
+    return found or (query_key.strip() if query_key and query_key.strip() else None)
 
 
 class KeyRing:
@@ -89,15 +92,13 @@ class KeyRing:
         """Whether some key has its own rpm=/tpm=."""
         return any(client.rpm or client.tpm for _, client in self._clients)
 
-    def client_for(self, headers: Mapping[str, str]) -> Client:
-        """The calling client, or a 401 in OpenAI's words."""
+    def client_for(self, headers: Mapping[str, str], query_key: str | None = None) -> Client:
+        """The calling client, or a 401 in OpenAI's words (Gemini's 403 or 400 on Gemini's routes)."""
         if self.open:
             return ANONYMOUS
-        key = presented_key(headers)
+        key = presented_key(headers, query_key)
         if key is None:
-            raise ApiError(401, "You didn't provide an API key. You need to provide your API key in an "
-                                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-                           "invalid_request_error", None, "invalid_api_key")
+            raise missing_client_key()
         if self.pass_through:
             return Client(PASS_THROUGH, gemini_key=key, limit_id=_digest(key).hex())
         digest, found = _digest(key), None
@@ -106,7 +107,7 @@ class KeyRing:
             if hmac.compare_digest(known, digest):
                 found = client
         if found is None:
-            raise ApiError(401, "Incorrect API key provided.", "invalid_request_error", None, "invalid_api_key")
+            raise wrong_client_key()
         return found
 
 

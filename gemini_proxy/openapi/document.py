@@ -18,7 +18,7 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from marshmallow import Schema, validate
 
-from gemini_proxy.openapi import responses_api
+from gemini_proxy.openapi import gemini_api, responses_api
 from gemini_proxy.openapi.operations import API_ERRORS, GENERATION_HEADERS, JSON, SSE, Operation, json_text
 from gemini_proxy.openapi.responses import COMPONENTS, nullable, ref
 from gemini_proxy.schemas import responses as responses_schemas
@@ -95,6 +95,7 @@ def _streamed(schema: str, chunk: str) -> dict:
 
 OPERATIONS: dict[str, Operation] = {
     **responses_api.OPERATIONS,
+    **gemini_api.OPERATIONS,
     "chat.create_chat_completion": Operation(
         "createChatCompletion", "Create a chat completion", "Chat", _streamed("ChatCompletion", "ChatCompletionChunk"),
         "Streamed with `stream: true`. Tools, JSON output, images, audio and files, reasoning and "
@@ -326,7 +327,7 @@ def _operation(op: Operation, operation_id: str, summary: str, parameters: list[
     out["responses"] = {"200": ok, **{status: ref(name, "responses") for status, name in op.errors.items()}}
     if op.api:
         # {} too: without GATEWAY_API_KEYS the gateway is open.
-        out["security"] = [{"bearerAuth": []}, {}]
+        out["security"] = [*({scheme: []} for scheme in op.auth), {}]
     return out
 
 
@@ -341,9 +342,11 @@ def build_document(app: Flask) -> dict:
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                     "description": "A key of GATEWAY_API_KEYS."})
     # Copies: apispec resolves references in place, and the document must not share the tables.
-    for name, schema in copy.deepcopy({**COMPONENTS, **responses_api.COMPONENTS}).items():
+    for name, scheme in gemini_api.SECURITY_SCHEMES.items():
+        spec.components.security_scheme(name, scheme)
+    for name, schema in copy.deepcopy({**COMPONENTS, **responses_api.COMPONENTS, **gemini_api.COMPONENTS}).items():
         spec.components.schema(name, schema)
-    for name, response in copy.deepcopy(RESPONSES).items():
+    for name, response in copy.deepcopy({**RESPONSES, **gemini_api.RESPONSES}).items():
         spec.components.response(name, response)
     spec.components.schema("ContentPart", schema=ContentPartSchema)
     for name, schema in _request_schemas(services).items():
@@ -360,7 +363,7 @@ def build_document(app: Flask) -> dict:
         operation_id = op.operation_id if not alias else f"{op.operation_id}Alias{alias}"
         summary = op.summary if not alias else f"{op.summary} (alias)"
         parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                      for name in sorted(rule.arguments)]
+                      for name in sorted(rule.arguments - set(rule.defaults or ()))]
         methods = sorted(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
         spec.path(openapi_path(rule.rule),
                   operations={m: _operation(op, operation_id, summary, parameters) for m in methods})

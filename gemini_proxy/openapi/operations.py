@@ -31,6 +31,7 @@ class Operation:
     api: bool = False  # an OpenAI API path: client keys apply
     query: tuple[dict, ...] = ()  # query parameters
     headers: dict = field(default_factory=dict)  # the 200 response's headers
+    auth: tuple[str, ...] = ("bearerAuth",)  # with `api`: the security schemes a client key comes by
 
 
 def json_text(schema: str) -> dict:

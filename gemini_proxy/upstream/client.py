@@ -1,7 +1,8 @@
-"""The one boundary with Gemini: the only module that imports google-genai.
+"""The one boundary with Gemini: with failures.py (what its failures become), the only module
+that imports google-genai.
 
 Owns the SDK client (one per worker process, kept alive: Client.__del__ closes its pool),
-timeouts and retries, and turns every SDK or transport failure into an ApiError. Answers
+timeouts and retries, and turns every SDK or transport failure into an ApiError (failures.py). Answers
 leave this module as plain dicts with the SDK's snake_case field names, so translate/ never
 sees an SDK object.
 
@@ -37,36 +38,37 @@ from __future__ import annotations
 import json
 import logging
 import math
-import random
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
-import pydantic
 from google import genai
-from google.auth import exceptions as google_auth_exceptions
 from google.genai import errors as genai_errors
 from google.genai import types
 
 from gemini_proxy.config import VERTEX_AI, VERTEX_EXPRESS, Settings
 from gemini_proxy.errors import (
-    ApiError,
     invalid_model,
-    invalid_request,
     upstream_bad_response,
-    upstream_credentials_refused,
     upstream_timeout,
-    upstream_unreachable,
+    wrong_client_key,
 )
 from gemini_proxy.translate.models import gemini_model_id
 from gemini_proxy.translate.wire import rest_request, sdk_names
 from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
 from gemini_proxy.upstream.credentials import vertex_credentials
-from gemini_proxy.upstream.errors import upstream_api_error
+from gemini_proxy.upstream.errors import redacted_error
+from gemini_proxy.upstream.failures import (
+    UPSTREAM_FAILURES,
+    api_error_from,
+    failure_name,
+    mapped_errors,
+    retry_wait,
+    retryable,
+)
 from gemini_proxy.upstream.keys import NO_EVENTS, KeyEvents, KeyPool, Lease
 from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool
 
@@ -76,72 +78,7 @@ GOOGLE_BASE_URL = "https://generativelanguage.googleapis.com/"
 VERTEX_COUNT_TOKENS_FIELDS = frozenset({"contents", "systemInstruction", "tools", "generationConfig"})
 VERTEX_MODELS = "publishers/google/models/"
 
-# Retried before any byte reaches the client; 429 only on another key (keys.py).
-RETRY_STATUSES = frozenset({500, 502, 503, 504})
-# Transport failures before Gemini's response headers where Gemini got no request, or sent no
-# answer: the connection could not be opened, or it broke while sending or before the headers.
-RETRIED_FAILURES = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.WriteError, httpx2.ReadError,
-                    httpx2.RemoteProtocolError)
-MAX_RETRY_WAIT = 4.0  # seconds (or UPSTREAM_RETRY_DELAY, if that is longer)
-
 T = TypeVar("T")
-
-
-def retryable(exc: BaseException) -> bool:
-    """Whether a call that failed this way before Gemini's response headers is tried again."""
-    if isinstance(exc, genai_errors.APIError):
-        return exc.code in RETRY_STATUSES
-    return isinstance(exc, RETRIED_FAILURES)
-
-
-def retry_wait(retry: int, delay: float, draw: Callable[[], float] = random.random) -> float:
-    """Seconds before retry number `retry` (1, 2, ...): between half and all of
-    delay x 2^(retry-1), which is at most MAX_RETRY_WAIT (or `delay`, if longer)."""
-    full = min(delay * 2 ** (retry - 1), max(delay, MAX_RETRY_WAIT))
-    return full * (0.5 + draw() / 2)
-
-
-def _api_error_from(exc: Exception, secrets: tuple[str, ...] = ()) -> ApiError:
-    if isinstance(exc, genai_errors.APIError):
-        body = exc.details if isinstance(exc.details, dict) else {}
-        error = body.get("error") if isinstance(body.get("error"), dict) else {}
-        details = error.get("details") if isinstance(error.get("details"), list) else []
-        code = exc.code if isinstance(exc.code, int) else 500
-        status = exc.status if isinstance(exc.status, str) else None
-        message = exc.message if isinstance(exc.message, str) else ""
-        return upstream_api_error(code, status, message, details, secrets)
-    if isinstance(exc, pydantic.ValidationError):
-        # Only options passed through verbatim (extra_body.google) can fail the SDK's checks.
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        return invalid_request(f"Gemini's SDK refused an option: {where}: {first.get('msg', 'invalid')}.")
-    if isinstance(exc, google_auth_exceptions.RefreshError):
-        # Vertex AI's access token could not be had (google-auth already retried): the gateway's credentials
-        # are at fault, not the client's request. The token endpoint's words go to the log, not to the client.
-        log.error("Vertex AI refused the gateway's credentials: %s", exc)
-        return upstream_credentials_refused()
-    if isinstance(exc, google_auth_exceptions.TransportError):
-        return upstream_unreachable("the token endpoint")
-    if isinstance(exc, httpx2.ConnectTimeout):  # the connection never opened: unreachable, not slow
-        return upstream_unreachable(type(exc).__name__)
-    if isinstance(exc, httpx2.TimeoutException):
-        return upstream_timeout()
-    if isinstance(exc, httpx2.TransportError):
-        return upstream_unreachable(type(exc).__name__)
-    return upstream_bad_response()
-
-
-_UPSTREAM_FAILURES = (genai_errors.APIError, genai_errors.UnknownApiResponseError, httpx2.HTTPError,
-                      pydantic.ValidationError, ValueError, google_auth_exceptions.RefreshError,
-                      google_auth_exceptions.TransportError)
-
-
-@contextmanager
-def _mapped_errors(secrets: tuple[str, ...] = ()):
-    try:
-        yield
-    except _UPSTREAM_FAILURES as exc:
-        raise _api_error_from(exc, secrets) from exc
 
 
 def dump(response: Any) -> dict:
@@ -213,10 +150,6 @@ def _set_read_timeout(response: httpx2.Response, seconds: float) -> None:
         setter(max(seconds, 0.001))
 
 
-def _failure(exc: BaseException) -> str:
-    return str(exc.code) if isinstance(exc, genai_errors.APIError) else type(exc).__name__
-
-
 class Upstream:
     def __init__(self, settings: Settings, key_events: KeyEvents = NO_EVENTS):
         self._timeout = settings.upstream_timeout
@@ -244,14 +177,7 @@ class Upstream:
         """The JSON answer of one call that is not streamed, read within the call's deadline."""
         secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
         opened, lease = self._open(resource, f"{resource}:{method}", body, api_key, deadline, secrets)
-        response = opened.response_stream
-        try:
-            _set_read_timeout(response, deadline - time.monotonic())
-            with _mapped_errors(secrets):
-                return json.loads(response.read())
-        finally:
-            response.close()
-            lease.release()
+        return self._json_of(opened, lease, deadline, secrets)
 
     def stream(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> Iterator[dict]:
         """Chunks as they arrive. Closing the iterator closes the upstream connection. A stream
@@ -265,7 +191,7 @@ class Upstream:
         try:
             # The first chunk is part of the wait for the answer to start; after it, the gaps.
             _set_read_timeout(response.response_stream, deadline - time.monotonic())
-            with _mapped_errors(secrets):
+            with mapped_errors(secrets):
                 for chunk in chunks:
                     if isinstance(chunk, dict) and "error" in chunk:  # a failure after the 200: one more event
                         error = chunk["error"] if isinstance(chunk["error"], dict) else {}
@@ -282,18 +208,58 @@ class Upstream:
             response.response_stream.close()
             lease.release()
 
-    def _open(self, resource: str, path: str, body: dict, api_key: str | None, deadline: float,
-              secrets: tuple[str, ...]):
-        """Sends a generateContent (or countTokens) call through the SDK's HTTP layer (base URL,
-        key, api version, headers, error mapping, SSE parsing) and returns once Gemini's response
-        headers arrived: the body is read by the caller, so a failure after this point is never retried.
-        One level below the SDK's public `request`/`request_streamed`, which would serialise
+    def native(self, path: str, body: dict | None, api_key: str | None = None, *, version: str | None = None,
+               model: str | None = None, stream: bool = False) -> Any:
+        """One call of Gemini's own REST API, relayed: `path` after the version ("models/m:generateContent",
+        "models?pageSize=5"), `body` the client's JSON as it came (None: a GET), `version` the client's
+        (None: GEMINI_API_VERSION), `model` the call's (a 429 rests a key for it; None: a lookup).
+        Gemini's JSON answer as it came, or with `stream` an iterator of its SSE events' JSON, each as it
+        arrives (a failure after the start is one last {"error": ...} event, relayed as Gemini sent it)."""
+        secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
+        resource = None if model is None else _resource(model)
+        opened, lease = self._open(resource, path, body, api_key, deadline, secrets,
+                                   "post" if body is not None else "get", version)
+        if stream:
+            return self._native_events(opened, lease, deadline, secrets)
+        return self._json_of(opened, lease, deadline, secrets)
+
+    def _native_events(self, opened, lease: Lease, deadline: float, secrets: tuple[str, ...]) -> Iterator[dict]:
+        chunks = opened.segments()
+        try:
+            _set_read_timeout(opened.response_stream, deadline - time.monotonic())
+            with mapped_errors(secrets):
+                for chunk in chunks:  # the first within the deadline, each next within UPSTREAM_CHUNK_TIMEOUT
+                    _set_read_timeout(opened.response_stream, self._chunk_timeout)
+                    yield redacted_error(chunk, secrets) if isinstance(chunk, dict) and "error" in chunk else chunk
+        finally:
+            chunks.close()
+            opened.response_stream.close()
+            lease.release()
+
+    def _json_of(self, opened, lease: Lease, deadline: float, secrets: tuple[str, ...]):
+        response = opened.response_stream
+        try:
+            _set_read_timeout(response, deadline - time.monotonic())
+            with mapped_errors(secrets):
+                return json.loads(response.read())
+        finally:
+            response.close()
+            lease.release()
+
+    def _open(self, resource: str | None, path: str, body: dict | None, api_key: str | None, deadline: float,
+              secrets: tuple[str, ...], http_method: str = "post", version: str | None = None):
+        """Sends a call (generateContent, countTokens, or one of Gemini's API relayed) through the
+        SDK's HTTP layer (base URL, key, api version, headers, error mapping, SSE parsing) and returns once
+        Gemini's response headers arrived: the body is read by the caller, so a failure after this point is
+        never retried. One level below the SDK's public `request`/`request_streamed`, which would serialise
         every parsed event back to text and wrap it in a pydantic model to be parsed again."""
         http = self._client._api_client
 
         def attempt(left: float, lease: Lease):
             options = {**(_key_option(lease.header) or {}), "timeout": _milliseconds(left)}
-            request = http._build_request("post", path, body, options)  # also X-Server-Timeout: what is left
+            if version:
+                options["api_version"] = version
+            request = http._build_request(http_method, path, body or {}, options)  # X-Server-Timeout: what is left
             request.timeout = httpx2.Timeout(left, connect=min(self._connect_timeout, left))
             return http._request(request, options, stream=True)
         return self._with_retries(attempt, deadline, secrets, api_key, resource)
@@ -313,13 +279,15 @@ class Upstream:
             lease = Lease.passed_through(api_key) if api_key else self.keys.acquire(model, avoid=refused)
             try:
                 return attempt(left, lease), lease
-            except _UPSTREAM_FAILURES as exc:
+            except UPSTREAM_FAILURES as exc:
                 lease.release()
-                error = _api_error_from(exc, secrets)
+                error = api_error_from(exc, secrets)
+                if api_key and error.code == "invalid_api_key":  # pass-through: the client's own key, refused
+                    raise wrong_client_key() from exc
                 if self.keys.failed(lease, error):
                     if refused is None:
                         refused = lease.name
-                        log.info("upstream key %s answered %s: trying another key", lease.name, _failure(exc))
+                        log.info("upstream key %s answered %s: trying another key", lease.name, failure_name(exc))
                         continue
                     raise self.keys.exhausted(model) or error from exc
                 retry += 1
@@ -327,7 +295,7 @@ class Upstream:
                 if retry > self._retries or not retryable(exc) or time.monotonic() + wait >= deadline:
                     raise error from exc
                 log.info("upstream call failed (%s): retry %d of %d in %.2f s",
-                         _failure(exc), retry, self._retries, wait)
+                         failure_name(exc), retry, self._retries, wait)
                 time.sleep(wait)
             except BaseException:
                 lease.release()

@@ -118,16 +118,39 @@ def upstream_api_error(http_status: int, status: str | None, message: str, detai
     if not (isinstance(status, str) and status in _UPSTREAM_STATUS):
         status = _UPSTREAM_HTTP.get(http_status, "INTERNAL")
     reason = _detail(details, "ErrorInfo").get("reason")
+    gemini = None
     if reason == "API_KEY_INVALID" or "API key not valid" in message[:_SCAN_LIMIT]:
         http, type_, code = _INVALID_KEY
         message = "The Gemini API key configured for this gateway was rejected by Gemini."
     else:
         http, type_, code = _UPSTREAM_STATUS[status]
         message = clean_upstream_message(message, secrets)
+        # Relayed as Gemini sent it on Gemini's routes (web/errors.py), its text made safe like the message.
+        gemini = {"code": http_status if 400 <= http_status <= 599 else 500,
+                  "message": message or f"Gemini answered {status}.", "status": status}
+        if details:
+            gemini["details"] = _cleaned(details, secrets)
     headers = {}
     if http == 429 and (retry := _retry_after(details)):
         headers["Retry-After"] = retry
     param = "model" if code == "model_not_found" else None
-    return ApiError(http, message or f"Gemini answered {status}.", type_, param, code, headers, upstream=status)
+    return ApiError(http, message or f"Gemini answered {status}.", type_, param, code, headers, upstream=status,
+                    gemini=gemini)
+
+
+def redacted_error(event: dict, secrets: tuple[str, ...] = ()) -> dict:
+    """A stream's {"error": ...} event from Gemini, each string made safe to relay."""
+    return _cleaned(event, secrets)
+
+
+def _cleaned(value, secrets: tuple[str, ...]):
+    """Gemini's rpc details with each string made safe to relay (clean_upstream_message)."""
+    if isinstance(value, str):
+        return clean_upstream_message(value, secrets)
+    if isinstance(value, list):
+        return [_cleaned(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: _cleaned(item, secrets) for key, item in value.items()}
+    return value
 
 

@@ -48,3 +48,11 @@ def json_body():
             raise invalid_request(f"We could not parse the JSON body of your request: {refused}. The body must "
                                   "be valid JSON (sent with Content-Type: application/json).") from None
     return g.json_body
+
+
+def json_object() -> dict:
+    """The body as a JSON object (Gemini's API takes nothing else), parsed as json_body does."""
+    body = json_body()
+    if not isinstance(body, dict):
+        raise invalid_request("Invalid JSON payload received. The request body must be a JSON object.")
+    return body

@@ -1,8 +1,11 @@
-"""The one error renderer: every failure of a request, as OpenAI's envelope.
+"""The one error renderer: every failure of a request, in the envelope of the API it speaks.
 
 ApiError (raised anywhere), Werkzeug's HTTPException (routing 404/405, 413) and any other
-exception become {"error": {"message", "type", "param", "code"}} with the right status, by
-the app-wide handlers registered here. No view builds an error body.
+exception become OpenAI's {"error": {"message", "type", "param", "code"}} with the right status,
+by the app-wide handlers registered here; on the routes of Gemini's own API (web/dialect.py)
+Gemini's {"error": {"code", "message", "status", "details"}}: Gemini's own object when the error
+carries one (Gemini's answer relayed, a client key refused), else one derived from the status.
+No view builds an error body.
 """
 from __future__ import annotations
 
@@ -12,10 +15,16 @@ from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
 from gemini_proxy.errors import ApiError
+from gemini_proxy.web.dialect import speaks_gemini
 
 log = logging.getLogger(__name__)
 
 _HTTP_EXCEPTION_CODES = {404: "unknown_url", 405: "method_not_allowed", 413: "request_too_large"}
+# HTTP status -> Google's canonical status, for the gateway's own errors on Gemini's routes.
+_GEMINI_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                  405: "UNIMPLEMENTED", 409: "ABORTED", 413: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED",
+                  499: "CANCELLED", 500: "INTERNAL", 501: "UNIMPLEMENTED", 502: "UNAVAILABLE", 503: "UNAVAILABLE",
+                  504: "DEADLINE_EXCEEDED"}
 
 
 def _from_http_exception(exc: HTTPException) -> ApiError:
@@ -35,8 +44,20 @@ def _from_http_exception(exc: HTTPException) -> ApiError:
     return ApiError(status, message, type_, None, _HTTP_EXCEPTION_CODES.get(status), headers)
 
 
+def gemini_body(error: ApiError) -> dict:
+    """The error in Gemini's envelope; its `code` is the HTTP status to answer with."""
+    if error.gemini:
+        return {"error": error.gemini}
+    status = _GEMINI_STATUS.get(error.status, "INTERNAL" if error.status >= 500 else "FAILED_PRECONDITION")
+    return {"error": {"code": error.status, "message": error.message, "status": status}}
+
+
 def render(error: ApiError) -> Response:
-    response = Response(json.dumps(error.body()), status=error.status, mimetype="application/json")
+    body, status = error.body(), error.status
+    if speaks_gemini():
+        body = gemini_body(error)
+        status = body["error"]["code"]
+    response = Response(json.dumps(body), status=status, mimetype="application/json")
     response.headers.update(error.headers)
     return response
 

@@ -13,10 +13,11 @@ from gemini_proxy.errors import ApiError
 from gemini_proxy.observability.telemetry import RequestRecord, Telemetry
 from gemini_proxy.web import request_ids
 from gemini_proxy.web.body import json_body
+from gemini_proxy.web.dialect import GEMINI_BLUEPRINT
 
 _REPEATED_SLASHES = re.compile("/{2,}")
-# Blueprints that serve the OpenAI API: client keys and rate limits apply to them.
-API_BLUEPRINTS = frozenset({"chat", "completions", "embeddings", "responses", "models"})
+# Blueprints that serve the OpenAI API, and Gemini's: client keys and rate limits apply to them.
+API_BLUEPRINTS = frozenset({"chat", "completions", "embeddings", "responses", "models", GEMINI_BLUEPRINT})
 # Names the Gemini model that answered (the answer's `model` is the name the client asked for,
 # which an alias or a fallback, relay/fallbacks.py, makes another model).
 ANSWERED_BY_HEADER = "x-gemini-model"
@@ -55,7 +56,10 @@ def install(app: Flask, settings: Settings, keys: KeyRing, limits: RateLimits, t
                 g.record.prompt = None  # the view refuses the body itself
         # A browser's CORS preflight carries no credentials: it is answered, not checked.
         if request.blueprint in API_BLUEPRINTS and request.method != "OPTIONS":
-            g.record.client = keys.client_for(request.headers)
+            # Google's ?key= only on Gemini's own routes (it is redacted from the access log); not on
+            # the /v1/models shared with OpenAI's clients, whose routes take no key in a URL.
+            query_key = request.args.get("key") if request.blueprint == GEMINI_BLUEPRINT else None
+            g.record.client = keys.client_for(request.headers, query_key)
             limits.admit(g.record.client)
 
     @app.after_request

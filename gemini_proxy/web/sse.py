@@ -10,6 +10,8 @@ streaming endpoint behaves the same on the wire. Two framings:
   [DONE]; a failure after the start is the events the stream's own `failed` gives (a
   response.failed carrying OpenAI's error object), since an `error` key would make the SDKs raise
   before they see the final Response.
+- Gemini's own API: `data: <chunk>` events and nothing else; a failure after the start is one
+  `data: {"error": {"code", ...}}` event in Gemini's envelope (Google's SDKs raise on it).
 
 Each streaming Response leaves in the WSGI environ (STREAM_END) how it is to be ended by someone
 else: the worker that drains at shutdown (server/worker.py) writes those bytes instead of
@@ -24,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from flask import Response, has_request_context, request
 
 from gemini_proxy.errors import ApiError
+from gemini_proxy.web.errors import gemini_body
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,30 @@ def _streaming(frames: Iterator[bytes], end: Callable[[ApiError], bytes], header
     if has_request_context():
         request.environ[STREAM_END] = end
     return Response(frames, status=200, mimetype="text/event-stream", headers={**HEADERS, **(headers or {})})
+
+
+def gemini_end(error: ApiError) -> bytes:
+    """Gemini's SSE ends on a failure with one event carrying its error object (its SDKs raise on it)."""
+    return event(gemini_body(error))
+
+
+def _gemini_frames(chunks: Iterable[dict]) -> Iterator[bytes]:
+    try:
+        for chunk in chunks:
+            yield event(chunk)
+    except ApiError as error:
+        log.warning("stream failed after it started: %s %s", error.status, error.message)
+        yield gemini_end(error)
+    except Exception:
+        log.exception("stream failed after it started")
+        yield gemini_end(server_error())
+    finally:
+        _close(chunks)
+
+
+def gemini_stream_response(chunks: Iterable[dict]) -> Response:
+    """Gemini's framing: `data: <chunk>` events, no [DONE] (Gemini's SDKs refuse anything else)."""
+    return _streaming(_gemini_frames(chunks), gemini_end, None)
 
 
 def stream_response(chunks: Iterable[dict], headers: dict[str, str] | None = None) -> Response:

@@ -10,13 +10,13 @@ import requests
 from google.genai import errors as genai_errors
 
 from gemini_proxy.app import create_app
-from gemini_proxy.upstream.client import retry_wait, retryable
 from gemini_proxy.upstream.errors import (
     MAX_RETRY_AFTER,
     MAX_UPSTREAM_MESSAGE,
     clean_upstream_message,
     upstream_api_error,
 )
+from gemini_proxy.upstream.failures import retry_wait, retryable
 from tests.support import gateway_settings, sse_events
 
 AIZA_KEY = "AIzaSyD-fake0key0for0tests0only0123456"  # shaped like a Google API key, 39 characters

@@ -22,6 +22,17 @@ ROUTES = [
     ("GET", "/v1/models", None), ("GET", "/models", None),
     ("GET", "/v1/models/gemini-2.5-flash", None), ("GET", "/models/gemini-2.5-flash", None),
 ]
+CONTENTS = {"contents": [{"parts": [{"text": "hi"}]}]}
+# Gemini's own API (api/gemini.py): Gemini's 403 (no key) or 400 (wrong key), never OpenAI's 401.
+GEMINI_ROUTES = [
+    *(("POST", f"/{v}/models/gemini-2.5-flash:generateContent", CONTENTS) for v in ("v1", "v1beta", "v1alpha")),
+    ("POST", "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", CONTENTS),
+    ("POST", "/v1beta/models/gemini-2.5-flash:countTokens", CONTENTS),
+    ("POST", "/v1beta/models/gemini-embedding-001:embedContent", {"content": {"parts": [{"text": "hi"}]}}),
+    ("POST", "/v1beta/models/gemini-embedding-001:batchEmbedContents",
+     {"requests": [{"model": "models/gemini-embedding-001", "content": {"parts": [{"text": "hi"}]}}]}),
+    ("GET", "/v1beta/models", None), ("GET", "/v1alpha/models/gemini-2.5-flash", None),
+]
 # Request-target tricks: each maps a route's path to what is sent on the request line.
 TARGETS = {
     "as is": lambda p: p,
@@ -65,6 +76,9 @@ HEADERS = {
     "forwarded from loopback": {"X-Forwarded-For": "127.0.0.1", "X-Real-IP": "127.0.0.1", "Forwarded": "for=127.0.0.1"},
     "empty api-key": {"api-key": "", "x-api-key": " "},
     "wrong api-key": {"api-key": "sk-wrong"},
+    "empty x-goog-api-key": {"x-goog-api-key": ""},
+    "wrong x-goog-api-key": {"x-goog-api-key": "sk-wrong"},
+    "x-goog-api-key prefix": {"x-goog-api-key": KEY[:-1]},
 }
 
 
@@ -111,5 +125,35 @@ def test_no_request_target_trick_gets_past_the_key_check(locked, emulator_proces
 def test_no_header_trick_gets_past_the_key_check(locked, emulator_process, trick):
     before = upstream_calls(emulator_process)
     statuses = {path: raw_status(port_of(locked), method, path, body, HEADERS[trick]) for method, path, body in ROUTES}
-    assert set(statuses.values()) == {401}, statuses
+    # /v1/models answers a Gemini client (x-goog-api-key) in Gemini's words: 403 no key, 400 a wrong one.
+    gemini = "x-goog-api-key" in HEADERS[trick]
+    assert [status in ({400, 403} if gemini and path.startswith("/v1/models") else {401})
+            for path, status in statuses.items()] == [True] * len(statuses), statuses
+    assert upstream_calls(emulator_process) == before
+
+
+@pytest.mark.parametrize("method, path, body", GEMINI_ROUTES, ids=[f"{m} {p}" for m, p, _ in GEMINI_ROUTES])
+@pytest.mark.parametrize("form", ["bearer", "x-goog-api-key", "query"])
+def test_every_gemini_route_answers_with_the_key_in_each_form(locked, method, path, body, form):
+    headers = {"Authorization": f"Bearer {KEY}"} if form == "bearer" else (
+        {"x-goog-api-key": KEY} if form == "x-goog-api-key" else {})
+    target = path + ("&" if "?" in path else "?") + f"key={KEY}" if form == "query" else path
+    assert raw_status(port_of(locked), method, target, body, headers) == 200
+
+
+@pytest.mark.parametrize("trick", [trick for trick in TARGETS if trick != "key in query"])  # Google's own form
+def test_no_request_target_trick_gets_past_the_key_check_of_gemini_s_routes(locked, emulator_process, trick):
+    before = upstream_calls(emulator_process)
+    statuses = {path: raw_status(port_of(locked), method, TARGETS[trick](path), body, {})
+                for method, path, body in GEMINI_ROUTES}
+    assert not [path for path, status in statuses.items() if status < 300 or status >= 500], statuses
+    assert upstream_calls(emulator_process) == before
+
+
+@pytest.mark.parametrize("trick", HEADERS)
+def test_no_header_trick_gets_past_the_key_check_of_gemini_s_routes(locked, emulator_process, trick):
+    before = upstream_calls(emulator_process)
+    statuses = {path: raw_status(port_of(locked), method, path, body, HEADERS[trick])
+                for method, path, body in GEMINI_ROUTES}
+    assert set(statuses.values()) <= {400, 403}, statuses
     assert upstream_calls(emulator_process) == before
