@@ -51,6 +51,7 @@ from google.genai import types
 
 from gemini_proxy.config import VERTEX_AI, VERTEX_EXPRESS, Settings
 from gemini_proxy.errors import (
+    gemini_api_not_on_vertex,
     invalid_model,
     upstream_bad_response,
     upstream_timeout,
@@ -215,6 +216,8 @@ class Upstream:
         (None: GEMINI_API_VERSION), `model` the call's (a 429 rests a key for it; None: a lookup).
         Gemini's JSON answer as it came, or with `stream` an iterator of its SSE events' JSON, each as it
         arrives (a failure after the start is one last {"error": ...} event, relayed as Gemini sent it)."""
+        if self.vertex:
+            raise gemini_api_not_on_vertex()
         secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
         resource = None if model is None else _resource(model)
         opened, lease = self._open(resource, path, body, api_key, deadline, secrets,

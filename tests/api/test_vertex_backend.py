@@ -263,3 +263,13 @@ def test_express_mode_key_pool_fails_over(tmp_path):
         finally:
             app.extensions["gemini_proxy"].upstream.close()
         assert stats(emulator)["requests_by_key"] == {"good-key": 3}  # the refused key was put aside
+
+
+def test_gemini_s_own_routes_say_they_are_not_served_on_vertex(client, emulator):
+    before = stats(emulator)["requests"]
+    response = client.post("/v1beta/models/gemini-2.5-flash:generateContent",
+                           json={"contents": [{"parts": [{"text": "hi"}]}]})
+    assert response.status_code == 501
+    assert response.json["error"]["status"] == "UNIMPLEMENTED"
+    assert "Vertex AI" in response.json["error"]["message"]
+    assert stats(emulator)["requests"] == before
