@@ -44,7 +44,7 @@ def client(app):
 @pytest.fixture
 def client_with(emulator):
     """Test clients of apps with their own settings (`client_with(max_tools=2)`); their upstream
-    pools are closed after."""
+    pools (and Redis clients) are closed after."""
     apps = []
 
     def make(**overrides):
@@ -54,6 +54,7 @@ def client_with(emulator):
     yield make
     for app in apps:
         app.extensions["gemini_proxy"].upstream.close()
+        app.extensions["gemini_proxy"].signatures.close()
 
 
 @pytest.fixture(scope="session")

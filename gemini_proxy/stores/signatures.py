@@ -181,6 +181,11 @@ class SignatureStore:
         self._lock = threading.Lock()
         self.shared = shared
 
+    def close(self) -> None:
+        """Closes the Redis client, if the shared store is Redis (SQLite's connection goes with its process)."""
+        if isinstance(self.shared, RedisSignatures):
+            self.shared.close()
+
     def _remember(self, values: Mapping[str, str]) -> None:
         with self._lock:
             for call_id, value in values.items():

@@ -8,8 +8,7 @@ import time
 import pytest
 import redis
 
-from gemini_proxy.app import create_app
-from tests.support import gateway_settings, sse_events
+from tests.support import sse_events
 from tests.support.emulator import stats
 from tests.support.processes import free_port, start_redis
 
@@ -19,20 +18,9 @@ WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters":
 
 
 @pytest.fixture
-def machines(emulator):
+def machines(client_with):
     """Apps built like separate machines (no SQLite file: memory and, when given, Redis)."""
-    apps = []
-
-    def make(**overrides):
-        apps.append(create_app(gateway_settings(emulator, **overrides)))
-        return apps[-1].test_client()
-
-    yield make
-    for app in apps:
-        app.extensions["gemini_proxy"].upstream.close()
-        shared = app.extensions["gemini_proxy"].signatures.shared
-        if shared is not None:
-            shared.close()
+    return client_with
 
 
 @pytest.fixture
