@@ -73,6 +73,27 @@ MODELS = (
         "gemini-3-pro-preview", "Gemini 3 Pro Preview", "Gemini 3 Pro Preview",
         "3-pro-preview-11-2025", 1048576, 65536, thinking=True,
     ),
+    # The Gemini 3 models Gemini CLI 0.61.0 calls (its packages/core/src/config/models.ts): the
+    # router classifier on the newest Flash-Lite, answers on the newest Flash or the 3.1 Pro
+    # preview, the google_web_search tool on gemini-3-flash-preview.
+    Model(
+        "gemini-3-flash-preview", "Gemini 3 Flash Preview", "Gemini 3 Flash Preview",
+        "3-flash-preview-12-2025", 1048576, 65536, thinking=True,
+    ),
+    Model(
+        "gemini-3.1-pro-preview", "Gemini 3.1 Pro Preview", "Gemini 3.1 Pro Preview",
+        "3.1-pro-preview", 1048576, 65536, thinking=True,
+    ),
+    Model(
+        "gemini-3.8-flash", "Gemini 3.8 Flash",
+        "Stable version of Gemini 3.8 Flash, the workhorse of the Gemini 3 family.",
+        "3.8", 1048576, 65536, thinking=True,
+    ),
+    Model(
+        "gemini-3.5-flash-lite", "Gemini 3.5 Flash-Lite",
+        "Stable version of Gemini 3.5 Flash-Lite, for fast, low-cost classification and extraction.",
+        "3.5", 1048576, 65536, thinking=True,
+    ),
     Model(
         "gemini-embedding-001", "Gemini Embedding 001",
         "Obtain a distributed representation of a text.",

@@ -12,6 +12,10 @@ Per-model rules (RULES), checked like Gemini does, each violation a 400 INVALID_
     gemini-2.0-flash       no thinking at all: includeThoughts true or a budget other than 0
                            -> "Thinking is not supported for this model."
     gemini-3-pro-preview   -1 or 128..32768 (0 refused)   LOW or HIGH (not with a budget)
+    gemini-3.1-pro-preview, gemini-3.8-flash
+                           -1 or 128..32768 (0 refused)   LOW, MEDIUM or HIGH
+    gemini-3-flash-preview, gemini-3.5-flash-lite
+                           -1 or 128..32768 (0 refused)   MINIMAL, LOW, MEDIUM or HIGH
 
 Messages: "Budget 0 is invalid. This model only works in thinking mode.", "Budget N is
 invalid. Please choose a value between LO and HI.", "Thinking level is not supported for this
@@ -67,6 +71,14 @@ RULES: dict[str, ThinkingRule | None] = {
     "gemini-2.0-flash": None,
     "gemini-3-pro-preview": ThinkingRule((128, 32768), can_disable=False,
                                          levels=frozenset({"LOW", "HIGH"})),
+    "gemini-3-flash-preview": ThinkingRule((128, 32768), can_disable=False,
+                                           levels=frozenset({"MINIMAL", "LOW", "MEDIUM", "HIGH"})),
+    "gemini-3.1-pro-preview": ThinkingRule((128, 32768), can_disable=False,
+                                           levels=frozenset({"LOW", "MEDIUM", "HIGH"})),
+    "gemini-3.8-flash": ThinkingRule((128, 32768), can_disable=False,
+                                     levels=frozenset({"LOW", "MEDIUM", "HIGH"})),
+    "gemini-3.5-flash-lite": ThinkingRule((128, 32768), can_disable=False,
+                                          levels=frozenset({"MINIMAL", "LOW", "MEDIUM", "HIGH"})),
 }
 _FALLBACK = ThinkingRule((1, 32768), can_disable=True)  # a thinking model not in the table
 
