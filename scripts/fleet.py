@@ -1,13 +1,14 @@
 """A small production fleet on 127.0.0.1, and what its clients see when parts of it fail.
 
-    python scripts/fleet.py [--json FILE]
+    .venv/bin/python scripts/fleet.py [--json FILE]
 
 Starts what docs/deployment.md describes for several machines, each part a real process: the
 Gemini emulator holding two keys, one Redis, two gateways (separate gunicorn process trees with
 separate data folders, both using the pool of the two keys and the Redis) and nginx
 load-balancing them (deploy/nginx.conf with both gateways in its upstream). Then it runs the
 scenarios below, prints a table of what happened and exits 1 if any outcome is not the expected
-one. tests/e2e/test_fleet.py runs it; nginx and redis-server must be installed.
+one. tests/e2e/test_fleet.py runs it; it needs what the README's test command installs (the
+openai package, nginx and redis-server).
 """
 from __future__ import annotations
 
