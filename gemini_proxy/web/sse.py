@@ -67,34 +67,25 @@ def _close(source) -> None:
         close()
 
 
-def _frames(chunks: Iterable[dict]) -> Iterator[bytes]:
+def _frames(items: Iterable[dict], frame: Callable[[dict], bytes], end: Callable[[ApiError], bytes],
+            done: bytes = b"") -> Iterator[bytes]:
+    """Each item framed, then `done`; a failure after the start ends the stream with `end(error)`
+    instead (the status line is long gone: every framing's SDKs raise on what `end` sends)."""
     try:
-        for chunk in chunks:
-            yield event(chunk)
-    except ApiError as error:
-        # The status line is long gone: OpenAI's SDKs raise on an event carrying "error".
-        log.warning("stream failed after it started: %s %s", error.status, error.message)
-        yield event(error.body())
-    except Exception:
-        log.exception("stream failed after it started")
-        yield event(server_error().body())
-    finally:
-        _close(chunks)
-    yield DONE
-
-
-def _named_frames(events: Iterable[dict], failed: Failed) -> Iterator[bytes]:
-    try:
-        for item in events:
-            yield named_event(item)
+        for item in items:
+            yield frame(item)
     except ApiError as error:
         log.warning("stream failed after it started: %s %s", error.status, error.message)
-        yield b"".join(map(named_event, failed(error)))
+        yield end(error)
+        return
     except Exception:
         log.exception("stream failed after it started")
-        yield b"".join(map(named_event, failed(server_error())))
+        yield end(server_error())
+        return
     finally:
-        _close(events)
+        _close(items)
+    if done:
+        yield done
 
 
 def _streaming(frames: Iterator[bytes], end: Callable[[ApiError], bytes], headers: dict[str, str] | None) -> Response:
@@ -108,28 +99,14 @@ def gemini_end(error: ApiError) -> bytes:
     return event(gemini_body(error))
 
 
-def _gemini_frames(chunks: Iterable[dict]) -> Iterator[bytes]:
-    try:
-        for chunk in chunks:
-            yield event(chunk)
-    except ApiError as error:
-        log.warning("stream failed after it started: %s %s", error.status, error.message)
-        yield gemini_end(error)
-    except Exception:
-        log.exception("stream failed after it started")
-        yield gemini_end(server_error())
-    finally:
-        _close(chunks)
-
-
 def gemini_stream_response(chunks: Iterable[dict]) -> Response:
     """Gemini's framing: `data: <chunk>` events, no [DONE] (Gemini's SDKs refuse anything else)."""
-    return _streaming(_gemini_frames(chunks), gemini_end, None)
+    return _streaming(_frames(chunks, event, gemini_end), gemini_end, None)
 
 
 def stream_response(chunks: Iterable[dict], headers: dict[str, str] | None = None) -> Response:
     """A chat-framed text/event-stream Response; WSGI's close() on disconnect closes `chunks` too."""
-    return _streaming(_frames(chunks), chat_end, headers)
+    return _streaming(_frames(chunks, event, chat_end, DONE), chat_end, headers)
 
 
 def event_stream_response(events: Iterable[dict], failed: Failed, headers: dict[str, str] | None = None) -> Response:
@@ -137,4 +114,4 @@ def event_stream_response(events: Iterable[dict], failed: Failed, headers: dict[
     the stream when it fails after its start (or is ended by the server)."""
     def end(error: ApiError) -> bytes:
         return b"".join(map(named_event, failed(error)))
-    return _streaming(_named_frames(events, failed), end, headers)
+    return _streaming(_frames(events, named_event, end), end, headers)
