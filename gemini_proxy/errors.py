@@ -90,14 +90,6 @@ def upstream_credentials_refused() -> ApiError:
                     "upstream_error", None, "upstream_credentials_refused", upstream="CREDENTIALS")
 
 
-def gemini_api_not_on_vertex() -> ApiError:
-    """Gemini's own routes relay AI Studio's request shapes, which Vertex AI's paths and some of its
-    bodies (countTokens, embeddings) do not take."""
-    return ApiError(501, "Gemini's API routes are served with the AI Studio backend only; this gateway runs on "
-                    "Vertex AI (GEMINI_BACKEND). Use its OpenAI-compatible routes.", "invalid_request_error", None,
-                    "not_implemented")
-
-
 def upstream_bad_response(what: str | None = None) -> ApiError:
     """A 200 from Gemini that is not what Gemini sends (`what` names the field, never a value)."""
     detail = f" ({what})" if what else ""

@@ -1,7 +1,10 @@
 """Gemini's own API between the view and Gemini: the client's body relayed as it came (no
 re-modelling: a Gemini field this gateway has never heard of reaches Gemini, and thought
 signatures come back and go out untouched), model aliases resolved and model ids checked,
-and the answer's usageMetadata counted for the request log and rate limits."""
+and the answer's usageMetadata counted for the request log and rate limits. On Vertex AI (GEMINI_BACKEND
+vertex or vertex-express) the same routes relay to Vertex: countTokens and embedding bodies fitted to what
+Vertex takes and the embeddings answered in AI Studio's shape (translate/vertex_native.py), the model list
+the configured VERTEX_MODELS."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
@@ -10,6 +13,7 @@ from urllib.parse import urlencode
 from gemini_proxy.errors import ApiError, invalid_model
 from gemini_proxy.observability.telemetry import RequestRecord
 from gemini_proxy.services import Services
+from gemini_proxy.translate import vertex_native
 from gemini_proxy.upstream.errors import upstream_api_error
 
 EMBEDDING_ACTIONS = frozenset({"embedContent", "batchEmbedContents"})
@@ -60,10 +64,26 @@ def usage_from(answer) -> dict | None:
 def call(services: Services, record: RequestRecord, version: str, asked: str, action: str, body: dict) -> dict:
     """generateContent, countTokens, embedContent or batchEmbedContents: Gemini's JSON answer."""
     model = _model(services, record, asked, action)
-    answer = services.upstream.native(f"models/{model}:{action}", _inner_models(body, asked, model),
-                                      record.client.gemini_key, version=version, model=model)
+    body = _inner_models(body, asked, model)
+    if services.settings.vertex and action in EMBEDDING_ACTIONS:
+        return _vertex_embed(services, record, model, action, body)
+    if services.settings.vertex and action == "countTokens":
+        body = vertex_native.count_tokens_body(body)
+    answer = services.upstream.native(f"models/{model}:{action}", body, record.client.gemini_key,
+                                      version=version, model=model)
     record.add_usage(usage_from(answer))
     return answer
+
+
+def _vertex_embed(services: Services, record: RequestRecord, model: str, action: str, body: dict) -> dict:
+    """Vertex's embedding call for the model (:embedContent, :batchEmbedContents or :predict), answered in
+    AI Studio's shape."""
+    method, vertex_body = vertex_native.embed_call(model, action, body)
+    answer = services.upstream.native(f"models/{model}:{method}", vertex_body, record.client.gemini_key, model=model)
+    tokens = vertex_native.embed_tokens(method, answer)
+    if tokens is not None:
+        record.add_usage({"prompt_tokens": tokens, "completion_tokens": 0, "total_tokens": tokens})
+    return vertex_native.embed_answer(action, method, answer, vertex_native.expected_embeddings(action, body))
 
 
 def stream(services: Services, record: RequestRecord, version: str, asked: str, body: dict) -> Iterator[dict]:
@@ -107,6 +127,10 @@ def _relayed(first: dict | None, events: Iterator[dict], record: RequestRecord) 
 
 
 def list_models(services: Services, record: RequestRecord, version: str, query: Mapping[str, str]) -> dict:
+    """Gemini's model list; on Vertex AI, VERTEX_MODELS in its shape, in one page (Vertex's own list is Model
+    Garden's, hundreds of models and no methods: catalog.py)."""
+    if services.settings.vertex:
+        return vertex_native.catalog_list(services.settings.vertex_model_ids)
     passed = urlencode([(name, query[name]) for name in LIST_QUERY if name in query])
     return services.upstream.native("models" + (f"?{passed}" if passed else ""), None, record.client.gemini_key,
                                     version=version)
@@ -114,4 +138,9 @@ def list_models(services: Services, record: RequestRecord, version: str, query: 
 
 def get_model(services: Services, record: RequestRecord, version: str, asked: str) -> dict:
     model = _model(services, record, asked)
+    if services.settings.vertex:
+        if model in services.settings.vertex_model_ids:
+            return vertex_native.catalog_model(model)
+        found = services.upstream.native(f"models/{model}", None, record.client.gemini_key)
+        return vertex_native.model_from_publisher(found)
     return services.upstream.native(f"models/{model}", None, record.client.gemini_key, version=version)

@@ -51,13 +51,13 @@ from google.genai import types
 
 from gemini_proxy.config import VERTEX_AI, VERTEX_EXPRESS, Settings
 from gemini_proxy.errors import (
-    gemini_api_not_on_vertex,
     invalid_model,
     upstream_bad_response,
     upstream_timeout,
     wrong_client_key,
 )
 from gemini_proxy.translate.models import gemini_model_id
+from gemini_proxy.translate.vertex_native import VERTEX_COUNT_TOKENS_FIELDS
 from gemini_proxy.translate.wire import rest_request, sdk_names
 from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
 from gemini_proxy.upstream.credentials import vertex_credentials
@@ -76,7 +76,6 @@ from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool
 log = logging.getLogger(__name__)
 
 GOOGLE_BASE_URL = "https://generativelanguage.googleapis.com/"
-VERTEX_COUNT_TOKENS_FIELDS = frozenset({"contents", "systemInstruction", "tools", "generationConfig"})
 VERTEX_MODELS = "publishers/google/models/"
 
 T = TypeVar("T")
@@ -215,11 +214,13 @@ class Upstream:
         "models?pageSize=5"), `body` the client's JSON as it came (None: a GET), `version` the client's
         (None: GEMINI_API_VERSION), `model` the call's (a 429 rests a key for it; None: a lookup).
         Gemini's JSON answer as it came, or with `stream` an iterator of its SSE events' JSON, each as it
-        arrives (a failure after the start is one last {"error": ...} event, relayed as Gemini sent it)."""
+        arrives (a failure after the start is one last {"error": ...} event, relayed as Gemini sent it).
+        On Vertex AI, `models/` is a publisher model's path (the SDK puts the project and location in front of a
+        POST) and the version VERTEX_API_VERSION: the bodies are the caller's to fit (translate/vertex_native.py)."""
         if self.vertex:
-            raise gemini_api_not_on_vertex()
+            path, version = VERTEX_MODELS.removesuffix("models/") + path, None  # publishers/google/models/...
         secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
-        resource = None if model is None else _resource(model)
+        resource = None if model is None else _resource(model, self.vertex)
         opened, lease = self._open(resource, path, body, api_key, deadline, secrets,
                                    "post" if body is not None else "get", version)
         if stream:

@@ -265,11 +265,122 @@ def test_express_mode_key_pool_fails_over(tmp_path):
         assert stats(emulator)["requests_by_key"] == {"good-key": 3}  # the refused key was put aside
 
 
-def test_gemini_s_own_routes_say_they_are_not_served_on_vertex(client, emulator):
-    before = stats(emulator)["requests"]
-    response = client.post("/v1beta/models/gemini-2.5-flash:generateContent",
-                           json={"contents": [{"parts": [{"text": "hi"}]}]})
-    assert response.status_code == 501
-    assert response.json["error"]["status"] == "UNIMPLEMENTED"
-    assert "Vertex AI" in response.json["error"]["message"]
-    assert stats(emulator)["requests"] == before
+HI = {"contents": [{"role": "user", "parts": [{"text": "hello Gemini on Vertex"}]}]}
+
+
+def on_project_path(call, method):
+    """The emulator saw `method` on Vertex's project path (which it answers for a bearer token from its /token
+    only), in Vertex's version whatever the client's."""
+    assert (call["method"], call["version"], call["project"], call["location"]) == (
+        method, "v1beta1", PROJECT, LOCATION)
+
+
+@pytest.mark.parametrize("version", ["v1", "v1beta"])
+def test_gemini_s_generate_content_relays_to_vertex(client, emulator, version):
+    body = {**HI, "generationConfig": {"maxOutputTokens": 100}}
+    response = client.post(f"/{version}/models/gemini-2.5-flash:generateContent", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()
+    assert answer["candidates"][0]["content"]["parts"][0]["text"]
+    assert answer["usageMetadata"]["totalTokenCount"] > 0
+    call = recorded(emulator)[0]
+    on_project_path(call, "generateContent")
+    assert call["body"] == body  # the same body on Vertex, passed as it came
+
+
+def test_gemini_s_stream_relays_to_vertex(client, emulator):
+    response = client.post("/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", json=HI)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    events = [json.loads(data) for data in sse_events(response.get_data())]
+    assert "".join(part.get("text", "") for event in events for part in event["candidates"][0]["content"]["parts"])
+    on_project_path(recorded(emulator)[0], "streamGenerateContent")
+
+
+def test_gemini_s_count_tokens_flattens_for_vertex(client, emulator):
+    contents = HI["contents"]
+    plain = client.post("/v1beta/models/gemini-2.5-flash:countTokens", json={"contents": contents})
+    assert plain.status_code == 200, plain.get_data(as_text=True)
+    assert recorded(emulator, 1, "countTokens")[0]["body"] == {"contents": contents}
+    inner = {"model": "models/gemini-2.5-flash", "contents": contents,
+             "systemInstruction": {"parts": [{"text": "Answer in one long paragraph."}]},
+             "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}]}
+    whole = client.post("/v1beta/models/gemini-2.5-flash:countTokens", json={"generateContentRequest": inner})
+    assert whole.status_code == 200, whole.get_data(as_text=True)
+    assert whole.get_json()["totalTokens"] > plain.get_json()["totalTokens"] > 0  # the system instruction counts
+    call = recorded(emulator, 1, "countTokens")[0]
+    on_project_path(call, "countTokens")
+    assert set(call["body"]) == {"contents", "systemInstruction"}  # Vertex's fields, at the top level
+
+
+@pytest.mark.parametrize(("model", "method"), [("gemini-embedding-001", "embedContent"),
+                                               ("text-embedding-004", "predict")])
+def test_gemini_s_embed_content_on_vertex(client, emulator, model, method):
+    response = client.post(f"/v1beta/models/{model}:embedContent", json={
+        "content": {"parts": [{"text": "a cat"}]}, "taskType": "RETRIEVAL_QUERY", "outputDimensionality": 8})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()
+    assert list(answer) == ["embedding"]
+    assert len(answer["embedding"]["values"]) == 8
+    call = recorded(emulator, 1, method)[0]
+    on_project_path(call, method)
+    assert call["body"] == ({"content": {"parts": [{"text": "a cat"}]}, "embedContentConfig": {
+        "taskType": "RETRIEVAL_QUERY", "outputDimensionality": 8}} if method == "embedContent" else {
+        "instances": [{"content": "a cat", "taskType": "RETRIEVAL_QUERY"}],  # the log's names are camelCase
+        "parameters": {"outputDimensionality": 8}})
+
+
+@pytest.mark.parametrize(("model", "method"), [("gemini-embedding-001", "batchEmbedContents"),
+                                               ("text-embedding-004", "predict")])
+def test_gemini_s_batch_embed_contents_on_vertex(client, emulator, model, method):
+    batch = {"requests": [{"model": f"models/{model}", "content": {"parts": [{"text": text}]},
+                           "outputDimensionality": 4} for text in ("a cat", "a dog", "a fish")]}
+    response = client.post(f"/v1beta/models/{model}:batchEmbedContents", json=batch)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert [len(item["values"]) for item in response.get_json()["embeddings"]] == [4, 4, 4]
+    call = recorded(emulator, 1, method)[0]
+    on_project_path(call, method)
+    if method == "batchEmbedContents":
+        assert all("model" not in request for request in call["body"]["requests"])  # Vertex has none
+
+
+def test_gemini_s_model_list_is_the_configured_catalog(client):
+    listed = client.get("/v1beta/models")
+    assert listed.status_code == 200, listed.get_data(as_text=True)
+    models = listed.get_json()["models"]
+    assert [m["name"] for m in models] == [f"models/{m}" for m in MODELS.split(",")]
+    assert "generateContent" in models[0]["supportedGenerationMethods"]
+    assert models[2]["supportedGenerationMethods"] == ["embedContent", "batchEmbedContents"]
+    assert client.get("/v1beta/models/gemini-2.5-flash").get_json() == models[0]
+    # One not in the catalog is asked of Vertex (GET publishers/google/models/{m}), named as AI Studio names it.
+    found = client.get("/v1beta/models/gemini-2.5-pro")
+    assert found.status_code == 200, found.get_data(as_text=True)
+    assert found.get_json()["name"] == "models/gemini-2.5-pro"
+    missing = client.get("/v1beta/models/gemini-0-nope")
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["status"] == "NOT_FOUND"
+
+
+def test_gemini_s_errors_from_vertex_are_gemini_s_envelope(client):
+    response = client.post("/v1beta/models/gemini-2.5-flash:generateContent", json={
+        "contents": [{"parts": [{"text": "[emulator fault=429] hi"}]}]})
+    assert response.status_code == 429
+    assert response.get_json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+
+
+def test_gemini_s_routes_in_express_mode_use_publisher_paths(emulator):
+    app = create_app(vertex_settings(emulator, gemini_backend="vertex-express", vertex_project=None,
+                                     gemini_api_key="express-key"))
+    before = stats(emulator)["requests_by_key"].get("express-key", 0)
+    try:
+        client = app.test_client()
+        generated = client.post("/v1beta/models/gemini-2.5-flash:generateContent", json=HI)
+        assert generated.status_code == 200, generated.get_data(as_text=True)
+        embedded = client.post("/v1beta/models/gemini-embedding-001:embedContent",
+                               json={"content": {"parts": [{"text": "a cat"}]}})
+        assert embedded.status_code == 200, embedded.get_data(as_text=True)
+    finally:
+        app.extensions["gemini_proxy"].upstream.close()
+    calls = recorded(emulator, 2)
+    assert [(r["method"], r["project"], r["version"]) for r in calls] == [
+        ("generateContent", None, "v1beta1"), ("embedContent", None, "v1beta1")]
+    assert stats(emulator)["requests_by_key"]["express-key"] == before + 2
