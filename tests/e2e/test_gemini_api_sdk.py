@@ -1,6 +1,6 @@
 """Gemini's own API through gunicorn, with the google-genai Python SDK as the client
 (http_options.base_url = the gateway, api_key = a gateway client key) and the emulator as
-Gemini: generate, stream (relayed as it arrives), count tokens, embed, models, a tool-call
+Gemini, the gateway on AI Studio and on Vertex AI (service-account flow) in turn: generate, stream (relayed as it arrives), count tokens, embed, models, a tool-call
 round trip whose thought signature passes through untouched, client keys in Google's forms,
 Gemini's error bodies, and no key in logs or answers."""
 from __future__ import annotations
@@ -13,6 +13,7 @@ from google import genai
 from google.genai import errors, types
 
 from tests.support.processes import start_gunicorn
+from tests.support.vertex import LOCATION, PROJECT
 
 pytestmark = pytest.mark.e2e
 
@@ -29,12 +30,15 @@ def gateway_log(tmp_path_factory):
     return tmp_path_factory.mktemp("native") / "gunicorn.log"
 
 
-@pytest.fixture(scope="module")
-def native_gateway(emulator_process, gateway_log):
+@pytest.fixture(scope="module", params=["ai-studio", "vertex"])
+def native_gateway(request, emulator_process, service_account_file, gateway_log):
+    """The gateway on either backend: the same client calls, relayed to AI Studio or to Vertex AI."""
+    backend = ({"GEMINI_BASE_URL": emulator_process, "GEMINI_API_KEY": UPSTREAM_KEY} if request.param == "ai-studio"
+               else {"GEMINI_BACKEND": "vertex", "VERTEX_PROJECT": PROJECT, "VERTEX_LOCATION": LOCATION,
+                     "VERTEX_CREDENTIALS_FILE": str(service_account_file), "VERTEX_BASE_URL": emulator_process})
     with gateway_log.open("w") as sink:
-        server = start_gunicorn(stderr=sink, GEMINI_BASE_URL=emulator_process, GEMINI_API_KEY=UPSTREAM_KEY,
-                                UPSTREAM_RETRIES="0", ACCESS_LOG="-",
-                                GATEWAY_API_KEYS=f"{CLIENT_KEY} team,{LIMITED_KEY} limited rpm=1")
+        server = start_gunicorn(stderr=sink, UPSTREAM_RETRIES="0", ACCESS_LOG="-",
+                                GATEWAY_API_KEYS=f"{CLIENT_KEY} team,{LIMITED_KEY} limited rpm=1", **backend)
         yield server
         assert server.stop() == 0
 
@@ -56,6 +60,14 @@ def test_generate_content(client):
     assert answer.text
     assert answer.model_version == "gemini-2.5-flash"
     assert answer.usage_metadata.total_token_count > 0
+
+
+def test_calls_reach_the_configured_backend(native_gateway, emulator_process, request):
+    gemini = gemini_client(native_gateway, "v1beta")
+    assert gemini.models.generate_content(model="gemini-2.5-flash", contents="hi").text
+    last = requests.get(f"{emulator_process}/emulator/requests", params={"last": 1}, timeout=5).json()[0]
+    on_vertex = request.node.callspec.params["native_gateway"] == "vertex"
+    assert last.get("project") == (PROJECT if on_vertex else None), last
 
 
 def test_generate_content_stream_arrives_as_the_emulator_sends_it(client):
