@@ -1,8 +1,9 @@
 """Gemini's own API through gunicorn, with the google-genai Python SDK as the client
 (http_options.base_url = the gateway, api_key = a gateway client key) and the emulator as
-Gemini, the gateway on AI Studio and on Vertex AI (service-account flow) in turn: generate, stream (relayed as it arrives), count tokens, embed, models, a tool-call
-round trip whose thought signature passes through untouched, client keys in Google's forms,
-Gemini's error bodies, and no key in logs or answers."""
+Gemini, the gateway on AI Studio and on Vertex AI (service-account flow) in turn: generate,
+stream (relayed as it arrives), count tokens, embed, models, a tool-call round trip whose
+thought signature passes through untouched, client keys in Google's forms, Gemini's error
+bodies, and no key in logs or answers."""
 from __future__ import annotations
 
 import time
