@@ -5,8 +5,9 @@ stream, count tokens, embed and models, and Gemini CLI in non-interactive prompt
 models (a router call on a Flash-Lite model with a JSON schema, then the answer streamed from a
 Flash model) and on one given with `-m`. Both live in examples/node-gemini (installed by
 `bash scripts/install-node-deps.sh`); without node or those packages the tests skip and say why
-(with CI=true a skip fails). The emulator is this module's own, so its request log holds only
-what these clients sent."""
+(with CI=true a skip fails). Each runs with the gateway on AI Studio and on Vertex AI
+(service-account flow). The emulator is this module's own, so its request log holds only what
+these clients sent."""
 from __future__ import annotations
 
 import json
@@ -21,6 +22,7 @@ import requests
 from gemini_emulator.process import start_process, stop_process
 from gemini_emulator.wire import decode_base64
 from tests.support.processes import ROOT, free_port, start_gunicorn
+from tests.support.vertex import LOCATION, PROJECT, service_account_info, write_service_account
 
 pytestmark = pytest.mark.e2e
 
@@ -51,9 +53,17 @@ def installed(package: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def emulator():
+def service_account(tmp_path_factory):
+    """(emulator port, a service-account file whose token_uri is that emulator's)."""
     port = free_port()
-    process = start_process(port)
+    info = service_account_info(f"http://127.0.0.1:{port}")
+    return port, write_service_account(tmp_path_factory.mktemp("node-vertex") / "service-account.json", info)
+
+
+@pytest.fixture(scope="module")
+def emulator(service_account):
+    port, key_file = service_account
+    process = start_process(port, extra_args=("--service-account-key", str(key_file)))
     yield f"http://127.0.0.1:{port}"
     stop_process(process)
 
@@ -63,11 +73,15 @@ def gateway_log(tmp_path_factory):
     return tmp_path_factory.mktemp("node-gemini") / "gunicorn.log"
 
 
-@pytest.fixture(scope="module")
-def native_gateway(emulator, gateway_log):
+@pytest.fixture(scope="module", params=["ai-studio", "vertex"])
+def native_gateway(request, emulator, service_account, gateway_log):
+    backend = ({"GEMINI_BASE_URL": emulator, "GEMINI_API_KEY": UPSTREAM_KEY} if request.param == "ai-studio"
+               else {"GEMINI_BACKEND": "vertex", "VERTEX_PROJECT": PROJECT, "VERTEX_LOCATION": LOCATION,
+                     "VERTEX_CREDENTIALS_FILE": str(service_account[1]), "VERTEX_BASE_URL": emulator})
     with gateway_log.open("w") as sink:
-        server = start_gunicorn(stderr=sink, GEMINI_BASE_URL=emulator, GEMINI_API_KEY=UPSTREAM_KEY,
-                                UPSTREAM_RETRIES="0", ACCESS_LOG="-", GATEWAY_API_KEYS=f"{CLIENT_KEY} node")
+        server = start_gunicorn(stderr=sink, UPSTREAM_RETRIES="0", ACCESS_LOG="-",
+                                GATEWAY_API_KEYS=f"{CLIENT_KEY} node", **backend)
+        server.vertex = request.param == "vertex"
         yield server
         assert server.stop() == 0
 
@@ -112,7 +126,8 @@ def test_google_genai_for_node(native_gateway, seen, tmp_path, version):
     assert "models/gemini-2.5-flash" in result["models"]
     assert len(result["models"]) > 3  # pages followed through the gateway
     methods = [(r["method"], r["version"]) for r in seen()]
-    expected = version or methods[0][1]
+    # Vertex AI is called in its own version whatever the client used.
+    expected = "v1beta1" if native_gateway.vertex else version or methods[0][1]
     assert {v for _, v in methods} == {expected}
     assert [m for m, _ in methods] == ["generateContent", "streamGenerateContent", "countTokens", "batchEmbedContents"]
 
