@@ -8,6 +8,7 @@ import openai
 import pytest
 import requests
 
+from gemini_emulator.process import start_process, stop_process
 from tests.support import collect
 from tests.support.processes import ROOT, free_port, start_gunicorn
 
@@ -79,22 +80,31 @@ def test_streaming_is_real(sdk):
     assert arrivals[-1] - arrivals[0] > 2.0, "content arrived all at once: the stream was buffered"
 
 
-def test_client_disconnect_stops_generation(gateway, emulator_stats):
-    before = emulator_stats()
-    body = {"model": MODEL, "stream": True, "messages": user("[emulator tps=20 tokens=400]")}
-    with requests.post(f"{gateway.url}/v1/chat/completions", json=body, stream=True, timeout=30) as response:
-        lines = response.iter_lines()
-        received = [next(lines) for _ in range(6)]
-        assert any(b'"content"' in line for line in received)
-    deadline = time.monotonic() + 10
-    while emulator_stats()["streams_aborted"] == before["streams_aborted"] and time.monotonic() < deadline:
-        time.sleep(0.1)
-    after = emulator_stats()
-    assert after["streams_aborted"] == before["streams_aborted"] + 1
-    generated = after["tokens_generated"] - before["tokens_generated"]
-    time.sleep(1.0)
-    assert emulator_stats()["tokens_generated"] - before["tokens_generated"] == generated, "still generating"
-    assert generated < 200
+def test_client_disconnect_stops_generation():
+    """On an emulator of its own: the tokens it counts are this stream's only (the session's
+    emulator also serves what other tests leave running)."""
+    port = free_port()
+    emulator = start_process(port)
+    gateway = start_gunicorn(GEMINI_BASE_URL=f"http://127.0.0.1:{port}", UPSTREAM_RETRIES="0")
+    try:
+        def stats() -> dict:
+            return requests.get(f"http://127.0.0.1:{port}/emulator/stats", timeout=5).json()
+        body = {"model": MODEL, "stream": True, "messages": user("[emulator tps=20 tokens=400]")}
+        with requests.post(f"{gateway.url}/v1/chat/completions", json=body, stream=True, timeout=30) as response:
+            lines = response.iter_lines()
+            received = [next(lines) for _ in range(6)]
+            assert any(b'"content"' in line for line in received)
+        deadline = time.monotonic() + 10
+        while stats()["streams_aborted"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        after = stats()
+        assert after["streams_aborted"] == 1
+        time.sleep(1.0)
+        assert stats()["tokens_generated"] == after["tokens_generated"], "still generating"
+        assert after["tokens_generated"] < 200
+    finally:
+        assert gateway.stop() == 0
+        stop_process(emulator)
 
 
 FAULT_EXCEPTIONS = {
