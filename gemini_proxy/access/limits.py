@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 
@@ -29,6 +28,7 @@ from redis.retry import Retry
 from gemini_proxy.access.keys import Client
 from gemini_proxy.config import Settings
 from gemini_proxy.errors import ApiError
+from gemini_proxy.observability.outages import Outage
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,9 @@ class RateLimits:
         self._defaults = {"requests": settings.rate_limit_rpm, "tokens": settings.rate_limit_tpm}
         self._fail_closed = settings.rate_limit_failure_mode == "closed"
         self._unavailable = unavailable  # counts what an outage did: admitted, refused, tokens_not_counted
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._down_since: float | None = None
-        self._retry_at = 0.0
+        meanwhile = "refused with 503" if self._fail_closed else "admitted without limits"
+        self._outage = Outage(log, "rate limit storage", f"requests are {meanwhile} until it is back "
+                              f"(RATE_LIMIT_FAILURE_MODE={settings.rate_limit_failure_mode})", _PROBE_SECONDS, clock)
 
     def _items(self, client: Client) -> dict[str, RateLimitItemPerMinute]:
         amounts = {"requests": client.rpm, "tokens": client.tpm}
@@ -82,25 +81,14 @@ class RateLimits:
 
     def _call(self, operation, *args, **kwargs):
         """One limiter operation; _Unavailable when the storage cannot be reached (now or lately)."""
-        if self._down_since is not None and self._clock() < self._retry_at:
+        if self._outage.skip():
             raise _Unavailable()
         try:
             result = operation(*args, **kwargs)
         except StorageError as exc:
-            with self._lock:
-                self._retry_at = self._clock() + _PROBE_SECONDS
-                if self._down_since is None:
-                    self._down_since = self._clock()
-                    log.error("rate limit storage unavailable (%s): requests are %s until it is back "
-                              "(RATE_LIMIT_FAILURE_MODE=%s)", type(exc.storage_error).__name__,
-                              "refused with 503" if self._fail_closed else "admitted without limits",
-                              "closed" if self._fail_closed else "open")
+            self._outage.failed(type(exc.storage_error).__name__)
             raise _Unavailable() from exc
-        if self._down_since is not None:
-            with self._lock:
-                if self._down_since is not None:
-                    log.warning("rate limit storage is back after %.1f s", self._clock() - self._down_since)
-                    self._down_since = None
+        self._outage.succeeded()
         return result
 
     def admit(self, client: Client) -> None:

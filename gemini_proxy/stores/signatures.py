@@ -33,6 +33,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from gemini_proxy.config import Settings
+from gemini_proxy.observability.outages import Outage
 from gemini_proxy.stores.sqlite import SharedFile
 
 log = logging.getLogger(__name__)
@@ -107,10 +108,10 @@ class RedisSignatures:
         self._redis = redis.Redis.from_url(url, socket_timeout=_REDIS_TIMEOUT, socket_connect_timeout=_REDIS_TIMEOUT,
                                            retry=Retry(NoBackoff(), 0))
         self._ttl, self._pending_max = ttl, pending_max
-        self._unavailable, self._clock = unavailable, clock
+        self._unavailable = unavailable
+        self._outage = Outage(log, "thought signature store (Redis)",
+                              "signatures are kept in this worker's memory until it is back", _PROBE_SECONDS, clock)
         self._lock = threading.Lock()
-        self._down_since: float | None = None
-        self._retry_at = 0.0
         self._pending: OrderedDict[str, str] = OrderedDict()
 
     @staticmethod
@@ -120,26 +121,16 @@ class RedisSignatures:
     def _call(self, work):
         """`work(redis)`'s result, or None when Redis cannot be reached (now, or lately and the
         next try is not due yet): counted, and logged when an outage starts or ends."""
-        if self._down_since is not None and self._clock() < self._retry_at:
+        if self._outage.skip():
             self._unavailable()
             return None
         try:
             result = work(self._redis)
         except redis.RedisError as exc:
-            with self._lock:
-                self._retry_at = self._clock() + _PROBE_SECONDS
-                if self._down_since is None:
-                    self._down_since = self._clock()
-                    log.error("thought signature store (Redis) unavailable (%s): signatures are kept in this "
-                              "worker's memory until it is back", type(exc).__name__)
+            self._outage.failed(type(exc).__name__)
             self._unavailable()
             return None
-        if self._down_since is not None:
-            with self._lock:
-                if self._down_since is not None:
-                    log.warning("thought signature store (Redis) is back after %.1f s",
-                                self._clock() - self._down_since)
-                    self._down_since = None
+        self._outage.succeeded()
         return result
 
     def put_many(self, values: Mapping[str, str]) -> None:

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from gemini_proxy.observability.outages import Outage
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,8 @@ class SharedKeyStates:
         self._redis = redis.Redis.from_url(url, socket_timeout=_REDIS_TIMEOUT, socket_connect_timeout=_REDIS_TIMEOUT,
                                            retry=Retry(NoBackoff(), 0))
         self._cool = self._redis.register_script(_COOL)
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._down_since: float | None = None
-        self._retry_at = 0.0
+        self._outage = Outage(log, "key pool: Redis", "each gateway process keeps its own key cooldowns until it "
+                              "is back", PULL_SECONDS, clock)
 
     def pull(self, key_ids: Sequence[str]) -> list[tuple[dict[str, float], float]] | None:
         """Per key, the seconds each model's cooldown has left (only those not ended) and the seconds
@@ -112,23 +111,14 @@ class SharedKeyStates:
         self._call(lambda: self._redis.set(_name(key_id, "disabled"), "1", px=_milliseconds(seconds)))
 
     def _call(self, work):
-        if self._down_since is not None and self._clock() < self._retry_at:
+        if self._outage.skip():
             return None
         try:
             result = work()
         except redis.RedisError as exc:
-            with self._lock:
-                self._retry_at = self._clock() + PULL_SECONDS
-                if self._down_since is None:
-                    self._down_since = self._clock()
-                    log.error("key pool: Redis unavailable (%s): each gateway process keeps its own key cooldowns "
-                              "until it is back", type(exc).__name__)
+            self._outage.failed(type(exc).__name__)
             return None
-        if self._down_since is not None:
-            with self._lock:
-                if self._down_since is not None:
-                    log.warning("key pool: Redis is back after %.1f s", self._clock() - self._down_since)
-                    self._down_since = None
+        self._outage.succeeded()
         return result
 
     def close(self) -> None:
