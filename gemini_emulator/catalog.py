@@ -84,6 +84,12 @@ MODELS = (
         "gemini-3.1-pro-preview", "Gemini 3.1 Pro Preview", "Gemini 3.1 Pro Preview",
         "3.1-pro-preview", 1048576, 65536, thinking=True,
     ),
+    # Gemini CLI's pro choice when the router scores a prompt as complex and its custom tools
+    # are on (the router's score follows the prompt, which holds the date and the folder).
+    Model(
+        "gemini-3.1-pro-preview-customtools", "Gemini 3.1 Pro Preview Custom Tools",
+        "Gemini 3.1 Pro Preview, tuned for custom tools", "3.1-pro-preview", 1048576, 65536, thinking=True,
+    ),
     Model(
         "gemini-3.8-flash", "Gemini 3.8 Flash",
         "Stable version of Gemini 3.8 Flash, the workhorse of the Gemini 3 family.",

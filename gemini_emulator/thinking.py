@@ -12,7 +12,7 @@ Per-model rules (RULES), checked like Gemini does, each violation a 400 INVALID_
     gemini-2.0-flash       no thinking at all: includeThoughts true or a budget other than 0
                            -> "Thinking is not supported for this model."
     gemini-3-pro-preview   -1 or 128..32768 (0 refused)   LOW or HIGH (not with a budget)
-    gemini-3.1-pro-preview, gemini-3.8-flash
+    gemini-3.1-pro-preview(-customtools), gemini-3.8-flash
                            -1 or 128..32768 (0 refused)   LOW, MEDIUM or HIGH
     gemini-3-flash-preview, gemini-3.5-flash-lite
                            -1 or 128..32768 (0 refused)   MINIMAL, LOW, MEDIUM or HIGH
@@ -75,6 +75,8 @@ RULES: dict[str, ThinkingRule | None] = {
                                            levels=frozenset({"MINIMAL", "LOW", "MEDIUM", "HIGH"})),
     "gemini-3.1-pro-preview": ThinkingRule((128, 32768), can_disable=False,
                                            levels=frozenset({"LOW", "MEDIUM", "HIGH"})),
+    "gemini-3.1-pro-preview-customtools": ThinkingRule((128, 32768), can_disable=False,
+                                                       levels=frozenset({"LOW", "MEDIUM", "HIGH"})),
     "gemini-3.8-flash": ThinkingRule((128, 32768), can_disable=False,
                                      levels=frozenset({"LOW", "MEDIUM", "HIGH"})),
     "gemini-3.5-flash-lite": ThinkingRule((128, 32768), can_disable=False,
