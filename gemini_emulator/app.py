@@ -225,7 +225,7 @@ class EmulatorApp:
         self.stats.add("signatures_dummy", signatures.dummy)
         stream = route.method == "streamGenerateContent"
         sleep(directives.delay)
-        if not directives.applies(request_key(http_request), model.id) or (
+        if not directives.applies(request_key(http_request), model.id, route.project) or (
                 directives.times is not None and not self._fault_hits(directives.times, model, route, body)):
             directives = replace(directives, fault=None)
         hang = client_leaves(http_request.environ.get("werkzeug.socket"))

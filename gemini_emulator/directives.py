@@ -44,6 +44,8 @@ Keys:
                      is JSON but no GenerateContentResponse: {"candidates": [{"content": "..."}]}.
     apikey=K         the fault hits only calls made with API key K (a pool of keys: one key
                      rate-limited or refused while the others answer).
+    project=P        the fault hits only Vertex AI calls for project P (one of several
+                     projects rate-limited while the others answer).
     model=M          the fault hits only calls to model M (its id, e.g. gemini-2.5-pro: one
                      model overloaded while the others answer).
     times=N          the fault hits only the first N requests with the same model, method and
@@ -110,11 +112,12 @@ class Directives:
     sources: int | None = None
     stamp: bool = False
     apikey: str | None = None
+    project: str | None = None
     model: str | None = None
 
-    def applies(self, api_key: str, model_id: str) -> bool:
-        """Whether the fault (if any) hits a call with this key to this model."""
-        return self.apikey in (None, api_key) and self.model in (None, model_id)
+    def applies(self, api_key: str, model_id: str, project: str | None = None) -> bool:
+        """Whether the fault (if any) hits a call with this key (or Vertex AI project) to this model."""
+        return self.apikey in (None, api_key) and self.project in (None, project) and self.model in (None, model_id)
 
 
 def _int_from(low: int, high: int | None = None):
@@ -179,6 +182,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "sources": _int_from(0, MAX_SOURCES),
     "stamp": _flag,
     "apikey": str,
+    "project": str,
     "model": str,
 }
 

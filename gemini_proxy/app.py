@@ -91,9 +91,9 @@ def create_app(settings: Settings | None = None) -> Flask:
                     "workers a key can get up to that many times its limit. Set REDIS_URL to share them.")
 
     if settings.vertex:
+        accounts = ", ".join(f"project {a.project} in {a.location}" for a in settings.vertex_accounts)
         log.info("Gemini backend: Vertex AI (%s), %s", settings.gemini_backend,
-                 f"project {settings.vertex_project}, location {settings.vertex_location}"
-                 if settings.vertex_project else "express mode (an API key, no project)")
+                 accounts or "express mode (an API key, no project)")
     if settings.uses_emulator:
         log.warning("No GEMINI_API_KEY is set: answers come from the built-in Gemini emulator at %s, "
                     "not from Google. Set GEMINI_API_KEY (or GEMINI_API_KEYS) to use Gemini.",

@@ -3,8 +3,10 @@ project, Vertex AI express mode), Vertex's settings, and what they resolve to: t
 API version and name (docs/vertex.md and deployment.md#vertex-ai explain them)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from gemini_proxy.config_parsing import (
@@ -26,6 +28,56 @@ DEFAULT_VERTEX_MODELS = (
 )
 # Vertex's credentials in the key pool: one entry, never sent as a key (the SDK sends the OAuth token).
 VERTEX_CREDENTIALS_NAME = "vertex-credentials"
+_ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_ACCOUNT_OPTIONS = ("location", "credentials", "name", "weight")
+
+
+@dataclass(frozen=True)
+class VertexAccount:
+    """One Vertex AI project and the credentials that call it (None: Application Default Credentials):
+    an entry of the key pool, named in logs and metrics."""
+    project: str
+    location: str
+    credentials_file: str | None
+    name: str
+    weight: int = 1
+
+    @property
+    def pool_key(self) -> str:
+        """What stands for the account in the key pool (never sent: the SDK sends the OAuth token)."""
+        return f"vertex-account:{self.name}"
+
+
+def parse_vertex_accounts(lines: list[str], location: str, credentials_file: str | None) -> tuple[VertexAccount, ...]:
+    """VERTEX_ACCOUNTS_FILE's lines: `PROJECT [location=L] [credentials=FILE] [name=N] [weight=N]`, `#` comments;
+    location and credentials default to VERTEX_LOCATION and VERTEX_CREDENTIALS_FILE, a name to the project."""
+    accounts: dict[str, VertexAccount] = {}
+    for number, line in enumerate(lines, 1):
+        project, *rest = line.split("#", 1)[0].split() or [""]
+        if not project:
+            continue
+        where = f"VERTEX_ACCOUNTS_FILE line {number}"
+        options = dict(word.partition("=")[::2] for word in rest)
+        unknown = [word for word in rest if word.partition("=")[0] not in _ACCOUNT_OPTIONS or "=" not in word]
+        if "=" in project or unknown:
+            raise SettingsError(f"{where}: a line is PROJECT [location=L] [credentials=FILE] [name=N] [weight=N]")
+        name, weight = options.get("name", project), options.get("weight", "1")
+        if not _ACCOUNT_NAME.fullmatch(name):
+            raise SettingsError(f"{where}: name= is 1-64 letters, digits, '.', '_' or '-'")
+        if not weight.isdigit() or int(weight) < 1:
+            raise SettingsError(f"{where}: weight= must be a whole number of at least 1")
+        if name in accounts:
+            raise SettingsError(f"{where}: the same name as another line ({name}): give each line its own name=")
+        account_location = options.get("location", location)
+        if not account_location or "/" in account_location:
+            raise SettingsError(f"{where}: location={account_location!r} is not a location (global, a region)")
+        credentials = options.get("credentials", credentials_file)
+        if credentials:
+            check_service_account_file(credentials, f"{where}: credentials={credentials!r}")
+        accounts[name] = VertexAccount(project, account_location, credentials, name, int(weight))
+    if not accounts:
+        raise SettingsError("VERTEX_ACCOUNTS_FILE holds no account")
+    return tuple(accounts.values())
 
 
 @dataclass(frozen=True)
@@ -44,6 +96,12 @@ class BackendSettings:
         "VERTEX_CREDENTIALS_FILE", VERTEX, "A service-account JSON key file for GEMINI_BACKEND=vertex; unset: "
         "Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud, the metadata server).",
         optional(str)))
+    vertex_accounts_file: str | None = field(default=None, metadata=setting(
+        "VERTEX_ACCOUNTS_FILE", VERTEX, "Several Vertex AI projects or service accounts used together, one per line: "
+        "`PROJECT [location=L] [credentials=FILE] [name=N] [weight=N]` (location and credentials default to "
+        "VERTEX_LOCATION and VERTEX_CREDENTIALS_FILE). Calls spread over them like GEMINI_API_KEYS and move to "
+        "another on a 429 or refused credentials ([deployment.md](deployment.md#several-vertex-ai-projects)). "
+        "Instead of VERTEX_PROJECT.", optional(str)))
     vertex_base_url: str | None = field(default=None, metadata=setting(
         "VERTEX_BASE_URL", VERTEX, "Another Vertex AI endpoint (e.g. the emulator); unset: Google's for the location.",
         optional(str)))
@@ -57,7 +115,7 @@ class BackendSettings:
         """The backend's settings fit together (`has_keys`: GEMINI_API_KEY(S) set); each refusal names the
         variable to change."""
         vertex_only = {"VERTEX_PROJECT": self.vertex_project, "VERTEX_CREDENTIALS_FILE": self.vertex_credentials_file,
-                       "VERTEX_BASE_URL": self.vertex_base_url}
+                       "VERTEX_ACCOUNTS_FILE": self.vertex_accounts_file, "VERTEX_BASE_URL": self.vertex_base_url}
         if self.gemini_backend == AI_STUDIO:
             for name, value in vertex_only.items():
                 if value:
@@ -75,13 +133,17 @@ class BackendSettings:
             if not has_keys:
                 raise SettingsError("GEMINI_BACKEND=vertex-express needs GEMINI_API_KEY (or GEMINI_API_KEYS): "
                                     "an express-mode API key")
-            for name in ("VERTEX_PROJECT", "VERTEX_CREDENTIALS_FILE"):
+            for name in ("VERTEX_PROJECT", "VERTEX_CREDENTIALS_FILE", "VERTEX_ACCOUNTS_FILE"):
                 if vertex_only[name]:
                     raise SettingsError(f"{name} is not used by GEMINI_BACKEND=vertex-express (express mode has "
                                         f"no project and takes an API key): unset it, or use GEMINI_BACKEND=vertex")
             return
-        if not self.vertex_project:
-            raise SettingsError("GEMINI_BACKEND=vertex needs VERTEX_PROJECT (the Google Cloud project)")
+        if not self.vertex_project and not self.vertex_accounts_file:
+            raise SettingsError("GEMINI_BACKEND=vertex needs VERTEX_PROJECT (the Google Cloud project) or "
+                                "VERTEX_ACCOUNTS_FILE (several)")
+        if self.vertex_project and self.vertex_accounts_file:
+            raise SettingsError("VERTEX_PROJECT and VERTEX_ACCOUNTS_FILE are both set: use one (the file names "
+                                "each line's project)")
         if has_keys:
             raise SettingsError("GEMINI_API_KEY/GEMINI_API_KEYS are not used by GEMINI_BACKEND=vertex (it "
                                 "authenticates with VERTEX_CREDENTIALS_FILE or Application Default Credentials): "
@@ -91,6 +153,7 @@ class BackendSettings:
                                 "GEMINI_BACKEND=vertex does not take: use vertex-express or ai-studio")
         if self.vertex_credentials_file:
             check_service_account_file(self.vertex_credentials_file)
+        self.vertex_accounts  # noqa: B018  (read, and checked, at start)
 
     @property
     def vertex(self) -> bool:
@@ -102,11 +165,29 @@ class BackendSettings:
         return tuple(m for m in (part.strip() for part in self.vertex_models.split(",")) if m)
 
     @cached_property
+    def vertex_accounts(self) -> tuple[VertexAccount, ...]:
+        """GEMINI_BACKEND=vertex's projects and credentials: VERTEX_ACCOUNTS_FILE's, or the one of
+        VERTEX_PROJECT (named vertex-credentials); none on the other backends."""
+        if self.gemini_backend != VERTEX_AI:
+            return ()
+        if not self.vertex_accounts_file:
+            return (VertexAccount(self.vertex_project or "", self.vertex_location, self.vertex_credentials_file,
+                                  VERTEX_CREDENTIALS_NAME),)
+        try:
+            lines = Path(self.vertex_accounts_file).read_text().splitlines()
+        except OSError as exc:
+            raise SettingsError(f"VERTEX_ACCOUNTS_FILE={self.vertex_accounts_file!r}: {exc.strerror}") from None
+        return parse_vertex_accounts(lines, self.vertex_location, self.vertex_credentials_file)
+
+    @cached_property
     def upstream_keys(self) -> tuple[UpstreamKey, ...]:
         """The Gemini keys calls go out with (upstream/keys.py: a pool, maybe of one). Vertex AI with a
-        project: one entry standing for its credentials (a pool of one, never sent as a key)."""
+        project: one entry per account (VertexAccount.pool_key, never sent: the SDK sends its OAuth token)."""
         if self.gemini_backend == VERTEX_AI:
-            return (UpstreamKey(STAND_IN_KEY, VERTEX_CREDENTIALS_NAME),)
+            accounts = self.vertex_accounts
+            if len(accounts) == 1:
+                return (UpstreamKey(STAND_IN_KEY, accounts[0].name),)
+            return tuple(UpstreamKey(a.pool_key, a.name, a.weight, sent=False) for a in accounts)
         return upstream_keys_from(self.gemini_api_keys, self.gemini_api_keys_file, self.gemini_api_key)
 
     @property

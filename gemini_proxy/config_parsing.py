@@ -106,6 +106,7 @@ class UpstreamKey:
     key: str = field(repr=False)
     name: str
     weight: int = 1
+    sent: bool = True  # False: a stand-in for a Vertex AI account, never sent as a key
 
 
 # What the SDK is given when no key is set (the emulator takes any key; the SDK refuses to start without one).
@@ -162,22 +163,23 @@ def upstream_keys_from(text: str, file: str | None, single: str | None) -> tuple
     return parse_upstream_keys(entries) if entries else (UpstreamKey(single or STAND_IN_KEY, "key-1"),)
 
 
-def check_service_account_file(path: str) -> None:
-    """VERTEX_CREDENTIALS_FILE: a readable service-account JSON key (checked at start; loaded by the SDK's
-    google-auth in upstream/client.py)."""
+def check_service_account_file(path: str, where: str | None = None) -> None:
+    """A readable service-account JSON key (checked at start; loaded by the SDK's google-auth in
+    upstream/client.py); `where` names the setting in messages (default: VERTEX_CREDENTIALS_FILE=path)."""
+    where = where or f"VERTEX_CREDENTIALS_FILE={path!r}"
     try:
         info = json.loads(Path(path).read_text())
     except OSError as exc:
-        raise SettingsError(f"VERTEX_CREDENTIALS_FILE={path!r}: {exc.strerror}") from None
+        raise SettingsError(f"{where}: {exc.strerror}") from None
     except ValueError:
-        raise SettingsError(f"VERTEX_CREDENTIALS_FILE={path!r}: not JSON") from None
+        raise SettingsError(f"{where}: not JSON") from None
     if not isinstance(info, dict) or info.get("type") != "service_account":
-        raise SettingsError(f"VERTEX_CREDENTIALS_FILE={path!r}: not a service-account key (\"type\": "
+        raise SettingsError(f"{where}: not a service-account key (\"type\": "
                             "\"service_account\"); for gcloud user credentials leave it unset (Application "
                             "Default Credentials)")
     missing = [name for name in ("client_email", "private_key", "token_uri") if not info.get(name)]
     if missing:
-        raise SettingsError(f"VERTEX_CREDENTIALS_FILE={path!r}: the service-account key has no {', '.join(missing)}")
+        raise SettingsError(f"{where}: the service-account key has no {', '.join(missing)}")
 
 
 def optional(cast):

@@ -20,8 +20,9 @@ timeout, running the same generation again while the client waits):
   first chunk arrived, each next one must come within UPSTREAM_CHUNK_TIMEOUT.
 - each attempt takes its key from the pool (keys.py), for the model of the call (a 429 rests a key
   for that model only), sent as x-goog-api-key; a client's own key (pass-through mode) bypasses
-  the pool. On Vertex AI with a project the pool is one entry for its OAuth credentials, which the SDK
-  sends as a bearer token (a token it cannot refresh is a 502, upstream_credentials_refused).
+  the pool. On Vertex AI with a project the pool holds one entry per account (VERTEX_PROJECT's, or
+  each of VERTEX_ACCOUNTS_FILE), each with its SDK client, whose OAuth token the SDK sends as a bearer
+  token (a token it cannot refresh is a 502, upstream_credentials_refused, and takes the account out).
 - the one retry rule, for failures before Gemini's response headers (so before any byte reached
   the client), in `_with_retries`:
   1. Gemini refused the key, not the request (a 429, 401, 403 or API_KEY_INVALID, and the pool
@@ -49,7 +50,8 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from gemini_proxy.config import VERTEX_AI, VERTEX_EXPRESS, Settings
+from gemini_proxy.config import VERTEX_EXPRESS, Settings
+from gemini_proxy.config_backend import VertexAccount
 from gemini_proxy.errors import (
     invalid_model,
     upstream_bad_response,
@@ -112,11 +114,13 @@ def _model_of(resource: str) -> str:
     return resource.removeprefix("models/").removeprefix(VERTEX_MODELS)
 
 
-def _sdk_client(settings: Settings, http_options: types.HttpOptions) -> genai.Client:
-    """Everything explicit: with a base URL and no project/location, the SDK would post to the bare URL."""
-    if settings.gemini_backend == VERTEX_AI:
-        return genai.Client(vertexai=True, project=settings.vertex_project, location=settings.vertex_location,
-                            credentials=vertex_credentials(settings), http_options=http_options)
+def _sdk_client(settings: Settings, http_options: types.HttpOptions, account: VertexAccount | None = None
+                ) -> genai.Client:
+    """Everything explicit: with a base URL and no project/location, the SDK would post to the bare URL.
+    On Vertex AI with a project, one client per account (its project, location and credentials)."""
+    if account is not None:
+        return genai.Client(vertexai=True, project=account.project, location=account.location,
+                            credentials=vertex_credentials(account.credentials_file), http_options=http_options)
     if settings.gemini_backend == VERTEX_EXPRESS:
         return genai.Client(vertexai=True, api_key=settings.upstream_api_key, http_options=http_options)
     return genai.Client(api_key=settings.upstream_api_key, http_options=http_options)
@@ -160,13 +164,18 @@ class Upstream:
         self.keys = KeyPool(settings.upstream_keys, settings.key_pool_strategy, settings.key_cooldown_seconds,
                             settings.redis_url, key_events)
         self.vertex = settings.vertex
-        # No retry_options: the SDK makes one attempt per call; _with_retries decides on more.
-        self._client = _sdk_client(settings, types.HttpOptions(
+        # No retry_options: the SDK makes one attempt per call; _with_retries decides on more. Vertex AI's
+        # accounts share one connection pool (one host).
+        http_options = types.HttpOptions(
             base_url=settings.upstream_base_url,
             api_version=settings.upstream_api_version,
             timeout=_milliseconds(settings.upstream_timeout),
             client_args=_client_args(settings),
-        ))
+        )
+        # Vertex AI with a project: an SDK client per account, by its key in the pool.
+        self._accounts = {key.key: _sdk_client(settings, http_options, account)
+                          for key, account in zip(settings.upstream_keys, settings.vertex_accounts, strict=False)}
+        self._client = next(iter(self._accounts.values()), None) or _sdk_client(settings, http_options)
 
     def generate(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> dict:
         resource = _resource(model, self.vertex)
@@ -257,9 +266,8 @@ class Upstream:
         Gemini's response headers arrived: the body is read by the caller, so a failure after this point is
         never retried. One level below the SDK's public `request`/`request_streamed`, which would serialise
         every parsed event back to text and wrap it in a pydantic model to be parsed again."""
-        http = self._client._api_client
-
         def attempt(left: float, lease: Lease):
+            http = self._client_of(lease)._api_client
             options = {**(_key_option(lease.header) or {}), "timeout": _milliseconds(left)}
             if version:
                 options["api_version"] = version
@@ -305,12 +313,16 @@ class Upstream:
                 lease.release()
                 raise
 
-    def _typed(self, call: Callable[[dict], T], resource: str | None, api_key: str | None = None) -> T:
+    def _client_of(self, lease: Lease) -> genai.Client:
+        """The SDK client of a lease's Vertex AI account, or the one client."""
+        return self._accounts.get(lease.key, self._client)
+
+    def _typed(self, call: Callable[[genai.Client, dict], T], resource: str | None, api_key: str | None = None) -> T:
         """A typed SDK call for `resource` (None: no model) under the same deadline and retry rule;
-        `call` gets its http_options. These calls are idempotent and send nothing to the client
-        before they end."""
+        `call` gets the SDK client and its http_options. These calls are idempotent and send nothing
+        to the client before they end."""
         def attempt(left: float, lease: Lease) -> T:
-            return call({**(_key_option(lease.header) or {}), "timeout": _milliseconds(left)})
+            return call(self._client_of(lease), {**(_key_option(lease.header) or {}), "timeout": _milliseconds(left)})
         result, lease = self._with_retries(attempt, time.monotonic() + self._timeout, self._secrets(api_key), api_key,
                                            resource)
         lease.release()
@@ -326,13 +338,13 @@ class Upstream:
         # One Content per text: for some models the SDK merges a list of plain strings into one.
         contents = [{"parts": [{"text": text}]} for text in texts]
         resource = _resource(model, self.vertex)
-        return self._typed(lambda options: dump(self._client.models.embed_content(
+        return self._typed(lambda client, options: dump(client.models.embed_content(
             model=resource, contents=contents, config={**config, "http_options": options})), resource, api_key)
 
     def count_tokens(self, model: str, texts: list[str], api_key: str | None = None) -> int:
         contents = [{"role": "user", "parts": [{"text": text}]} for text in texts]
         resource = _resource(model, self.vertex)
-        return self._typed(lambda options: self._client.models.count_tokens(
+        return self._typed(lambda client, options: client.models.count_tokens(
             model=resource, contents=contents, config={"http_options": options}).total_tokens or 0, resource,
             api_key)
 
@@ -354,19 +366,20 @@ class Upstream:
     # key not disabled, whatever its cooldowns (readiness asks get_model: a quota spent on every key
     # must not make every gateway unready at once while other models answer).
     def list_models(self) -> list[dict]:
-        return self._typed(lambda options: [
-            dump(model) for model in self._client.models.list(config={"page_size": 1000, "http_options": options})],
+        return self._typed(lambda client, options: [
+            dump(model) for model in client.models.list(config={"page_size": 1000, "http_options": options})],
             None)
 
     def get_model(self, model: str) -> dict:
         """The model as Gemini names it: `models/x` (on Vertex AI too, where it is publishers/google/models/x)."""
         resource = _resource(model, self.vertex)
         found = self._typed(
-            lambda options: dump(self._client.models.get(model=resource, config={"http_options": options})), None)
+            lambda client, options: dump(client.models.get(model=resource, config={"http_options": options})), None)
         if self.vertex and isinstance(found.get("name"), str):
             found["name"] = "models/" + _model_of(found["name"])
         return found
 
     def close(self) -> None:
-        self._client.close()
+        for client in {*self._accounts.values(), self._client}:
+            client.close()
         self.keys.close()

@@ -7,22 +7,22 @@ import google.auth.credentials
 from google.auth import exceptions as google_auth_exceptions
 from google.oauth2 import service_account
 
-from gemini_proxy.config import Settings
 from gemini_proxy.config_parsing import SettingsError
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 
-def vertex_credentials(settings: Settings) -> google.auth.credentials.Credentials:
-    """GEMINI_BACKEND=vertex's credentials, loaded here so the SDK takes nothing from the environment by
-    itself: the service account of VERTEX_CREDENTIALS_FILE, or Application Default Credentials."""
+def vertex_credentials(credentials_file: str | None) -> google.auth.credentials.Credentials:
+    """A Vertex AI account's credentials, loaded here so the SDK takes nothing from the environment by
+    itself: the service account of `credentials_file` (VERTEX_CREDENTIALS_FILE or a VERTEX_ACCOUNTS_FILE
+    line's), or Application Default Credentials."""
     try:
-        if settings.vertex_credentials_file:
+        if credentials_file:
             return service_account.Credentials.from_service_account_file(
-                settings.vertex_credentials_file, scopes=[CLOUD_PLATFORM_SCOPE])
+                credentials_file, scopes=[CLOUD_PLATFORM_SCOPE])
         credentials, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
         return credentials
     except (google_auth_exceptions.GoogleAuthError, ValueError, OSError) as exc:
-        where = (f"VERTEX_CREDENTIALS_FILE={settings.vertex_credentials_file!r}" if settings.vertex_credentials_file
+        where = (f"the service account {credentials_file!r}" if credentials_file
                  else "VERTEX_CREDENTIALS_FILE is unset and Application Default Credentials")
         raise SettingsError(f"GEMINI_BACKEND=vertex: {where} could not be loaded: {exc}") from None

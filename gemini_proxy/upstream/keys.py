@@ -14,7 +14,9 @@ A key is left out for a while when Gemini answers about the key rather than the 
 - 401, 403, or 400 API_KEY_INVALID (which upstream/errors.py makes a 401): the whole key is
   disabled for DISABLED_COOLDOWNS cooldowns, then tried again (a key restored in Google's
   console comes back by itself; a revoked one is refused again, on one call that moves to
-  another key), and logged once by name each time it is disabled.
+  another key), and logged once by name each time it is disabled. So is a Vertex AI account
+  (VERTEX_ACCOUNTS_FILE: one entry per project or service account, never sent as a key) whose
+  access token could not be had.
 client.py tries such a call once more, at once, on another key usable for its model. A call
 names its model to acquire(); one without (listing or looking up models, which generate nothing)
 needs a key that is not disabled, whatever its cooldowns. When no key is usable for the model,
@@ -52,6 +54,8 @@ log = logging.getLogger(__name__)
 # How long a refused key stays out, in cooldowns (with the default 60 s: ten minutes).
 DISABLED_COOLDOWNS = 10
 _KEY_FAILURES = frozenset({401, 403})
+# A Vertex AI account whose token google-auth could not get: the account is at fault, not the call.
+CREDENTIALS_REFUSED = "upstream_credentials_refused"
 
 
 def _ignore(*_args) -> None:
@@ -70,11 +74,12 @@ NO_EVENTS = KeyEvents()
 
 
 class _Key:
-    __slots__ = ("cooling", "current", "disabled_until", "in_flight", "name", "reported", "secret", "shared_id",
-                 "weight")
+    __slots__ = ("cooling", "current", "disabled_until", "header", "in_flight", "name", "reported", "secret",
+                 "shared_id", "weight")
 
     def __init__(self, key: UpstreamKey):
         self.secret, self.name, self.weight = key.key, key.name, key.weight
+        self.header = key.key if key.sent else None  # a Vertex AI account's is no key
         self.shared_id = shared_id(key.key)
         self.in_flight = 0
         self.current = 0  # smooth weighted round robin's running score
@@ -123,7 +128,7 @@ class KeyPool:
         self._keys = [_Key(key) for key in keys]
         # Never to be echoed (client.py redacts them); the stand-in is no secret, and the word is
         # better left in the emulator's messages.
-        self.secrets = tuple(key.key for key in keys if key.key != STAND_IN_KEY)
+        self.secrets = tuple(key.key for key in keys if key.sent and key.key != STAND_IN_KEY)
         self.failover = len(keys) > 1
         self._least_in_flight = strategy == "least-in-flight"
         self._cooldown = cooldown
@@ -159,7 +164,7 @@ class KeyPool:
         if not candidates:
             raise self._exhausted(now, model)
         self._events.sent(chosen.name)
-        return Lease(chosen.secret, chosen.name, chosen.secret, self, chosen, model)
+        return Lease(chosen.secret, chosen.name, chosen.header, self, chosen, model)
 
     def _release(self, key: _Key) -> None:
         with self._lock:
@@ -173,7 +178,8 @@ class KeyPool:
         if error.status == 429:
             self._events.rate_limited(lease.name)
         entry = next((key for key in self._keys if key.name == lease.name), None) if self.failover else None
-        if entry is None or (error.status != 429 and error.status not in _KEY_FAILURES):
+        if entry is None or (error.status != 429 and error.status not in _KEY_FAILURES
+                             and error.code != CREDENTIALS_REFUSED):
             return False
         if error.status != 429:
             self._disable(entry, error)
