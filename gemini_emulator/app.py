@@ -215,7 +215,7 @@ class EmulatorApp:
         return normalize_keys(body)
 
     def _generate(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
-        request = parse_generate(body)
+        request = parse_generate(body, route.vertex)
         directives, contents = extract(request.contents)
         # Model-specific refusals come before any fault directive, like other validation.
         check_thinking(model, request.thinking)

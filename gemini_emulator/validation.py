@@ -144,8 +144,21 @@ def _stop_sequences(config: dict[str, Any]) -> tuple[str, ...]:
     return tuple(stops)
 
 
-def parse_generate(body: dict[str, Any]) -> GenerateRequest:
-    """A validated generateContent / streamGenerateContent request."""
+def check_labels(body: dict[str, Any], vertex: bool) -> None:
+    """`labels` (billing labels) exist on Vertex AI only: the Gemini API refuses the field as it refuses
+    any it does not know."""
+    labels = body.get("labels")
+    if labels is None:
+        return
+    if not vertex:
+        raise invalid_argument('Invalid JSON payload received. Unknown name "labels": Cannot find field.')
+    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+        raise _field_error("labels", labels, "a map of strings")
+
+
+def parse_generate(body: dict[str, Any], vertex: bool = False) -> GenerateRequest:
+    """A validated generateContent / streamGenerateContent request (`vertex`: on a Vertex AI path)."""
+    check_labels(body, vertex)
     contents = check_contents(body)
     system = body.get("systemInstruction")
     if system is not None:

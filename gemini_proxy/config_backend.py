@@ -30,6 +30,24 @@ DEFAULT_VERTEX_MODELS = (
 VERTEX_CREDENTIALS_NAME = "vertex-credentials"
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ACCOUNT_OPTIONS = ("location", "credentials", "name", "weight")
+# Vertex AI's label syntax (Google Cloud resource labels): at most 64, lower case.
+_LABEL_KEY = re.compile(r"[a-z][a-z0-9_-]{0,62}")
+_LABEL_VALUE = re.compile(r"[a-z0-9_-]{0,63}")
+MAX_LABELS = 64
+
+
+def parse_labels(text: str) -> tuple[tuple[str, str], ...]:
+    """VERTEX_LABELS: `key=value` pairs, comma-separated, in Vertex AI's label syntax."""
+    pairs = {}
+    for item in filter(None, (item.strip() for item in text.split(","))):
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or not _LABEL_KEY.fullmatch(key) or not _LABEL_VALUE.fullmatch(value):
+            raise SettingsError(f"VERTEX_LABELS entry {item!r}: a label is key=value, the key 1-63 lower-case letters, "
+                                "digits, '_' or '-' starting with a letter, the value at most 63 of them")
+        pairs[key] = value
+    if len(pairs) > MAX_LABELS:
+        raise SettingsError(f"VERTEX_LABELS holds {len(pairs)} labels: Vertex AI takes at most {MAX_LABELS}")
+    return tuple(pairs.items())
 
 
 @dataclass(frozen=True)
@@ -102,6 +120,10 @@ class BackendSettings:
         "VERTEX_LOCATION and VERTEX_CREDENTIALS_FILE). Calls spread over them like GEMINI_API_KEYS and move to "
         "another on a 429 or refused credentials ([deployment.md](deployment.md#several-vertex-ai-projects)). "
         "Instead of VERTEX_PROJECT.", optional(str)))
+    vertex_labels: tuple[tuple[str, str], ...] = field(default=(), metadata=setting(
+        "VERTEX_LABELS", VERTEX, "Labels every generation on Vertex AI carries, for billing reports: `key=value` "
+        "pairs, comma-separated (`team=search,env=prod`); a Gemini-API client's own `labels` win over them "
+        "([vertex.md](vertex.md#labels)).", parse_labels))
     vertex_base_url: str | None = field(default=None, metadata=setting(
         "VERTEX_BASE_URL", VERTEX, "Another Vertex AI endpoint (e.g. the emulator); unset: Google's for the location.",
         optional(str)))
@@ -115,7 +137,8 @@ class BackendSettings:
         """The backend's settings fit together (`has_keys`: GEMINI_API_KEY(S) set); each refusal names the
         variable to change."""
         vertex_only = {"VERTEX_PROJECT": self.vertex_project, "VERTEX_CREDENTIALS_FILE": self.vertex_credentials_file,
-                       "VERTEX_ACCOUNTS_FILE": self.vertex_accounts_file, "VERTEX_BASE_URL": self.vertex_base_url}
+                       "VERTEX_ACCOUNTS_FILE": self.vertex_accounts_file, "VERTEX_BASE_URL": self.vertex_base_url,
+                       "VERTEX_LABELS": self.vertex_labels}
         if self.gemini_backend == AI_STUDIO:
             for name, value in vertex_only.items():
                 if value:

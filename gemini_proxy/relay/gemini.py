@@ -69,6 +69,8 @@ def call(services: Services, record: RequestRecord, version: str, asked: str, ac
         return _vertex_embed(services, record, model, action, body)
     if services.settings.vertex and action == "countTokens":
         body = vertex_native.count_tokens_body(body)
+    elif services.settings.vertex_labels and action == "generateContent":
+        body = vertex_native.labelled(body, dict(services.settings.vertex_labels))
     answer = services.upstream.native(f"models/{model}:{action}", body, record.client.gemini_key,
                                       version=version, model=model)
     record.add_usage(usage_from(answer))
@@ -90,6 +92,8 @@ def stream(services: Services, record: RequestRecord, version: str, asked: str, 
     """streamGenerateContent's events as they arrive, the first one already pulled, so that a failure
     to start is the request's own HTTP error."""
     model = _model(services, record, asked)
+    if services.settings.vertex_labels:
+        body = vertex_native.labelled(body, dict(services.settings.vertex_labels))
     events = services.upstream.native(f"models/{model}:streamGenerateContent?alt=sse", body,
                                       record.client.gemini_key, version=version, model=model, stream=True)
     first = next(events, None)

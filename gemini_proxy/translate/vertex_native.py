@@ -7,7 +7,8 @@ bodies differ for some calls (docs/vertex.md "What the SDK sends"):
   take `:predict` with `instances[].content`. The answers go back in AI Studio's shape.
 - the model list: the gateway's configured Vertex catalog (VERTEX_MODELS) in AI Studio's shape, and a
   publisher model Vertex found as AI Studio's Model.
-generateContent and streamGenerateContent have the same bodies on both."""
+generateContent and streamGenerateContent have the same bodies on both; Vertex's may carry `labels`
+(billing labels; Gemini's API has none), to which the gateway adds VERTEX_LABELS."""
 from __future__ import annotations
 
 from gemini_proxy.errors import invalid_request, upstream_bad_response
@@ -18,6 +19,13 @@ GENERATE_METHODS = ("generateContent", "streamGenerateContent", "countTokens")
 EMBED_METHODS = ("embedContent", "batchEmbedContents")
 # A publisher model's fields that AI Studio's Model has too (versionId is its `version`).
 MODEL_FIELDS = ("displayName", "description", "inputTokenLimit", "outputTokenLimit")
+
+
+def labelled(body: dict, labels: dict[str, str]) -> dict:
+    """A generateContent body with the gateway's labels (VERTEX_LABELS) under the body's own: a client's
+    label wins over the gateway's of the same key. A `labels` that is no object is left for Vertex to refuse."""
+    own = body.get("labels", {})
+    return {**body, "labels": {**labels, **own}} if isinstance(own, dict) else body
 
 
 def count_tokens_body(body: dict) -> dict:

@@ -59,7 +59,7 @@ from gemini_proxy.errors import (
     wrong_client_key,
 )
 from gemini_proxy.translate.models import gemini_model_id
-from gemini_proxy.translate.vertex_native import VERTEX_COUNT_TOKENS_FIELDS
+from gemini_proxy.translate.vertex_native import VERTEX_COUNT_TOKENS_FIELDS, labelled
 from gemini_proxy.translate.wire import rest_request, sdk_names
 from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
 from gemini_proxy.upstream.credentials import vertex_credentials
@@ -164,6 +164,7 @@ class Upstream:
         self.keys = KeyPool(settings.upstream_keys, settings.key_pool_strategy, settings.key_cooldown_seconds,
                             settings.redis_url, key_events)
         self.vertex = settings.vertex
+        self._labels = dict(settings.vertex_labels) if settings.vertex else {}  # VERTEX_LABELS, on generations
         # No retry_options: the SDK makes one attempt per call; _with_retries decides on more. Vertex AI's
         # accounts share one connection pool (one host).
         http_options = types.HttpOptions(
@@ -179,8 +180,12 @@ class Upstream:
 
     def generate(self, model: str, contents: list[dict], config: dict, api_key: str | None = None) -> dict:
         resource = _resource(model, self.vertex)
-        body = self._answer_of(resource, "generateContent", rest_request(contents, config), api_key)
+        body = self._answer_of(resource, "generateContent", self._labelled(rest_request(contents, config)), api_key)
         return check_answer(response_from_wire(body))
+
+    def _labelled(self, body: dict) -> dict:
+        """A generateContent body with VERTEX_LABELS (Vertex AI only: Gemini's API has no labels)."""
+        return labelled(body, self._labels) if self._labels else body
 
     def _answer_of(self, resource: str, method: str, body: dict, api_key: str | None):
         """The JSON answer of one call that is not streamed, read within the call's deadline."""
@@ -194,7 +199,7 @@ class Upstream:
         secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
         resource = _resource(model, self.vertex)
         response, lease = self._open(resource, f"{resource}:streamGenerateContent?alt=sse",
-                                     rest_request(contents, config), api_key, deadline, secrets)
+                                     self._labelled(rest_request(contents, config)), api_key, deadline, secrets)
         chunks = response.segments()  # each SSE event parsed once, by the SDK's strict SSE reader
         progress = Progress()
         try:
