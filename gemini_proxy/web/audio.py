@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import errno
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 from flask import Response
 
@@ -22,7 +22,7 @@ def audio_response(data: bytes, content_type: str) -> Response:
     return Response(data, status=200, content_type=content_type)
 
 
-def audio_stream_response(chunks: Iterator[bytes], content_type: str, close: Callable[[], None]) -> Response:
+def audio_stream_response(chunks: Generator[bytes], content_type: str, close: Callable[[], None]) -> Response:
     """A chunked audio Response; `close` runs when the server is done with it (a client that went
     away closes the upstream call too)."""
     def body() -> Iterator[bytes]:
@@ -34,6 +34,7 @@ def audio_stream_response(chunks: Iterator[bytes], content_type: str, close: Cal
             log.warning("audio stream failed after it started, connection cut: %s %s", error.status, error.message)
             raise BrokenPipeError(errno.EPIPE, "audio stream failed after it started") from None
         finally:
+            chunks.close()  # a generator: its own cleanup (the usage it counted) runs now, not when collected
             close()
     response = Response(body(), status=200, content_type=content_type, headers=HEADERS)
     response.call_on_close(close)

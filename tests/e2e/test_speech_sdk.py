@@ -75,3 +75,16 @@ def test_sdk_bad_fields_are_bad_request_errors(sdk, fields, param):
     with pytest.raises(openai.BadRequestError) as caught:
         sdk.audio.speech.create(**{"model": "tts-1", "voice": "alloy", "input": SHORT, **fields})
     assert caught.value.param == param
+
+
+def test_a_client_that_leaves_stops_gemini_speaking(gateway, emulator_stats):
+    aborted = emulator_stats()["streams_aborted"]
+    client = openai.OpenAI(base_url=f"{gateway.url}/v1", api_key="any-key", max_retries=0, timeout=30)
+    with client, client.audio.speech.with_streaming_response.create(
+            model="tts-1", voice="alloy", input=f"[emulator tps=32] {LONG}", response_format="pcm",
+            stream_format="audio") as response:
+        assert next(response.iter_bytes())
+    deadline = time.monotonic() + 5
+    while emulator_stats()["streams_aborted"] == aborted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert emulator_stats()["streams_aborted"] == aborted + 1

@@ -111,6 +111,14 @@ def test_speed_stretches_the_time(speed):
     assert decoded.seconds == pytest.approx(2.0 / speed, rel=0.05)
 
 
+@pytest.mark.parametrize("response_format", ["mp3", "pcm"])
+def test_speed_works_on_a_stream_too(response_format):
+    encoder = AudioEncoder(response_format, 24000, 2.0, streamed=True)
+    pcm = sine_pcm(3.0)
+    data = b"".join([encoder.feed(pcm[i:i + 4800]) for i in range(0, len(pcm), 4800)] + [encoder.finish()])
+    assert decode(data, response_format).seconds == pytest.approx(1.5, abs=0.1)
+
+
 def test_wav_header_sizes():
     assert len(wav_header(100)) == 44
     assert wav_header(100)[4:8] == (136).to_bytes(4, "little")
