@@ -48,8 +48,9 @@ from gemini_emulator.errors import EmulatorError, invalid_argument
 from gemini_emulator.generation import plan_answer, prompt_usage
 from gemini_emulator.grounding import check_search
 from gemini_emulator.oauth import TokenIssuer
-from gemini_emulator.responses import StreamEvent, full_response, stream_events
+from gemini_emulator.responses import StreamEvent, full_response, stream_events, unfinished
 from gemini_emulator.signatures import check_signatures
+from gemini_emulator.speech import plan_speech, speech_response
 from gemini_emulator.state import RequestLog, Stats
 from gemini_emulator.streaming import DroppedConnection, Pace, StreamFault, client_leaves, paced_stream, sleep
 from gemini_emulator.thinking import check_thinking
@@ -220,6 +221,7 @@ class EmulatorApp:
         # Model-specific refusals come before any fault directive, like other validation.
         check_thinking(model, request.thinking)
         check_search(model.id, request.tools.search, len(request.tools.declarations), request.tools.server_side)
+        speech = plan_speech(model, request, contents)  # None unless a TTS model answers
         signatures = check_signatures(model.id, contents)
         self.stats.add("signatures_verified", signatures.verified)
         self.stats.add("signatures_dummy", signatures.dummy)
@@ -233,24 +235,27 @@ class EmulatorApp:
         if broken is not None:
             return broken
         self._raise_fault(directives, model, route, stream)
-        plan = plan_answer(model, request, directives, contents, _new_response_id(),
-                           self.config.chunk_tokens)
-        self.stats.add("signatures_issued", plan.signatures)
         pace = Pace(
             self.config.ttft if directives.ttft is None else directives.ttft,
             self.config.tokens_per_second if directives.tps is None else directives.tps,
         )
+        if speech is not None:
+            fault = self._stream_fault(directives, model, route, hang) if stream else None
+            return speech_response(speech, stream, fault, pace, self.stats, _new_response_id())
+        plan = plan_answer(model, request, directives, contents, _new_response_id(),
+                           self.config.chunk_tokens)
+        self.stats.add("signatures_issued", plan.signatures)
         if stream:
             events = stream_events(plan, self.config.chunk_tokens)
             if directives.fault == "unfinished":
-                events = (StreamEvent(_unfinished(event.body), event.tokens) for event in events)
+                events = (StreamEvent(unfinished(event.body), event.tokens) for event in events)
             fault = self._stream_fault(directives, model, route, hang)
             return Response(paced_stream(events, pace, fault, self.stats, directives.stamp),
                             content_type="text/event-stream")
         sleep(pace.total(plan.candidate_tokens))
         self.stats.add("tokens_generated", plan.candidate_tokens)
         answer = full_response(plan)
-        return json_response(_unfinished(answer) if directives.fault == "unfinished" else answer)
+        return json_response(unfinished(answer) if directives.fault == "unfinished" else answer)
 
     def _fault_hits(self, times: int, model: Model, route: Route, body: dict[str, Any]) -> bool:
         """Whether this request still meets its fault (times=N: the first N identical ones do)."""
@@ -384,13 +389,6 @@ def _error_for(route: Route, code: int, model: str, version: str, method: str, r
         return vertex.for_code(code, route.project, route.location, model) or errors.for_code(
             code, model, version, method, retry)
     return errors.for_code(code, model, version, method, retry)
-
-
-def _unfinished(body: dict[str, Any]) -> dict[str, Any]:
-    """A GenerateContentResponse without its finishReasons (fault=unfinished)."""
-    candidates = [{k: v for k, v in c.items() if k not in ("finishReason", "finishMessage")}
-                  for c in body.get("candidates", [])]
-    return {**body, "candidates": candidates} if candidates else body
 
 
 def create_emulator_app(config: EmulatorConfig | None = None) -> EmulatorApp:

@@ -8,6 +8,7 @@ from typing import Any
 
 CHAT_METHODS = ("generateContent", "countTokens", "createCachedContent", "batchGenerateContent")
 EMBED_METHODS = ("embedContent", "countTextTokens", "countTokens", "asyncBatchEmbedContent")
+SPEECH_METHODS = ("countTokens", "generateContent")  # TTS models (speech.py)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -23,6 +24,7 @@ class Model:
     output_token_limit: int
     embedding_dimensions: int = 0
     thinking: bool = False
+    speech: bool = False  # a TTS model: answers responseModalities ["AUDIO"] only (speech.py)
 
     @property
     def is_embedding(self) -> bool:
@@ -30,6 +32,8 @@ class Model:
 
     @property
     def methods(self) -> tuple[str, ...]:
+        if self.speech:
+            return SPEECH_METHODS
         return EMBED_METHODS if self.is_embedding else CHAT_METHODS
 
     def resource(self) -> dict[str, Any]:
@@ -99,6 +103,19 @@ MODELS = (
         "gemini-3.5-flash-lite", "Gemini 3.5 Flash-Lite",
         "Stable version of Gemini 3.5 Flash-Lite, for fast, low-cost classification and extraction.",
         "3.5", 1048576, 65536, thinking=True,
+    ),
+    # Text-to-speech (speech.py); output limit 16,384 tokens: about 8.5 minutes at 32 tokens/s.
+    Model(
+        "gemini-2.5-flash-preview-tts", "Gemini 2.5 Flash Preview TTS", "Gemini 2.5 Flash Preview TTS",
+        "gemini-2.5-flash-exp-tts-2025-05-19", 8192, 16384, speech=True,
+    ),
+    Model(
+        "gemini-2.5-pro-preview-tts", "Gemini 2.5 Pro Preview TTS", "Gemini 2.5 Pro Preview TTS",
+        "gemini-2.5-pro-preview-tts-2025-05-19", 8192, 16384, speech=True,
+    ),
+    Model(
+        "gemini-3.1-flash-tts-preview", "Gemini 3.1 Flash TTS Preview", "Gemini 3.1 Flash TTS Preview",
+        "3.1-flash-tts-preview", 8192, 16384, speech=True,
     ),
     Model(
         "gemini-embedding-001", "Gemini Embedding 001",

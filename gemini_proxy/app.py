@@ -8,7 +8,7 @@ from flask_cors import CORS
 
 from gemini_proxy.access.keys import KeyRing
 from gemini_proxy.access.limits import RateLimits
-from gemini_proxy.api import chat, completions, docs, embeddings, gemini, health, models, responses
+from gemini_proxy.api import chat, completions, docs, embeddings, gemini, health, models, responses, speech
 from gemini_proxy.catalog import ModelCatalog
 from gemini_proxy.config import Settings
 from gemini_proxy.media.data import MediaLimits
@@ -19,6 +19,7 @@ from gemini_proxy.schemas import ChatCompletionSchema
 from gemini_proxy.schemas.completions import CompletionSchema
 from gemini_proxy.schemas.embeddings import EmbeddingSchema
 from gemini_proxy.schemas.responses import CreateResponseSchema, InputTokensSchema
+from gemini_proxy.schemas.speech import SpeechSchema
 from gemini_proxy.services import EXTENSION, Services
 from gemini_proxy.stores.responses import open_store
 from gemini_proxy.stores.secret import carrier_key
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                          max_parts=settings.max_content_parts),
         embedding_schema=EmbeddingSchema(max_inputs=settings.max_embedding_inputs),
         completion_schema=CompletionSchema(max_prompts=settings.max_completion_prompts),
+        speech_schema=SpeechSchema(max_input=settings.max_speech_input),
         responses_schema=CreateResponseSchema(max_items=settings.max_messages, max_tools=settings.max_tools,
                                               max_parts=settings.max_content_parts),
         input_tokens_schema=InputTokensSchema(max_items=settings.max_messages, max_tools=settings.max_tools,
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     for blueprint in (chat.bp, completions.bp, embeddings.bp, responses.bp, models.bp, gemini.bp, health.bp, docs.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(speech.bp)
     request_ids.install(app)
     hooks.install(app, settings, services.keys, services.limits, services.telemetry)
     register_error_handlers(app)

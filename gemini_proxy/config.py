@@ -61,6 +61,12 @@ GROUPS = (
     "Server (gunicorn)", "Logs, metrics and readiness",
 )
 GROUPS = (UPSTREAM, VERTEX_GROUP, *GROUPS[1:])
+SPEECH = "Speech"  # POST /v1/audio/speech, documented after the embeddings
+GROUPS = (*GROUPS[:GROUPS.index(EMBEDDINGS) + 1], SPEECH, *GROUPS[GROUPS.index(EMBEDDINGS) + 1:])
+DEFAULT_SPEECH_ALIASES = (
+    "tts-1=gemini-2.5-flash-preview-tts,tts-1-hd=gemini-2.5-pro-preview-tts,"
+    "gpt-4o-mini-tts=gemini-2.5-flash-preview-tts,gpt-4o-mini-tts-2025-12-15=gemini-2.5-flash-preview-tts"
+)
 THIRTY_DAYS = 30 * 24 * 3600
 @dataclass(frozen=True)
 class Settings(BackendSettings, FromEnvironment):
@@ -161,6 +167,17 @@ class Settings(BackendSettings, FromEnvironment):
     max_completion_prompts: int = field(default=16, metadata=setting(
         "MAX_COMPLETION_PROMPTS", EMBEDDINGS,
         "Most prompts in one legacy completions request (each is one Gemini call).", positive))
+
+    speech_model_aliases: Mapping[str, str] = field(
+        default_factory=lambda: parse_aliases(DEFAULT_SPEECH_ALIASES),
+        metadata=setting("SPEECH_MODEL_ALIASES", SPEECH, "Comma-separated `alias=gemini-tts-model` pairs for "
+                         "`/v1/audio/speech` (OpenAI's `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`); empty: no aliases.",
+                         parse_aliases, keep_empty=True),
+    )
+    # OpenAI's own limit; about 4.5 minutes of speech, inside the 16,384 output tokens (about 8.5
+    # minutes at 32 audio tokens a second) of Gemini's TTS models.
+    max_speech_input: int = field(default=4096, metadata=setting(
+        "MAX_SPEECH_INPUT", SPEECH, "Most characters of `input` in one speech request (OpenAI: 4096).", positive))
 
     # Data URLs are decoded, http(s) URLs fetched by the gateway.
     max_media_bytes: int = field(default=20 * 1024 * 1024, metadata=setting(
@@ -277,7 +294,8 @@ class Settings(BackendSettings, FromEnvironment):
         object.__setattr__(self, "_chains", resolve_fallbacks(self.model_fallbacks, self.resolve_model))
         names = {"DEFAULT_MODEL": self.default_model, "DEFAULT_EMBEDDING_MODEL": self.default_embedding_model,
                  **{f"MODEL_ALIASES {a}": m for a, m in self.model_aliases.items()},
-                 **{f"EMBEDDING_MODEL_ALIASES {a}": m for a, m in self.embedding_model_aliases.items()}}
+                 **{f"EMBEDDING_MODEL_ALIASES {a}": m for a, m in self.embedding_model_aliases.items()},
+                 **{f"SPEECH_MODEL_ALIASES {a}": m for a, m in self.speech_model_aliases.items()}}
         for where, model in names.items():
             if gemini_model_id(model) is None:
                 raise SettingsError(f"{where}: {model!r} is not a Gemini model id "
@@ -300,6 +318,10 @@ class Settings(BackendSettings, FromEnvironment):
         """The Gemini models that may answer a request for `model` (an id resolve_model gave), in
         the order they are asked: itself, then its MODEL_FALLBACKS chain (not followed further)."""
         return (model, *self._chains.get(model, ()))
+
+    def resolve_speech_model(self, requested: str) -> str | None:
+        """The Gemini TTS model id for the name a client asked for (None as above)."""
+        return gemini_model_id(self.speech_model_aliases.get(requested, requested))
 
     def resolve_embedding_model(self, requested: str | None) -> str | None:
         """The Gemini embedding model id for the name a client asked for (None as above)."""

@@ -16,6 +16,7 @@ from gemini_proxy.schemas import ChatCompletionSchema
 from gemini_proxy.schemas.completions import CompletionSchema
 from gemini_proxy.schemas.embeddings import EmbeddingSchema
 from gemini_proxy.schemas.responses import CreateResponseSchema, InputTokensSchema
+from gemini_proxy.schemas.speech import SpeechSchema
 from gemini_proxy.stores.responses import ResponseStore
 from gemini_proxy.stores.signatures import SignatureStore
 from gemini_proxy.translate.chat import RequestDefaults
@@ -33,6 +34,7 @@ class Services:
     chat_schema: ChatCompletionSchema
     embedding_schema: EmbeddingSchema
     completion_schema: CompletionSchema
+    speech_schema: SpeechSchema
     responses_schema: CreateResponseSchema
     input_tokens_schema: InputTokensSchema
     signatures: SignatureStore

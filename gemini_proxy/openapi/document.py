@@ -18,7 +18,7 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from marshmallow import Schema, validate
 
-from gemini_proxy.openapi import gemini_api, responses_api
+from gemini_proxy.openapi import gemini_api, responses_api, speech_api
 from gemini_proxy.openapi.operations import API_ERRORS, GENERATION_HEADERS, JSON, SSE, Operation, json_text
 from gemini_proxy.openapi.responses import COMPONENTS, nullable, ref
 from gemini_proxy.schemas import responses as responses_schemas
@@ -26,6 +26,7 @@ from gemini_proxy.schemas.chat import PART_TYPES, ROLES, TEXT_ONLY_ROLES, Conten
 from gemini_proxy.schemas.completions import CompletionSchema
 from gemini_proxy.schemas.fields import Present, StrictBoolean, StringOrList, TextInput
 from gemini_proxy.schemas.response_items import Input
+from gemini_proxy.schemas.speech import Voice
 from gemini_proxy.services import EXTENSION, Services
 from gemini_proxy.translate.models import MODEL_ID_PATTERN
 
@@ -96,6 +97,7 @@ def _streamed(schema: str, chunk: str) -> dict:
 OPERATIONS: dict[str, Operation] = {
     **responses_api.OPERATIONS,
     **gemini_api.OPERATIONS,
+    **speech_api.OPERATIONS,
     "chat.create_chat_completion": Operation(
         "createChatCompletion", "Create a chat completion", "Chat", _streamed("ChatCompletion", "ChatCompletionChunk"),
         "Streamed with `stream: true`. Tools, JSON output, images, audio and files, reasoning and "
@@ -189,6 +191,8 @@ def _custom_fields(self, field, **kwargs) -> dict:
             "type": {"type": "string", "const": "function"},
             "function": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}
         return _nullable({"anyOf": [{"type": "string", "enum": ["none", "auto", "required"]}, named]}, field)
+    if isinstance(field, Voice):
+        return speech_api.VOICE
     return _nullable(_RESPONSES_FIELDS[type(field)], field) if type(field) in _RESPONSES_FIELDS else {}
 
 
@@ -210,6 +214,7 @@ def _request_schemas(services: Services) -> dict[str, Schema]:
     return {"CreateChatCompletionRequest": services.chat_schema,
             "CreateCompletionRequest": services.completion_schema,
             "CreateEmbeddingRequest": services.embedding_schema,
+            "CreateSpeechRequest": services.speech_schema,
             "CreateResponseRequest": services.responses_schema,
             "InputTokensRequest": services.input_tokens_schema}
 
@@ -344,7 +349,8 @@ def build_document(app: Flask) -> dict:
     # Copies: apispec resolves references in place, and the document must not share the tables.
     for name, scheme in gemini_api.SECURITY_SCHEMES.items():
         spec.components.security_scheme(name, scheme)
-    for name, schema in copy.deepcopy({**COMPONENTS, **responses_api.COMPONENTS, **gemini_api.COMPONENTS}).items():
+    components = {**COMPONENTS, **responses_api.COMPONENTS, **gemini_api.COMPONENTS, **speech_api.COMPONENTS}
+    for name, schema in copy.deepcopy(components).items():
         spec.components.schema(name, schema)
     for name, response in copy.deepcopy({**RESPONSES, **gemini_api.RESPONSES}).items():
         spec.components.response(name, response)
@@ -371,6 +377,7 @@ def build_document(app: Flask) -> dict:
     document = spec.to_dict()
     _limits(document["components"]["schemas"], services)
     _model_names(document["components"]["schemas"], services)
+    speech_api.limits(document["components"]["schemas"]["CreateSpeechRequest"], services.settings)
     for name, rules in CROSS_FIELD_RULES.items():
         document["components"]["schemas"][name]["allOf"] = copy.deepcopy(rules)
     return document

@@ -10,6 +10,8 @@ streaming endpoint behaves the same on the wire. Two framings:
   [DONE]; a failure after the start is the events the stream's own `failed` gives (a
   response.failed carrying OpenAI's error object), since an `error` key would make the SDKs raise
   before they see the final Response.
+- OpenAI's speech SSE: `data: <event>` events ending with speech.audio.done; a failure after the
+  start is one `data: {"error": ...}` event.
 - Gemini's own API: `data: <chunk>` events and nothing else; a failure after the start is one
   `data: {"error": {"code", ...}}` event in Gemini's envelope (Google's SDKs raise on it).
 
@@ -102,6 +104,16 @@ def gemini_end(error: ApiError) -> bytes:
 def gemini_stream_response(chunks: Iterable[dict]) -> Response:
     """Gemini's framing: `data: <chunk>` events, no [DONE] (Gemini's SDKs refuse anything else)."""
     return _streaming(_frames(chunks, event, gemini_end), gemini_end, None)
+
+
+def speech_end(error: ApiError) -> bytes:
+    return event(error.body())
+
+
+def speech_stream_response(events: Iterable[dict]) -> Response:
+    """OpenAI's speech SSE (stream_format "sse"): `data: <event>` ending with speech.audio.done, no
+    [DONE]; a failure after the start is one `data: {"error": ...}` event."""
+    return _streaming(_frames(events, event, speech_end), speech_end, None)
 
 
 def stream_response(chunks: Iterable[dict], headers: dict[str, str] | None = None) -> Response:
