@@ -23,7 +23,7 @@ application/json and a schema, the JSON follows the schema with these values by 
     *start* / *end*              the segment's times (top level: 0 and the duration): seconds for a
                                  number, whole seconds for an integer, "MM:SS.mmm" for a string
     text, transcript, ...        the segment's text (top level: the whole transcript)
-    *duration*                   the audio's duration;  *language*  "en"
+    *duration*                   the audio's duration;  *language*  "english"
     anything else                schema_values, as for any JSON answer
 With application/json and no schema: {"text": transcript}.
 """
@@ -167,7 +167,7 @@ class Hearing:
         if kind == "string" and lowered in _TEXT_NAMES:
             return self.transcript if segment is None else segment.text
         if kind == "string" and "language" in lowered:
-            return "en"
+            return "english"
         return instance(schema, Hints(seed_for(seed, name)))
 
 
