@@ -63,7 +63,7 @@ COMPONENTS = {
 }
 
 _TEXT = {"schema": {"type": "string"}, "example": "1\n00:00:00,000 --> 00:00:01,840\nHello there.\n\n"}
-_OK = {JSON: {"schema": {"oneOf": [ref("Transcription"), ref("TranscriptionVerbose")]}},
+_OK = {JSON: {"schema": {"anyOf": [ref("Transcription"), ref("TranscriptionVerbose")]}},
        "text/plain": _TEXT, "text/vtt": {"schema": {"type": "string"}}}
 _EVENTS = {SSE: {"schema": {"type": "object", "required": ["data"], "description": (
     "With `stream=true`: `data: <event JSON>` events, transcript.text.delta then one transcript.text.done, "

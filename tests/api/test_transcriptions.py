@@ -6,6 +6,9 @@ import io
 import json
 
 import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from tests.support import assert_openai
 from tests.support.audio import encoded, wav_bytes
@@ -170,3 +173,21 @@ def test_too_large_is_413_naming_file(client_with):
 def test_unknown_model_is_openai_404(client):
     error = error_of(post(client, model="no-such-model"), 404)
     assert error["param"] == "model"
+
+
+def test_log_prompts_leaves_the_upload_readable(client_with):
+    client = client_with(log_prompts=True)
+    assert post(client, prompt=HEAR).get_json()["text"] == HEARD
+
+
+def test_the_openapi_document_describes_the_answers(client):
+    document = client.get("/openapi.json").get_json()
+    registry = Registry().with_resource("urn:doc", Resource.from_contents(document, default_specification=DRAFT202012))
+    operation = document["paths"]["/v1/audio/transcriptions"]["post"]
+    assert "multipart/form-data" in operation["requestBody"]["content"]
+    for response_format in ("json", "verbose_json"):
+        body = post(client, prompt=HEAR, response_format=response_format).get_json()
+        validator = Draft202012Validator(
+            {"$ref": "urn:doc#/paths/~1v1~1audio~1transcriptions/post/responses/200/content/application~1json/schema"},
+            registry=registry)
+        assert list(validator.iter_errors(body)) == []
