@@ -1,8 +1,8 @@
 """Audio understanding: audio parts validated like Gemini, and a transcript the emulator "hears".
 
 Validation (400 INVALID_ARGUMENT, in Gemini's words):
-    an inlineData or fileData part with an audio/* mimeType outside Gemini's documented audio
-    formats (AUDIO_MIME_TYPES)                    "Unsupported MIME type: audio/x-m4a"
+    an inlineData or fileData part with an audio/* mimeType outside the audio formats Gemini
+    documents (AUDIO_MIME_TYPES: AI Studio's and Vertex AI's)   "Unsupported MIME type: audio/x-m4a"
     inlineData adding up to more than 20 MiB       "Request payload size exceeds the limit:
     (base64 text, the way the request carries it)   20971520 bytes."
 
@@ -46,8 +46,11 @@ from gemini_emulator.schema_values import Hints, instance
 from gemini_emulator.text import compose, seed_for
 from gemini_emulator.wire import decode_base64
 
-# ai.google.dev/gemini-api/docs/audio: the audio formats Gemini takes.
-AUDIO_MIME_TYPES = frozenset({"audio/wav", "audio/mp3", "audio/aiff", "audio/aac", "audio/ogg", "audio/flac"})
+# The audio formats Gemini documents: ai.google.dev/gemini-api/docs/audio (the first six), and
+# Vertex AI's audio-understanding page (the rest). One emulator serves both backends: it takes either.
+AUDIO_MIME_TYPES = frozenset({"audio/wav", "audio/mp3", "audio/aiff", "audio/aac", "audio/ogg", "audio/flac",
+                              "audio/x-aac", "audio/m4a", "audio/mpeg", "audio/mpga", "audio/mp4", "audio/pcm",
+                              "audio/webm"})
 INLINE_LIMIT = 20 * 1024 * 1024
 TOKENS_PER_SECOND = 32
 WORDS_PER_SECOND = 3  # tokens of transcript per second of audio

@@ -2,11 +2,11 @@
 
 The format comes from the bytes (magic numbers), never from the filename or the Content-Type a
 client sent. Gemini takes WAV, MP3, AIFF, AAC (ADTS), OGG and FLAC inline (ai.google.dev/gemini-api/
-docs/audio); the rest of OpenAI's formats (m4a, mp4, webm) are decoded with PyAV (FFmpeg) and
-sent as FLAC, mono at 16 kHz: Gemini downsamples every audio input to 16 kbit/s mono anyway, and FLAC
-is lossless, so nothing it would have heard is lost. The duration is PyAV's reading of the
-container (or, when the container does not say, of the decoded samples), so verbose_json reports
-the real length of the audio, not the model's guess.
+docs/audio); the rest of OpenAI's formats (m4a, mp4, webm: documented on Vertex AI only) are decoded
+with PyAV (FFmpeg) and sent as FLAC, mono at 16 kHz, so they work on every backend: Gemini downsamples
+every audio input to 16 kbit/s mono anyway, and FLAC is lossless, so nothing it would have heard is lost.
+The duration is PyAV's reading of the container (or, when the container does not say, of the decoded
+samples), so verbose_json reports the real length of the audio, not the model's guess.
 
 Every failure is an AudioError with a message for the client; the caller makes it a 400 on `file`.
 """
