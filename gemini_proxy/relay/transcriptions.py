@@ -41,6 +41,7 @@ def transcribe(services: Services, task: str, body: dict, data: bytes, record: R
     answer = ModelChain(services, record, requests.first.model).generate(requests)
     usage = translate.token_usage(answer)
     record.add_usage(translate.chat_usage(usage))
+    translate.check_ending(answer)
     text, response_format = translate.answer_text(answer).strip(), body["response_format"]
     if response_format == "text":
         return text + "\n", 200, {"Content-Type": PLAIN}
@@ -71,6 +72,7 @@ def transcript_events(services: Services, body: dict, data: bytes, record: Reque
         text, usage = "", None
         try:
             for chunk in upstream:
+                translate.check_ending(chunk)
                 delta = translate.answer_text(chunk)
                 usage = translate.token_usage(chunk) or usage
                 if delta:

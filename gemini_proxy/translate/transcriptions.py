@@ -18,6 +18,7 @@ import math
 import zlib
 
 from gemini_proxy.errors import ApiError
+from gemini_proxy.translate.chat import FINISH_REASONS
 
 TRANSCRIBE, TRANSLATE = "transcribe", "translate"
 TEXT_FORMATS = ("json", "text")
@@ -71,6 +72,22 @@ def answer_text(answer: dict) -> str:
     candidates = answer.get("candidates") or [{}]
     parts = (candidates[0].get("content") or {}).get("parts") or []
     return "".join(part.get("text", "") for part in parts if not part.get("thought"))
+
+
+def check_ending(answer: dict) -> None:
+    """A transcript Gemini refused or cut is an error, never passed off as the whole transcript:
+    a blocked prompt or a content-filter finish is 400 `content_filter`; MAX_TOKENS (the audio
+    too long for one answer) is 502 `transcript_truncated`. Each names Gemini's reason."""
+    blocked = (answer.get("prompt_feedback") or {}).get("block_reason")
+    candidates = answer.get("candidates") or []
+    reason = blocked or (candidates[0].get("finish_reason") if candidates else None)
+    if blocked or FINISH_REASONS.get(reason or "") == "content_filter":
+        raise ApiError(400, f"Gemini declined to transcribe this audio ({reason}).", "invalid_request_error", None,
+                       "content_filter", upstream=reason)
+    if reason == "MAX_TOKENS":
+        raise ApiError(502, "Gemini's transcript was cut at its output limit (MAX_TOKENS): the audio is too long for "
+                            "one answer; send it in shorter parts.", "server_error", None, "transcript_truncated",
+                       upstream=reason)
 
 
 def _seconds(value, default: float, duration: float) -> float:

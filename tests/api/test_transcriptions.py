@@ -191,3 +191,15 @@ def test_the_openapi_document_describes_the_answers(client):
             {"$ref": "urn:doc#/paths/~1v1~1audio~1transcriptions/post/responses/200/content/application~1json/schema"},
             registry=registry)
         assert list(validator.iter_errors(body)) == []
+
+
+@pytest.mark.parametrize(("directive", "status", "code"), [
+    ("[emulator fault=block]", 400, "content_filter"),
+    ("[emulator finish=SAFETY]", 400, "content_filter"),
+    ("[emulator finish=MAX_TOKENS after=1]", 502, "transcript_truncated"),
+])
+def test_refused_or_cut_transcripts_are_errors(client, directive, status, code):
+    assert error_of(post(client, prompt=directive), status)["code"] == code
+    streamed = post(client, prompt=directive, stream="true").get_data(as_text=True)
+    events = [json.loads(line[6:]) for line in streamed.splitlines() if line.startswith("data: {")]
+    assert events[-1]["error"]["code"] == code

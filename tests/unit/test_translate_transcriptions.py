@@ -100,3 +100,19 @@ def test_read_audio_keeps_what_gemini_takes_and_transcodes_the_rest():
     assert read_audio(m4a.data).duration == pytest.approx(1.0, abs=0.1)
     with pytest.raises(AudioError, match="Invalid file format"):
         read_audio(b"plain text")
+
+
+@pytest.mark.parametrize(("answer", "status", "code"), [
+    ({"prompt_feedback": {"block_reason": "SAFETY"}}, 400, "content_filter"),
+    ({"candidates": [{"finish_reason": "PROHIBITED_CONTENT"}]}, 400, "content_filter"),
+    ({"candidates": [{"finish_reason": "MAX_TOKENS"}]}, 502, "transcript_truncated"),
+])
+def test_refused_or_cut_transcripts_are_errors(answer, status, code):
+    with pytest.raises(ApiError) as caught:
+        t.check_ending(answer)
+    assert (caught.value.status, caught.value.code) == (status, code)
+
+
+@pytest.mark.parametrize("answer", [{"candidates": [{"finish_reason": "STOP"}]}, {"candidates": [{}]}, {}])
+def test_finished_transcripts_pass(answer):
+    t.check_ending(answer)
