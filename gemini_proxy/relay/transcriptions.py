@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from gemini_proxy.errors import ApiError, invalid_model, invalid_request
+from gemini_proxy.errors import ApiError, file_too_large, invalid_model, invalid_request
 from gemini_proxy.media.audio import AudioError, read_audio
 from gemini_proxy.observability.telemetry import RequestRecord
 from gemini_proxy.relay.fallbacks import ModelChain, Routable
 from gemini_proxy.services import Services
 from gemini_proxy.translate import transcriptions as translate
 from gemini_proxy.translate.chat import GeminiRequest
-from gemini_proxy.web.form import file_too_large
 
 PLAIN = "text/plain; charset=utf-8"
 

@@ -5,14 +5,7 @@ from __future__ import annotations
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gemini_proxy.errors import ApiError, invalid_request
-
-
-def file_too_large(size: int | None, limit: int, what: str = "The audio file") -> ApiError:
-    told = f" is {size} bytes," if size is not None else ""
-    return ApiError(413, f"{what}{told} larger than this gateway takes: {limit} bytes (MAX_AUDIO_BYTES; Gemini takes "
-                         "audio inline in requests of up to 20 MB, base64-encoded).",
-                    "invalid_request_error", "file", "file_too_large")
+from gemini_proxy.errors import file_too_large, invalid_request
 
 
 def uploaded(name: str, limit: int) -> tuple[dict, bytes, str | None]:
@@ -22,7 +15,9 @@ def uploaded(name: str, limit: int) -> tuple[dict, bytes, str | None]:
     try:
         form, files = request.form, request.files
     except RequestEntityTooLarge:
-        raise file_too_large(request.content_length, min(limit, request.max_content_length or limit)) from None
+        body_limit = request.max_content_length or limit
+        raise file_too_large(None, min(limit, body_limit), "The request",
+                             "MAX_AUDIO_BYTES" if limit <= body_limit else "MAX_BODY_BYTES") from None
     upload = files.get(name)
     if upload is None:
         raise invalid_request(f"Missing required parameter: '{name}'.", name, "missing_required_parameter")
