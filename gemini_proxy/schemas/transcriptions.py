@@ -14,7 +14,8 @@ LISTS = ("timestamp_granularities", "include")
 
 def form_fields(form) -> dict:
     """The form as one dict: single fields as their value, LISTS from `name[]` or repeated `name`."""
-    data = {key: form.get(key) for key in form if not key.endswith("[]") and key not in LISTS}
+    # A part without a name comes as the key None.
+    data = {key: form.get(key) for key in form if isinstance(key, str) and not key.endswith("[]") and key not in LISTS}
     for name in LISTS:
         values = form.getlist(f"{name}[]") + form.getlist(name)
         if values:
