@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from gemini_proxy.config_parsing import parse_fallbacks
 from tests.support import assert_openai
 from tests.support.audio import encoded, wav_bytes
 
@@ -203,3 +204,10 @@ def test_refused_or_cut_transcripts_are_errors(client, directive, status, code):
     streamed = post(client, prompt=directive, stream="true").get_data(as_text=True)
     events = [json.loads(line[6:]) for line in streamed.splitlines() if line.startswith("data: {")]
     assert events[-1]["error"]["code"] == code
+
+
+def test_an_overloaded_model_falls_back(client_with):
+    client = client_with(model_fallbacks=parse_fallbacks("gemini-2.5-flash>gemini-2.5-pro"))
+    response = post(client, prompt=f"{HEAR} [emulator fault=503 model=gemini-2.5-flash]")
+    assert response.get_json()["text"] == HEARD
+    assert response.headers["x-gemini-model"] == "gemini-2.5-pro"
