@@ -211,3 +211,12 @@ def test_an_overloaded_model_falls_back(client_with):
     response = post(client, prompt=f"{HEAR} [emulator fault=503 model=gemini-2.5-flash]")
     assert response.get_json()["text"] == HEARD
     assert response.headers["x-gemini-model"] == "gemini-2.5-pro"
+
+
+def test_client_keys_apply(client_with):
+    client = client_with(gateway_api_keys="sk-audio team")
+    assert error_of(post(client, prompt=HEAR), 401)["code"] == "invalid_api_key"
+    form = {"model": "whisper-1", "prompt": HEAR, "file": (io.BytesIO(wav_bytes(1)), "a.wav")}
+    response = client.post("/v1/audio/transcriptions", data=form, content_type="multipart/form-data",
+                           headers={"Authorization": "Bearer sk-audio"})
+    assert response.get_json()["text"] == HEARD
