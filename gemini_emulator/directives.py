@@ -63,6 +63,7 @@ Keys:
     say="text"       answer exactly this text (before maxOutputTokens/stop sequences apply;
                      it also bypasses JSON / enum output formatting). tokens= and say= shape
                      text answers only: an answer that calls functions ignores them.
+    hear="text"      a request for the transcript of its audio hears exactly this (audio module).
     thoughts=N       a request that thinks reports exactly N thinking tokens (0: none); no
                      effect when thinking is off (model without thinking, thinkingBudget 0).
     sources=N        a request with a Google Search tool finds N pages (0: the model does not
@@ -108,6 +109,7 @@ class Directives:
     tps: float | None = None
     tokens: int | None = None
     say: str | None = None
+    hear: str | None = None
     thoughts: int | None = None
     sources: int | None = None
     stamp: bool = False
@@ -178,6 +180,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "tps": _non_negative_float,
     "tokens": _non_negative_int,
     "say": str,
+    "hear": str,
     "thoughts": _non_negative_int,
     "sources": _int_from(0, MAX_SOURCES),
     "stamp": _flag,

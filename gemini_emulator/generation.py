@@ -35,6 +35,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from gemini_emulator.audio import Hearing, audio_tokens, hearing_of
 from gemini_emulator.catalog import Model
 from gemini_emulator.directives import MID_STREAM_FAULTS, Directives, last_user_text
 from gemini_emulator.grounding import Search, grounding_metadata, localize, search_for
@@ -114,6 +115,7 @@ class Turn:
     functions: tuple[Declaration, ...]  # functions to call; empty: answer in text
     place: str | None
     search: Search | None = None  # what a grounded text answer found
+    hearing: Hearing | None = None  # a transcript asked of audio: the answer (audio module)
 
 
 def _modality(mime_type: str) -> str:
@@ -123,6 +125,9 @@ def _modality(mime_type: str) -> str:
 def _part_usage(part: dict[str, Any]) -> tuple[str, int]:
     if isinstance(part.get("text"), str):
         return "TEXT", count_tokens(part["text"])
+    audio = audio_tokens(part)
+    if audio is not None:
+        return "AUDIO", audio
     for media in ("inlineData", "fileData"):
         if isinstance(part.get(media), dict):
             return _modality(str(part[media].get("mimeType", ""))), INLINE_PART_TOKENS
@@ -165,8 +170,12 @@ def recalled(contents: list[dict[str, Any]]) -> str | None:
     return "You said: " + re.split(r"(?<=[.!?])\s", user_texts[0], maxsplit=1)[0]
 
 
-def read_turn(request: GenerateRequest, contents: list[dict[str, Any]], sources: int | None = None) -> Turn:
+def read_turn(request: GenerateRequest, contents: list[dict[str, Any]], sources: int | None = None,
+              hear: str | None = None) -> Turn:
     user_text = last_user_text(contents)
+    hearing = hearing_of(contents, user_text, hear)
+    if hearing is not None:
+        return Turn(user_text, "", (), None, hearing=hearing)
     plain = request.response_format.mime_type == MIME_TYPES[0]
     search = search_for(user_text, sources) if request.tools.search and plain else None
     responses = function_responses(contents)
@@ -214,6 +223,8 @@ def plan_candidate(model: Model, request: GenerateRequest, directives: Directive
     body_start = 0 if directives.say is not None or not turn.prefix else len(turn.prefix) + 1
     if directives.say is not None:
         full = directives.say
+    elif turn.hearing is not None:
+        full = turn.hearing.render(request.response_format, seed)
     else:
         full = render(request.response_format,
                       _plain_text(directives, seed, chunk_tokens, turn.prefix, turn.search is not None),
@@ -252,7 +263,7 @@ def plan_answer(model: Model, request: GenerateRequest, directives: Directives,
         thoughts = min(thoughts, request.max_output_tokens)
     if directives.fault == "block":
         return AnswerPlan(model.id, response_id, prompt_tokens, details, None, (), blocked=True)
-    turn = read_turn(request, contents, directives.sources)
+    turn = read_turn(request, contents, directives.sources, directives.hear)
     candidates = tuple(
         plan_candidate(model, request, directives, seed, index, chunk_tokens, turn, thoughts)
         for index, seed in enumerate(seeds)

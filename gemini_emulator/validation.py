@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gemini_emulator.audio import check_audio
 from gemini_emulator.errors import invalid_argument
 from gemini_emulator.logprobs import parse_logprobs
 from gemini_emulator.media import check_media
@@ -160,6 +161,7 @@ def parse_generate(body: dict[str, Any], vertex: bool = False) -> GenerateReques
     """A validated generateContent / streamGenerateContent request (`vertex`: on a Vertex AI path)."""
     check_labels(body, vertex)
     contents = check_contents(body)
+    check_audio(contents)
     system = body.get("systemInstruction")
     if system is not None:
         # Its role is ignored (the SDK sends "user"; other clients send "system").

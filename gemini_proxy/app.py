@@ -8,7 +8,9 @@ from flask_cors import CORS
 
 from gemini_proxy.access.keys import KeyRing
 from gemini_proxy.access.limits import RateLimits
-from gemini_proxy.api import chat, completions, docs, embeddings, gemini, health, models, responses, speech
+from gemini_proxy.api import (
+    chat, completions, docs, embeddings, gemini, health, models, responses, speech, transcriptions,
+)
 from gemini_proxy.catalog import ModelCatalog
 from gemini_proxy.config import Settings
 from gemini_proxy.media.data import MediaLimits
@@ -75,7 +77,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     for blueprint in (chat.bp, completions.bp, embeddings.bp, responses.bp, models.bp, gemini.bp, health.bp, docs.bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(speech.bp)
+    for blueprint in (speech.bp, transcriptions.bp):
+        app.register_blueprint(blueprint)
     request_ids.install(app)
     hooks.install(app, settings, services.keys, services.limits, services.telemetry)
     register_error_handlers(app)

@@ -49,6 +49,9 @@ DEFAULT_EMBEDDING_ALIASES = (
     "text-embedding-3-small=gemini-embedding-001,text-embedding-3-large=gemini-embedding-001,"
     "text-embedding-ada-002=gemini-embedding-001"
 )
+DEFAULT_TRANSCRIPTION_ALIASES = (
+    "whisper-1=gemini-2.5-flash,gpt-4o-transcribe=gemini-2.5-flash,gpt-4o-mini-transcribe=gemini-2.5-flash-lite"
+)
 DEFAULT_ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 
 # The groups of the documentation, in the order it presents them.
@@ -274,6 +277,17 @@ class Settings(BackendSettings, FromEnvironment):
         "RATE_LIMIT_FAILURE_MODE", RATE_LIMITS, "When Redis cannot be reached: `open` admits requests without "
         "counting them, `closed` refuses them (503 `rate_limit_unavailable`).", one_of("open", "closed")))
 
+    transcription_model_aliases: Mapping[str, str] = field(
+        default_factory=lambda: parse_aliases(DEFAULT_TRANSCRIPTION_ALIASES),
+        metadata=setting("TRANSCRIPTION_MODEL_ALIASES", MEDIA, "Comma-separated `alias=gemini-model` pairs for "
+                         "`/v1/audio/transcriptions` and `/v1/audio/translations` (MODEL_ALIASES apply too); "
+                         "empty: none.", parse_aliases, keep_empty=True),
+    )
+    # Gemini takes audio inline in requests of up to 20 MiB, where it is base64 (4/3 of its size).
+    max_audio_bytes: int = field(default=15_000_000, metadata=setting(
+        "MAX_AUDIO_BYTES", MEDIA, "Largest audio file for `/v1/audio/transcriptions` and `/translations` (413 "
+        "above; Gemini's 20 MB inline limit leaves about 15 MB for base64 audio, OpenAI's limit is 25 MB).",
+        positive))
     log_level: str = field(default="info", metadata=setting(
         "LOG_LEVEL", OPERATIONS, "Log level of the gateway and of gunicorn.",
         one_of("debug", "info", "warning", "error", "critical")))
@@ -295,7 +309,8 @@ class Settings(BackendSettings, FromEnvironment):
         names = {"DEFAULT_MODEL": self.default_model, "DEFAULT_EMBEDDING_MODEL": self.default_embedding_model,
                  **{f"MODEL_ALIASES {a}": m for a, m in self.model_aliases.items()},
                  **{f"EMBEDDING_MODEL_ALIASES {a}": m for a, m in self.embedding_model_aliases.items()},
-                 **{f"SPEECH_MODEL_ALIASES {a}": m for a, m in self.speech_model_aliases.items()}}
+                 **{f"SPEECH_MODEL_ALIASES {a}": m for a, m in self.speech_model_aliases.items()},
+                 **{f"TRANSCRIPTION_MODEL_ALIASES {a}": m for a, m in self.transcription_model_aliases.items()}}
         for where, model in names.items():
             if gemini_model_id(model) is None:
                 raise SettingsError(f"{where}: {model!r} is not a Gemini model id "
@@ -322,6 +337,10 @@ class Settings(BackendSettings, FromEnvironment):
     def resolve_speech_model(self, requested: str) -> str | None:
         """The Gemini TTS model id for the name a client asked for (None as above)."""
         return gemini_model_id(self.speech_model_aliases.get(requested, requested))
+    def resolve_transcription_model(self, requested: str) -> str | None:
+        """The Gemini model id for a transcription model name (None as above)."""
+        name = self.transcription_model_aliases.get(requested, requested)
+        return gemini_model_id(self.model_aliases.get(name, name))
 
     def resolve_embedding_model(self, requested: str | None) -> str | None:
         """The Gemini embedding model id for the name a client asked for (None as above)."""

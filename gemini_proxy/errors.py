@@ -120,3 +120,12 @@ def previous_response_not_found(response_id: str) -> ApiError:
 def store_unavailable() -> ApiError:
     return ApiError(503, "Stored responses cannot be reached right now. Please retry shortly.",
                     "service_unavailable_error", None, "store_unavailable", {"Retry-After": "1"})
+
+
+def file_too_large(size: int | None, limit: int, what: str = "The audio file", setting: str = "MAX_AUDIO_BYTES"
+                   ) -> ApiError:
+    """An upload over MAX_AUDIO_BYTES (or a body over MAX_BODY_BYTES), naming `file`."""
+    told = f" is {size} bytes," if size is not None else " is"
+    return ApiError(413, f"{what}{told} larger than this gateway takes: {limit} bytes ({setting}; Gemini takes "
+                         "audio inline in requests of up to 20 MB, base64-encoded).",
+                    "invalid_request_error", "file", "file_too_large")

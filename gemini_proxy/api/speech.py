@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gemini_proxy.media.audio import CONTENT_TYPES
+from gemini_proxy.media.audio_encoder import CONTENT_TYPES
 from gemini_proxy.relay import speech as relay
 from gemini_proxy.schemas import load
 from gemini_proxy.services import current_services

@@ -18,7 +18,7 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from marshmallow import Schema, validate
 
-from gemini_proxy.openapi import gemini_api, responses_api, speech_api
+from gemini_proxy.openapi import audio_api, gemini_api, responses_api, speech_api
 from gemini_proxy.openapi.operations import API_ERRORS, GENERATION_HEADERS, JSON, SSE, Operation, json_text
 from gemini_proxy.openapi.responses import COMPONENTS, nullable, ref
 from gemini_proxy.schemas import responses as responses_schemas
@@ -98,6 +98,7 @@ OPERATIONS: dict[str, Operation] = {
     **responses_api.OPERATIONS,
     **gemini_api.OPERATIONS,
     **speech_api.OPERATIONS,
+    **audio_api.OPERATIONS,
     "chat.create_chat_completion": Operation(
         "createChatCompletion", "Create a chat completion", "Chat", _streamed("ChatCompletion", "ChatCompletionChunk"),
         "Streamed with `stream: true`. Tools, JSON output, images, audio and files, reasoning and "
@@ -325,7 +326,7 @@ def _operation(op: Operation, operation_id: str, summary: str, parameters: list[
     if parameters:
         out["parameters"] = parameters
     if op.request:
-        out["requestBody"] = {"required": True, "content": {JSON: {"schema": op.request}}}
+        out["requestBody"] = {"required": True, "content": {op.request_type: {"schema": op.request}}}
     ok = {"description": "OK", "content": copy.deepcopy(op.ok)}
     if op.headers:
         ok["headers"] = copy.deepcopy(op.headers)
@@ -349,7 +350,8 @@ def build_document(app: Flask) -> dict:
     # Copies: apispec resolves references in place, and the document must not share the tables.
     for name, scheme in gemini_api.SECURITY_SCHEMES.items():
         spec.components.security_scheme(name, scheme)
-    components = {**COMPONENTS, **responses_api.COMPONENTS, **gemini_api.COMPONENTS, **speech_api.COMPONENTS}
+    components = {**COMPONENTS, **responses_api.COMPONENTS, **gemini_api.COMPONENTS, **speech_api.COMPONENTS,
+                  **audio_api.COMPONENTS}
     for name, schema in copy.deepcopy(components).items():
         spec.components.schema(name, schema)
     for name, response in copy.deepcopy({**RESPONSES, **gemini_api.RESPONSES}).items():

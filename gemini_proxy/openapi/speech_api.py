@@ -3,7 +3,7 @@ JSON Schema of the custom `voice` field (its request body is generated from Spee
 from __future__ import annotations
 
 from gemini_proxy.config import Settings
-from gemini_proxy.media.audio import CONTENT_TYPES
+from gemini_proxy.media.audio_encoder import CONTENT_TYPES
 from gemini_proxy.openapi.operations import API_ERRORS, GENERATION_HEADERS, SSE, Operation, json_text
 from gemini_proxy.translate.models import MODEL_ID_PATTERN
 from gemini_proxy.translate.speech import GEMINI_VOICES, OPENAI_VOICES

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from gemini_proxy.errors import ApiError, invalid_model, invalid_request, upstream_bad_response
-from gemini_proxy.media.audio import AudioEncoder
+from gemini_proxy.media.audio_encoder import AudioEncoder
 from gemini_proxy.observability.telemetry import RequestRecord
 from gemini_proxy.services import Services
 from gemini_proxy.translate.speech import (

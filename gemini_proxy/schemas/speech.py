@@ -5,7 +5,7 @@ from marshmallow import ValidationError, fields, validate, validates
 
 from gemini_proxy.schemas.fields import Lenient, StrictNumber, StrictString
 
-FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")  # media/audio.py encodes each
+FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")  # media/audio_encoder.py encodes each
 STREAM_FORMATS = ("audio", "sse")
 MAX_INSTRUCTIONS = 4096  # OpenAI's limit
 

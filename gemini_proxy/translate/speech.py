@@ -1,7 +1,7 @@
 """OpenAI's POST /v1/audio/speech <-> Gemini's TTS models (generateContent with an AUDIO response).
 
 Gemini's TTS answer is raw signed 16-bit little-endian mono PCM in inlineData parts whose
-mimeType names its rate ("audio/L16;codec=pcm;rate=24000"); media/audio.py encodes it.
+mimeType names its rate ("audio/L16;codec=pcm;rate=24000"); media/audio_encoder.py encodes it.
 Voices: Gemini's 30 prebuilt voice names are taken as they are (any case); OpenAI's names map to
 one of them by OPENAI_VOICES, chosen by the character each side describes (there is no official
 mapping). Instructions become the style prompt before the text, as Google's TTS guide writes

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from gemini_proxy.media.audio import CONTENT_TYPES, FORMATS
+from gemini_proxy.media.audio_encoder import CONTENT_TYPES, FORMATS
 from tests.support import assert_openai
 from tests.support.audio import decode
 

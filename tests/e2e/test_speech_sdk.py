@@ -9,7 +9,7 @@ import time
 import openai
 import pytest
 
-from gemini_proxy.media.audio import FORMATS
+from gemini_proxy.media.audio_encoder import FORMATS
 from tests.support.audio import decode
 
 pytestmark = pytest.mark.e2e

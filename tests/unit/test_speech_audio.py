@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from gemini_emulator.speech import VOICES as EMULATOR_VOICES
-from gemini_proxy.media.audio import CODECS, CONTENT_TYPES, FORMATS, AudioEncoder, wav_header
+from gemini_proxy.media.audio_encoder import CODECS, CONTENT_TYPES, FORMATS, AudioEncoder, wav_header
 from gemini_proxy.schemas.speech import FORMATS as REQUEST_FORMATS
 from gemini_proxy.translate.speech import (
     GEMINI_VOICES,
