@@ -9,7 +9,16 @@ from flask_cors import CORS
 from gemini_proxy.access.keys import KeyRing
 from gemini_proxy.access.limits import RateLimits
 from gemini_proxy.api import (
-    chat, completions, docs, embeddings, gemini, health, models, responses, speech, transcriptions,
+    chat,
+    completions,
+    docs,
+    embeddings,
+    gemini,
+    health,
+    models,
+    responses,
+    speech,
+    transcriptions,
 )
 from gemini_proxy.catalog import ModelCatalog
 from gemini_proxy.config import Settings
