@@ -4,7 +4,7 @@ Routes (any path prefix before the version is tolerated, like the SDK's base_url
     GET  /{v1|v1beta|v1alpha|v1beta1}/models[?pageSize=&pageToken=]
     GET  /{ver}/models/{id}
     POST /{ver}/models/{id}:{generateContent|streamGenerateContent|countTokens|
-                             embedContent|batchEmbedContents}
+                             embedContent|batchEmbedContents|predict (Imagen: images.py)}
   Vertex AI (vertex.py; an OAuth bearer token from /token, or in express mode an API key):
     POST /{ver}/projects/{p}/locations/{l}/publishers/google/models/{id}:{the methods above|predict}
     POST /{ver}/publishers/google/models/{id}:{...}   express mode (x-goog-api-key or ?key=)
@@ -38,7 +38,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from gemini_emulator import errors, vertex
+from gemini_emulator import errors, streaming, vertex
 from gemini_emulator.access import Access, request_key
 from gemini_emulator.catalog import Model, find_model, list_page
 from gemini_emulator.config import EmulatorConfig
@@ -47,8 +47,9 @@ from gemini_emulator.embeddings import batch_embed, embed_request
 from gemini_emulator.errors import EmulatorError, invalid_argument
 from gemini_emulator.generation import plan_answer, prompt_usage
 from gemini_emulator.grounding import check_search
+from gemini_emulator.images import drawing_for, image_answer, predict_images, serves_predict
 from gemini_emulator.oauth import TokenIssuer
-from gemini_emulator.responses import StreamEvent, full_response, stream_events
+from gemini_emulator.responses import StreamEvent, full_response, stream_events, unfinished
 from gemini_emulator.signatures import check_signatures
 from gemini_emulator.state import RequestLog, Stats
 from gemini_emulator.streaming import DroppedConnection, Pace, StreamFault, client_leaves, paced_stream, sleep
@@ -186,8 +187,8 @@ class EmulatorApp:
         capability, view = self._methods[method]
         model = find_model(route.model_id or "")
         supported = model is not None and (
-            vertex.uses_predict(model) if method == "predict" else capability in model.methods)
-        if model is None or not supported or (method == "predict" and not route.vertex):
+            serves_predict(model, route.vertex) if method == "predict" else capability in model.methods)
+        if model is None or not supported:
             if route.vertex:
                 raise vertex.publisher_model_not_found(route.project, route.location, route.model_id or "")
             raise errors.model_not_found(route.model_id or "", route.version, method)
@@ -220,6 +221,7 @@ class EmulatorApp:
         # Model-specific refusals come before any fault directive, like other validation.
         check_thinking(model, request.thinking)
         check_search(model.id, request.tools.search, len(request.tools.declarations), request.tools.server_side)
+        drawing = drawing_for(model, request)
         signatures = check_signatures(model.id, contents)
         self.stats.add("signatures_verified", signatures.verified)
         self.stats.add("signatures_dummy", signatures.dummy)
@@ -233,6 +235,11 @@ class EmulatorApp:
         if broken is not None:
             return broken
         self._raise_fault(directives, model, route, stream)
+        if drawing is not None:  # images.py: one answer, streamed as one event
+            answer = image_answer(model, drawing, contents, directives,
+                                  prompt_usage(contents, request.system_instruction), _new_response_id())
+            return (Response([streaming.sse_event(answer)], content_type="text/event-stream") if stream
+                    else json_response(answer))
         plan = plan_answer(model, request, directives, contents, _new_response_id(),
                            self.config.chunk_tokens)
         self.stats.add("signatures_issued", plan.signatures)
@@ -243,14 +250,14 @@ class EmulatorApp:
         if stream:
             events = stream_events(plan, self.config.chunk_tokens)
             if directives.fault == "unfinished":
-                events = (StreamEvent(_unfinished(event.body), event.tokens) for event in events)
+                events = (StreamEvent(unfinished(event.body), event.tokens) for event in events)
             fault = self._stream_fault(directives, model, route, hang)
             return Response(paced_stream(events, pace, fault, self.stats, directives.stamp),
                             content_type="text/event-stream")
         sleep(pace.total(plan.candidate_tokens))
         self.stats.add("tokens_generated", plan.candidate_tokens)
         answer = full_response(plan)
-        return json_response(_unfinished(answer) if directives.fault == "unfinished" else answer)
+        return json_response(unfinished(answer) if directives.fault == "unfinished" else answer)
 
     def _fault_hits(self, times: int, model: Model, route: Route, body: dict[str, Any]) -> bool:
         """Whether this request still meets its fault (times=N: the first N identical ones do)."""
@@ -294,12 +301,12 @@ class EmulatorApp:
         if fault == "badkey":
             raise errors.api_key_invalid()
         if fault in HTTP_FAULTS:
-            raise _error_for(route, int(fault), model.id, route.version, route.method or "",
+            raise vertex.error_for(route, int(fault), model.id, route.version, route.method or "",
                                   directives.retry)
         if fault == "drop" and not stream:
             raise DroppedConnection("emulator fault=drop")
         if fault == "midstream" and not stream:
-            raise _error_for(route, directives.code or 500, model.id, route.version, route.method or "",
+            raise vertex.error_for(route, directives.code or 500, model.id, route.version, route.method or "",
                                   directives.retry)
 
     @staticmethod
@@ -309,7 +316,7 @@ class EmulatorApp:
         if fault == "drop":
             return StreamFault(1 if after is None else after)
         if fault == "midstream":
-            error = _error_for(route, directives.code or 500, model.id, route.version, route.method or "",
+            error = vertex.error_for(route, directives.code or 500, model.id, route.version, route.method or "",
                                     directives.retry)
             return StreamFault(1 if after is None else after, error)
         if fault == "hang":
@@ -347,6 +354,8 @@ class EmulatorApp:
         return json_response(batch_embed(body, model, self.config.max_batch))
 
     def _predict(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
+        if model.imagen:
+            return json_response(predict_images(body, model, route.vertex))
         return json_response(vertex.predict_embeddings(body, model, self.config.max_batch))
 
     def _control(self, request: Request) -> Response:
@@ -376,21 +385,6 @@ class EmulatorApp:
             frozenset(wanted.split(",")) if wanted else _GENERATE_METHODS
         )
         return self.request_log.last(count, methods)
-
-
-def _error_for(route: Route, code: int, model: str, version: str, method: str, retry: int) -> EmulatorError:
-    """The realistic error of a fault directive, in Vertex's words on a Vertex path."""
-    if route.vertex:
-        return vertex.for_code(code, route.project, route.location, model) or errors.for_code(
-            code, model, version, method, retry)
-    return errors.for_code(code, model, version, method, retry)
-
-
-def _unfinished(body: dict[str, Any]) -> dict[str, Any]:
-    """A GenerateContentResponse without its finishReasons (fault=unfinished)."""
-    candidates = [{k: v for k, v in c.items() if k not in ("finishReason", "finishMessage")}
-                  for c in body.get("candidates", [])]
-    return {**body, "candidates": candidates} if candidates else body
 
 
 def create_emulator_app(config: EmulatorConfig | None = None) -> EmulatorApp:

@@ -165,3 +165,10 @@ def stream_events(plan: AnswerPlan, chunk_tokens: int) -> Iterator[StreamEvent]:
             body = _envelope(plan, [_candidate(candidate, delta.parts, delta.final,
                                                delta.logprobs, delta.bare)], emitted)
             yield StreamEvent(body, delta.tokens)
+
+
+def unfinished(body: dict[str, Any]) -> dict[str, Any]:
+    """A GenerateContentResponse without its finishReasons (fault=unfinished)."""
+    candidates = [{k: v for k, v in c.items() if k not in ("finishReason", "finishMessage")}
+                  for c in body.get("candidates", [])]
+    return {**body, "candidates": candidates} if candidates else body
