@@ -8,7 +8,7 @@ from flask_cors import CORS
 
 from gemini_proxy.access.keys import KeyRing
 from gemini_proxy.access.limits import RateLimits
-from gemini_proxy.api import chat, completions, docs, embeddings, gemini, health, models, responses
+from gemini_proxy.api import chat, completions, docs, embeddings, gemini, health, images, models, responses
 from gemini_proxy.catalog import ModelCatalog
 from gemini_proxy.config import Settings
 from gemini_proxy.media.data import MediaLimits
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     for blueprint in (chat.bp, completions.bp, embeddings.bp, responses.bp, models.bp, gemini.bp, health.bp, docs.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(images.bp)
     request_ids.install(app)
     hooks.install(app, settings, services.keys, services.limits, services.telemetry)
     register_error_handlers(app)

@@ -49,6 +49,9 @@ DEFAULT_EMBEDDING_ALIASES = (
     "text-embedding-3-small=gemini-embedding-001,text-embedding-3-large=gemini-embedding-001,"
     "text-embedding-ada-002=gemini-embedding-001"
 )
+DEFAULT_IMAGE_ALIASES = (
+    "dall-e-2=gemini-2.5-flash-image,dall-e-3=gemini-2.5-flash-image,gpt-image-1=gemini-2.5-flash-image"
+)
 DEFAULT_ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 
 # The groups of the documentation, in the order it presents them.
@@ -144,6 +147,16 @@ class Settings(BackendSettings, FromEnvironment):
     safety_settings: tuple = field(default=(), metadata=setting(
         "SAFETY_SETTINGS", REQUESTS, "Gemini safety settings for every request that brings none, e.g. "
         "`HARM_CATEGORY_HARASSMENT=BLOCK_ONLY_HIGH,HARM_CATEGORY_HATE_SPEECH=BLOCK_NONE`.", parse_safety))
+
+    default_image_model: str = field(default="gemini-2.5-flash-image", metadata=setting(
+        "DEFAULT_IMAGE_MODEL", REQUESTS, "Model for `/v1/images/generations` and `/v1/images/edits` requests that "
+        "name none: a Gemini image model or an Imagen one (`imagen-...`, generations only)."))
+    image_model_aliases: Mapping[str, str] = field(
+        default_factory=lambda: parse_aliases(DEFAULT_IMAGE_ALIASES),
+        metadata=setting("IMAGE_MODEL_ALIASES", REQUESTS, "Comma-separated `alias=gemini-model` pairs for the "
+                         "images endpoints, listed by `/v1/models`; empty: no aliases.", parse_aliases,
+                         keep_empty=True),
+    )
 
     default_embedding_model: str = field(default="gemini-embedding-001", metadata=setting(
         "DEFAULT_EMBEDDING_MODEL", EMBEDDINGS, "Embedding model for requests that name none."))
@@ -277,7 +290,9 @@ class Settings(BackendSettings, FromEnvironment):
         object.__setattr__(self, "_chains", resolve_fallbacks(self.model_fallbacks, self.resolve_model))
         names = {"DEFAULT_MODEL": self.default_model, "DEFAULT_EMBEDDING_MODEL": self.default_embedding_model,
                  **{f"MODEL_ALIASES {a}": m for a, m in self.model_aliases.items()},
-                 **{f"EMBEDDING_MODEL_ALIASES {a}": m for a, m in self.embedding_model_aliases.items()}}
+                 **{f"EMBEDDING_MODEL_ALIASES {a}": m for a, m in self.embedding_model_aliases.items()},
+                 "DEFAULT_IMAGE_MODEL": self.default_image_model,
+                 **{f"IMAGE_MODEL_ALIASES {a}": m for a, m in self.image_model_aliases.items()}}
         for where, model in names.items():
             if gemini_model_id(model) is None:
                 raise SettingsError(f"{where}: {model!r} is not a Gemini model id "
@@ -305,6 +320,11 @@ class Settings(BackendSettings, FromEnvironment):
         """The Gemini embedding model id for the name a client asked for (None as above)."""
         name = requested or self.default_embedding_model
         return gemini_model_id(self.embedding_model_aliases.get(name, name))
+
+    def resolve_image_model(self, requested: str | None) -> str | None:
+        """The Gemini image model id for the name a client asked for (None as above)."""
+        name = requested or self.default_image_model
+        return gemini_model_id(self.image_model_aliases.get(name, name))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from marshmallow import Schema, validate
 
-from gemini_proxy.openapi import gemini_api, responses_api
+from gemini_proxy.openapi import gemini_api, images_api, responses_api
 from gemini_proxy.openapi.operations import API_ERRORS, GENERATION_HEADERS, JSON, SSE, Operation, json_text
 from gemini_proxy.openapi.responses import COMPONENTS, nullable, ref
 from gemini_proxy.schemas import responses as responses_schemas
@@ -96,6 +96,7 @@ def _streamed(schema: str, chunk: str) -> dict:
 OPERATIONS: dict[str, Operation] = {
     **responses_api.OPERATIONS,
     **gemini_api.OPERATIONS,
+    **images_api.OPERATIONS,
     "chat.create_chat_completion": Operation(
         "createChatCompletion", "Create a chat completion", "Chat", _streamed("ChatCompletion", "ChatCompletionChunk"),
         "Streamed with `stream: true`. Tools, JSON output, images, audio and files, reasoning and "
@@ -211,7 +212,8 @@ def _request_schemas(services: Services) -> dict[str, Schema]:
             "CreateCompletionRequest": services.completion_schema,
             "CreateEmbeddingRequest": services.embedding_schema,
             "CreateResponseRequest": services.responses_schema,
-            "InputTokensRequest": services.input_tokens_schema}
+            "InputTokensRequest": services.input_tokens_schema,
+            **{name: schema() for name, schema in images_api.REQUEST_SCHEMAS.items()}}
 
 
 def _limits(schemas: dict, services: Services) -> None:
@@ -320,7 +322,7 @@ def _operation(op: Operation, operation_id: str, summary: str, parameters: list[
     if parameters:
         out["parameters"] = parameters
     if op.request:
-        out["requestBody"] = {"required": True, "content": {JSON: {"schema": op.request}}}
+        out["requestBody"] = {"required": True, "content": {op.request_media: {"schema": op.request}}}
     ok = {"description": "OK", "content": copy.deepcopy(op.ok)}
     if op.headers:
         ok["headers"] = copy.deepcopy(op.headers)
@@ -344,7 +346,8 @@ def build_document(app: Flask) -> dict:
     # Copies: apispec resolves references in place, and the document must not share the tables.
     for name, scheme in gemini_api.SECURITY_SCHEMES.items():
         spec.components.security_scheme(name, scheme)
-    for name, schema in copy.deepcopy({**COMPONENTS, **responses_api.COMPONENTS, **gemini_api.COMPONENTS}).items():
+    for name, schema in copy.deepcopy({**COMPONENTS, **responses_api.COMPONENTS, **gemini_api.COMPONENTS,
+                                        **images_api.COMPONENTS}).items():
         spec.components.schema(name, schema)
     for name, response in copy.deepcopy({**RESPONSES, **gemini_api.RESPONSES}).items():
         spec.components.response(name, response)
@@ -371,6 +374,7 @@ def build_document(app: Flask) -> dict:
     document = spec.to_dict()
     _limits(document["components"]["schemas"], services)
     _model_names(document["components"]["schemas"], services)
+    images_api.finish(document["components"]["schemas"], services.settings.image_model_aliases)
     for name, rules in CROSS_FIELD_RULES.items():
         document["components"]["schemas"][name]["allOf"] = copy.deepcopy(rules)
     return document

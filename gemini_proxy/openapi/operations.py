@@ -32,6 +32,7 @@ class Operation:
     query: tuple[dict, ...] = ()  # query parameters
     headers: dict = field(default_factory=dict)  # the 200 response's headers
     auth: tuple[str, ...] = ("bearerAuth",)  # with `api`: the security schemes a client key comes by
+    request_media: str = JSON  # the request body's media type
 
 
 def json_text(schema: str) -> dict:

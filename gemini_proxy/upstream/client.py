@@ -173,6 +173,12 @@ class Upstream:
         body = self._answer_of(resource, "generateContent", rest_request(contents, config), api_key)
         return check_answer(response_from_wire(body))
 
+    def predict(self, model: str, body: dict, api_key: str | None = None) -> dict:
+        """One `:predict` call (Imagen's images; the SDK's generate_images refuses the Gemini API), its JSON
+        answer as Gemini sent it."""
+        answer = self._answer_of(_resource(model, self.vertex), "predict", body, api_key)
+        return answer if isinstance(answer, dict) else {}
+
     def _answer_of(self, resource: str, method: str, body: dict, api_key: str | None):
         """The JSON answer of one call that is not streamed, read within the call's deadline."""
         secrets, deadline = self._secrets(api_key), time.monotonic() + self._timeout
