@@ -128,11 +128,13 @@ def images_from_gemini(answer: dict) -> list[tuple[str, str]]:
     for candidate in answer.get("candidates") or []:
         reason = candidate.get("finish_reason") or reason
         for part in (candidate.get("content") or {}).get("parts") or []:
+            if part.get("thought"):  # Gemini 3 image models think in draft images and text: not the answer
+                continue
             inline = part.get("inline_data")
             if isinstance(inline, dict) and isinstance(inline.get("data"), str) and str(
                     inline.get("mime_type", "")).startswith("image/"):
                 images.append((inline["data"], inline["mime_type"]))
-            elif isinstance(part.get("text"), str) and not part.get("thought"):
+            elif isinstance(part.get("text"), str):
                 texts.append(part["text"])
     if images:
         return images

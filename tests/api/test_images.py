@@ -190,3 +190,10 @@ def test_edit_needs_multipart_and_respects_the_body_limit(client_with):
 def test_image_aliases_are_listed(client):
     listed = {model["id"] for model in client.get("/v1/models").get_json()["data"]}
     assert {"dall-e-3", "gpt-image-1", "gemini-2.5-flash-image", "imagen-4.0-generate-001"} <= listed
+
+
+def test_edit_with_prompt_logging_on(client_with):
+    logging_client = client_with(log_prompts=True)
+    response = logging_client.post("/v1/images/edits", content_type="multipart/form-data",
+                                   data={"prompt": "add a hat", "image": upload()})
+    assert response.status_code == 200, response.get_json()

@@ -98,6 +98,14 @@ def test_images_and_usage_from_gemini():
     assert_openai("ImagesResponse", body)
 
 
+def test_thought_images_are_not_the_answer():
+    draft = base64.b64encode(draw_png(8, 8, "draft")).decode()
+    answer = gemini_answer([{"inline_data": {"mime_type": "image/png", "data": draft}, "thought": True},
+                            {"text": "thinking", "thought": True},
+                            {"inline_data": {"mime_type": "image/png", "data": PNG}}])
+    assert images_from_gemini(answer) == [(PNG, "image/png")]
+
+
 @pytest.mark.parametrize("reason", ["IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "SAFETY", "IMAGE_RECITATION"])
 def test_safety_endings_are_content_policy_violations(reason):
     with pytest.raises(ApiError) as refused:
