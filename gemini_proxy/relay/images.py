@@ -58,7 +58,7 @@ def generate_images(services: Services, body: dict, record: RequestRecord,
             images += images_from_imagen(services.upstream.predict(model, imagen_request(prompt, batch, ratio, size),
                                                                    key))
     else:
-        contents, config = gemini_request(prompt, uploads or [], ratio, size)
+        contents, config = gemini_request(prompt, uploads or [], ratio, size, settings.safety_settings)
         answers = _side_by_side(count, lambda: services.upstream.generate(model, contents, config, key))
         images = [image for answer in answers for image in images_from_gemini(answer)]
         usage = usage_from_gemini(answers)

@@ -86,14 +86,17 @@ def image_size(quality: str | None, family: ImageFamily) -> str | None:
     return "2K" if quality in HIGH_QUALITY and "2K" in family.sizes else None
 
 
-def gemini_request(prompt: str, images: list[tuple[bytes, str]], ratio: str | None, size: str | None
-                   ) -> tuple[list[dict], dict]:
-    """generateContent contents and config (SDK names) for one image of a Gemini image model."""
+def gemini_request(prompt: str, images: list[tuple[bytes, str]], ratio: str | None, size: str | None,
+                   safety_settings: tuple[dict, ...] = ()) -> tuple[list[dict], dict]:
+    """generateContent contents and config (SDK names) for one image of a Gemini image model, with the
+    gateway's SAFETY_SETTINGS as chat requests have them."""
     parts = [{"inline_data": {"data": data, "mime_type": mime}} for data, mime in images]
     image_config = {key: value for key, value in (("aspect_ratio", ratio), ("image_size", size)) if value}
     config: dict = {"response_modalities": ["IMAGE"]}
     if image_config:
         config["image_config"] = image_config
+    if safety_settings:
+        config["safety_settings"] = list(safety_settings)
     return [{"role": "user", "parts": [*parts, {"text": prompt}]}], config
 
 

@@ -197,3 +197,10 @@ def test_edit_with_prompt_logging_on(client_with):
     response = logging_client.post("/v1/images/edits", content_type="multipart/form-data",
                                    data={"prompt": "add a hat", "image": upload()})
     assert response.status_code == 200, response.get_json()
+
+
+def test_safety_settings_reach_gemini(client_with, upstream_calls):
+    harassment = {"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_LOW_AND_ABOVE"}
+    strict = client_with(safety_settings=(harassment,))
+    assert strict.post("/v1/images/generations", json={"prompt": "a dog"}).status_code == 200
+    assert upstream_calls()[0]["body"]["safetySettings"] == [harassment]
