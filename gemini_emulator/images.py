@@ -14,10 +14,11 @@ Imagen (catalog: imagen) answers :predict on AI Studio and Vertex paths:
     {"instances": [{"prompt"}], "parameters": {sampleCount 1-4 (default 4), aspectRatio
      (IMAGEN_SIZES), sampleImageSize (1K/2K where the model has it), outputOptions.mimeType,
      includeRaiReason, ...}}  ->  {"predictions": [{"bytesBase64Encoded", "mimeType"}, ...]}
-The emulator draws PNG only: outputOptions.mimeType image/jpeg is a 400 saying so (it never
-labels PNG bytes as JPEG). AI Studio refuses the Vertex-only parameters (negativePrompt, seed,
-addWatermark, enhancePrompt, storageUri). A prompt with `[emulator finish=IMAGE_SAFETY]` has
-every image filtered: {"raiFilteredReason"} items with includeRaiReason, else no predictions ({}).
+outputOptions.mimeType image/png (default) or image/jpeg (a real JPEG: drawing.py; its
+compressionQuality is accepted, the flat blocks need no more). AI Studio refuses the Vertex-only
+parameters (negativePrompt, seed, addWatermark, enhancePrompt, storageUri). A prompt with
+`[emulator finish=IMAGE_SAFETY]` has every image filtered: {"raiFilteredReason"} items with
+includeRaiReason, else no predictions ({}).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from typing import Any
 
 from gemini_emulator.catalog import Model
 from gemini_emulator.directives import Directives, extract, last_user_text
-from gemini_emulator.drawing import draw_png, png_size
-from gemini_emulator.errors import EmulatorError, invalid_argument
+from gemini_emulator.drawing import draw_jpeg, draw_png, png_size
+from gemini_emulator.errors import invalid_argument
 from gemini_emulator.safety import safety_ratings
 from gemini_emulator.tokens import count_tokens
 from gemini_emulator.validation import GenerateRequest
@@ -47,6 +48,7 @@ IMAGE_TOKENS = 1290  # output tokens Gemini charges per image of 2.5 Flash Image
 MAX_SAMPLES = 4
 DEFAULT_SAMPLES = 4
 AI_STUDIO_REFUSED = ("negativePrompt", "seed", "addWatermark", "enhancePrompt", "storageUri")
+OUTPUT_MIME_TYPES = ("image/png", "image/jpeg")
 RAI_REASON = ("Your current safety filter threshold filtered out 1 generated image(s). You will not be charged "
               "for blocked images. Try rephrasing the prompt.")
 
@@ -170,9 +172,10 @@ def predict_images(body: dict[str, Any], model: Model, vertex: bool) -> dict[str
     size = _parameter(parameters, "sampleImageSize", model.image_sizes, "1K")
     options = parameters.get("outputOptions") or {}
     mime = options.get("mimeType", "image/png") if isinstance(options, dict) else None
-    if mime != "image/png":
-        raise EmulatorError(400, f"outputOptions.mimeType {mime!r}: the emulator draws image/png only (it has no "
-                                 "JPEG encoder and never labels PNG bytes as JPEG).")
+    if mime not in OUTPUT_MIME_TYPES:
+        raise invalid_argument(f"Invalid value for parameters.outputOptions.mimeType: {mime!r}. Supported: "
+                               f"{', '.join(OUTPUT_MIME_TYPES)}")
+    draw = draw_png if mime == "image/png" else draw_jpeg
     directives, contents = extract([{"role": "user", "parts": [{"text": prompt}]}])
     text = last_user_text(contents)
     if directives.finish and directives.finish != "STOP":
@@ -180,5 +183,5 @@ def predict_images(body: dict[str, Any], model: Model, vertex: bool) -> dict[str
         return {"predictions": filtered} if parameters.get("includeRaiReason") else {}
     width, height = (side * SCALES[size] for side in IMAGEN_SIZES[ratio])
     return {"predictions": [
-        {"bytesBase64Encoded": _png_part(width, height, f"{model.id}|{text}|{i}")["inlineData"]["data"],
-         "mimeType": "image/png"} for i in range(count)]}
+        {"bytesBase64Encoded": base64.b64encode(draw(width, height, f"{model.id}|{text}|{i}")).decode("ascii"),
+         "mimeType": mime} for i in range(count)]}

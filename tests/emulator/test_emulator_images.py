@@ -12,7 +12,7 @@ from google.genai import errors as genai_errors
 from google.genai import types
 from PIL import Image
 
-from gemini_emulator.drawing import draw_png, png_size
+from gemini_emulator.drawing import draw_jpeg, draw_png, png_size
 from gemini_emulator.images import GEMINI_SIZES
 from tests.support.vertex import service_account_info, vertex_client
 
@@ -126,12 +126,30 @@ def test_imagen_predict_on_ai_studio(server):
 
 @pytest.mark.parametrize(("parameters", "words"), [
     ({"sampleCount": 5}, "sampleCount"), ({"aspectRatio": "2:3"}, "aspectRatio"),
-    ({"outputOptions": {"mimeType": "image/jpeg"}}, "image/png only"), ({"seed": 3}, "seed"),
+    ({"outputOptions": {"mimeType": "image/webp"}}, "mimeType"), ({"seed": 3}, "seed"),
 ])
 def test_imagen_refusals(server, parameters, words):
     answer = predict(server, "imagen-4.0-generate-001", parameters)
     assert answer.status_code == 400
     assert words in answer.json()["error"]["message"]
+
+
+def test_imagen_jpeg_is_a_real_jpeg(server):
+    answer = predict(server, "imagen-4.0-ultra-generate-001", {
+        "sampleCount": 1, "aspectRatio": "9:16", "sampleImageSize": "2K",
+        "outputOptions": {"mimeType": "image/jpeg", "compressionQuality": 80}})
+    [prediction] = answer.json()["predictions"]
+    assert prediction["mimeType"] == "image/jpeg"
+    image = opened(base64.b64decode(prediction["bytesBase64Encoded"]))
+    assert (image.format, image.size) == ("JPEG", (1536, 2816))
+
+
+def test_jpeg_drawing_is_the_png_picture_in_blocks():
+    for width, height in ((8, 8), (13, 7), (1344, 768)):
+        jpeg, png = opened(draw_jpeg(width, height, "same")), opened(draw_png(width, height, "same")).convert("RGB")
+        assert jpeg.size == png.size == (width, height)
+        centre = (width // 2 // 8 * 8 + 4, height // 2 // 8 * 8 + 4) if width > 8 else (4, 4)
+        assert all(abs(a - b) <= 3 for a, b in zip(jpeg.getpixel(centre), png.getpixel(centre), strict=True))
 
 
 def test_imagen_filtered_prompt(server):
@@ -155,7 +173,10 @@ def test_imagen_through_the_sdk_on_vertex(server):
     vertex = vertex_client(server.url, info)
     with pytest.warns(Warning, match="generate_images method is deprecated"):
         answer = vertex.models.generate_images(model="imagen-4.0-generate-001", prompt="a lake",
-                                               config=types.GenerateImagesConfig(number_of_images=1,
-                                                                                 aspect_ratio="3:4"))
+                                               config=types.GenerateImagesConfig(
+                                                   number_of_images=1, aspect_ratio="3:4",
+                                                   output_mime_type="image/jpeg", output_compression_quality=70))
     [generated] = answer.generated_images
-    assert opened(generated.image.image_bytes).size == (896, 1280)
+    assert generated.image.mime_type == "image/jpeg"
+    image = opened(generated.image.image_bytes)
+    assert (image.format, image.size) == ("JPEG", (896, 1280))
