@@ -30,6 +30,9 @@ def create_image_edit():
     services = current_services()
     if request.mimetype != "multipart/form-data":
         raise invalid_request("Image edits take a multipart/form-data body (the image files, `prompt`, ...).")
+    if not request.form and not request.files:  # Werkzeug drops a malformed body without a word
+        raise invalid_request("The multipart/form-data body could not be read: malformed, cut short, or without "
+                              "its boundary.")
     body = load(ImageEditSchema(), form_fields(request.form.to_dict()))
     return generate_images(services, body, current_record(), _uploads(services.settings.max_media_bytes))
 

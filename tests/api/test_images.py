@@ -204,3 +204,13 @@ def test_safety_settings_reach_gemini(client_with, upstream_calls):
     strict = client_with(safety_settings=(harassment,))
     assert strict.post("/v1/images/generations", json={"prompt": "a dog"}).status_code == 200
     assert upstream_calls()[0]["body"]["safetySettings"] == [harassment]
+
+
+@pytest.mark.parametrize(("content_type", "data"), [
+    ("multipart/form-data", b"no boundary"),
+    ("multipart/form-data; boundary=xyz", b'--xyz\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nhi\r\n--xy'),
+])
+def test_malformed_multipart_is_a_400_saying_so(client, content_type, data):
+    response = client.post("/v1/images/edits", data=data, content_type=content_type)
+    assert response.status_code == 400
+    assert "could not be read" in response.get_json()["error"]["message"]
