@@ -47,7 +47,7 @@ from gemini_emulator.embeddings import batch_embed, embed_request
 from gemini_emulator.errors import EmulatorError, invalid_argument
 from gemini_emulator.generation import plan_answer, prompt_usage
 from gemini_emulator.grounding import check_search
-from gemini_emulator.images import drawing_for, image_answer, predict_images, serves_predict
+from gemini_emulator.images import drawing_for, image_answer, predict_images, prompt_directives, serves_predict
 from gemini_emulator.oauth import TokenIssuer
 from gemini_emulator.responses import StreamEvent, full_response, stream_events, unfinished
 from gemini_emulator.signatures import check_signatures
@@ -354,7 +354,10 @@ class EmulatorApp:
         return json_response(batch_embed(body, model, self.config.max_batch))
 
     def _predict(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
-        if model.imagen:
+        if model.imagen:  # the HTTP fault directives of its prompt apply, as on generateContent
+            directives = prompt_directives(body)
+            if directives.times is None or self._fault_hits(directives.times, model, route, body):
+                self._raise_fault(directives, model, route, False)
             return json_response(predict_images(body, model, route.vertex))
         return json_response(vertex.predict_embeddings(body, model, self.config.max_batch))
 

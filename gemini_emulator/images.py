@@ -18,7 +18,8 @@ outputOptions.mimeType image/png (default) or image/jpeg (a real JPEG: drawing.p
 compressionQuality is accepted, the flat blocks need no more). AI Studio refuses the Vertex-only
 parameters (negativePrompt, seed, addWatermark, enhancePrompt, storageUri). A prompt with
 `[emulator finish=IMAGE_SAFETY]` has every image filtered: {"raiFilteredReason"} items with
-includeRaiReason, else no predictions ({}).
+includeRaiReason, else no predictions ({}). Its HTTP fault directives (fault=429, 503, badkey, times=N,
+...) apply as on generateContent.
 """
 
 from __future__ import annotations
@@ -150,6 +151,14 @@ def _parameter(parameters: dict[str, Any], key: str, allowed: Any, default: Any)
         raise invalid_argument(f"Invalid value for parameters.{key}: {value!r}. Supported: "
                                f"{', '.join(map(str, allowed))}")
     return value
+
+
+def prompt_directives(body: dict[str, Any]) -> Directives:
+    """The directives of an Imagen prompt (none when the body has no prompt: predict_images refuses it)."""
+    instances = body.get("instances")
+    prompt = instances[0].get("prompt") if isinstance(instances, list) and instances and isinstance(
+        instances[0], dict) else None
+    return extract([{"role": "user", "parts": [{"text": prompt}]}])[0] if isinstance(prompt, str) else Directives()
 
 
 def predict_images(body: dict[str, Any], model: Model, vertex: bool) -> dict[str, Any]:

@@ -214,3 +214,15 @@ def test_malformed_multipart_is_a_400_saying_so(client, content_type, data):
     response = client.post("/v1/images/edits", data=data, content_type=content_type)
     assert response.status_code == 400
     assert "could not be read" in response.get_json()["error"]["message"]
+
+
+def test_imagen_calls_keep_the_retry_rule(client_with, upstream_calls):
+    retrying = client_with(upstream_retries=1, upstream_retry_delay=0.01)
+    prompt = "a bridge [emulator fault=503 times=1]"
+    response = retrying.post("/v1/images/generations", json={"prompt": prompt, "model": "imagen-4.0-generate-001"})
+    assert response.status_code == 200, response.get_json()
+    assert [call["body"]["instances"][0]["prompt"] for call in upstream_calls(2, "predict")] == [prompt, prompt]
+    limited = client_with().post("/v1/images/generations", json={
+        "prompt": "a bridge [emulator fault=429]", "model": "imagen-4.0-generate-001"})
+    assert limited.status_code == 429
+    assert set(limited.get_json()["error"]) == {"message", "type", "param", "code"}

@@ -180,3 +180,9 @@ def test_imagen_through_the_sdk_on_vertex(server):
     assert generated.image.mime_type == "image/jpeg"
     image = opened(generated.image.image_bytes)
     assert (image.format, image.size) == ("JPEG", (896, 1280))
+
+
+def test_imagen_prompt_faults(server):
+    assert predict(server, "imagen-4.0-generate-001", prompt="x [emulator fault=429]").status_code == 429
+    once = "y [emulator fault=503 times=1]"
+    assert [predict(server, "imagen-4.0-generate-001", prompt=once).status_code for _ in range(2)] == [503, 200]
