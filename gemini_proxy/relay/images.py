@@ -11,10 +11,10 @@ from gemini_proxy.errors import invalid_model, invalid_request
 from gemini_proxy.media.images import encoded
 from gemini_proxy.observability.telemetry import RequestRecord
 from gemini_proxy.services import Services
+from gemini_proxy.translate.families import image_family
 from gemini_proxy.translate.images import (
     aspect_ratio,
     gemini_request,
-    image_family,
     image_size,
     imagen_request,
     images_from_gemini,
@@ -47,11 +47,11 @@ def generate_images(services: Services, body: dict, record: RequestRecord,
     family = image_family(model)
     ratio, size = aspect_ratio(body.get("size"), family), image_size(body.get("quality"), family)
     count, key, prompt = body.get("n") or 1, record.client.gemini_key, body["prompt"]
+    if uploads is not None and not family.edits:
+        raise invalid_request(f"`{record.model}` is an Imagen model, which cannot edit images through "
+                              "Gemini's API: use a Gemini image model (e.g. gemini-2.5-flash-image).",
+                              "model", "model_not_supported")
     if family.imagen:
-        if uploads is not None:
-            raise invalid_request(f"`{record.model}` is an Imagen model, which cannot edit images through "
-                                  "Gemini's API: use a Gemini image model (e.g. gemini-2.5-flash-image).",
-                                  "model", "model_not_supported")
         images, usage = [], None
         for start in range(0, count, IMAGEN_MAX_SAMPLES):
             batch = min(IMAGEN_MAX_SAMPLES, count - start)

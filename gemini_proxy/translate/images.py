@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
 from gemini_proxy.errors import ApiError, invalid_request
+from gemini_proxy.translate.families import ImageFamily
 
 GEMINI_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 IMAGEN_RATIOS = ("1:1", "3:4", "4:3", "9:16", "16:9")
@@ -34,27 +34,6 @@ POLICY_REASONS = frozenset({
     "SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT", "BLOCKLIST", "SPII",
     "RECITATION", "IMAGE_RECITATION",
 })
-
-
-@dataclass(frozen=True)
-class ImageFamily:
-    imagen: bool  # answers :predict (Imagen), not generateContent
-    sizes: tuple[str, ...]  # imageSize (Imagen: sampleImageSize) values
-    edits: bool = True
-
-
-# Model id prefix -> family, first match wins (the only model-specific knowledge of the images API).
-IMAGE_FAMILIES = (
-    ("imagen-4.0-fast", ImageFamily(True, ("1K",), edits=False)),
-    ("imagen-", ImageFamily(True, ("1K", "2K"), edits=False)),
-    ("gemini-3-pro-image", ImageFamily(False, ("1K", "2K", "4K"))),
-)
-GEMINI_IMAGE = ImageFamily(False, ("1K",))
-
-
-def image_family(model: str) -> ImageFamily:
-    bare = model.removeprefix("models/")
-    return next((family for prefix, family in IMAGE_FAMILIES if bare.startswith(prefix)), GEMINI_IMAGE)
 
 
 def _ratio_value(ratio: str) -> float:

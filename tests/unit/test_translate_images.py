@@ -11,11 +11,10 @@ from PIL import Image
 from gemini_emulator.drawing import draw_png
 from gemini_proxy.errors import ApiError
 from gemini_proxy.media.images import checked_upload, encoded, image_mime
+from gemini_proxy.translate.families import GEMINI_IMAGE, image_family
 from gemini_proxy.translate.images import (
-    GEMINI_IMAGE,
     aspect_ratio,
     gemini_request,
-    image_family,
     image_size,
     imagen_request,
     images_from_gemini,
