@@ -4,7 +4,7 @@ Routes (any path prefix before the version is tolerated, like the SDK's base_url
     GET  /{v1|v1beta|v1alpha|v1beta1}/models[?pageSize=&pageToken=]
     GET  /{ver}/models/{id}
     POST /{ver}/models/{id}:{generateContent|streamGenerateContent|countTokens|
-                             embedContent|batchEmbedContents}
+                             embedContent|batchEmbedContents|predict (Imagen: images.py)}
   Vertex AI (vertex.py; an OAuth bearer token from /token, or in express mode an API key):
     POST /{ver}/projects/{p}/locations/{l}/publishers/google/models/{id}:{the methods above|predict}
     POST /{ver}/publishers/google/models/{id}:{...}   express mode (x-goog-api-key or ?key=)
@@ -38,7 +38,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from gemini_emulator import errors, vertex
+from gemini_emulator import errors, streaming, vertex
 from gemini_emulator.access import Access, request_key
 from gemini_emulator.catalog import Model, find_model, list_page
 from gemini_emulator.config import EmulatorConfig
@@ -47,6 +47,7 @@ from gemini_emulator.embeddings import batch_embed, embed_request
 from gemini_emulator.errors import EmulatorError, invalid_argument
 from gemini_emulator.generation import plan_answer, prompt_usage
 from gemini_emulator.grounding import check_search
+from gemini_emulator.images import drawing_for, image_answer, predict_images, prompt_directives, serves_predict
 from gemini_emulator.oauth import TokenIssuer
 from gemini_emulator.responses import StreamEvent, full_response, stream_events, unfinished
 from gemini_emulator.signatures import check_signatures
@@ -187,8 +188,8 @@ class EmulatorApp:
         capability, view = self._methods[method]
         model = find_model(route.model_id or "")
         supported = model is not None and (
-            vertex.uses_predict(model) if method == "predict" else capability in model.methods)
-        if model is None or not supported or (method == "predict" and not route.vertex):
+            serves_predict(model, route.vertex) if method == "predict" else capability in model.methods)
+        if model is None or not supported:
             if route.vertex:
                 raise vertex.publisher_model_not_found(route.project, route.location, route.model_id or "")
             raise errors.model_not_found(route.model_id or "", route.version, method)
@@ -222,6 +223,7 @@ class EmulatorApp:
         check_thinking(model, request.thinking)
         check_search(model.id, request.tools.search, len(request.tools.declarations), request.tools.server_side)
         speech = plan_speech(model, request, contents)  # None unless a TTS model answers
+        drawing = drawing_for(model, request)  # None unless an image model draws
         signatures = check_signatures(model.id, contents)
         self.stats.add("signatures_verified", signatures.verified)
         self.stats.add("signatures_dummy", signatures.dummy)
@@ -235,6 +237,11 @@ class EmulatorApp:
         if broken is not None:
             return broken
         self._raise_fault(directives, model, route, stream)
+        if drawing is not None:  # images.py: one answer, streamed as one event
+            answer = image_answer(model, drawing, contents, directives,
+                                  prompt_usage(contents, request.system_instruction), _new_response_id())
+            return (Response([streaming.sse_event(answer)], content_type="text/event-stream") if stream
+                    else json_response(answer))
         pace = Pace(
             self.config.ttft if directives.ttft is None else directives.ttft,
             self.config.tokens_per_second if directives.tps is None else directives.tps,
@@ -299,12 +306,12 @@ class EmulatorApp:
         if fault == "badkey":
             raise errors.api_key_invalid()
         if fault in HTTP_FAULTS:
-            raise _error_for(route, int(fault), model.id, route.version, route.method or "",
+            raise vertex.error_for(route, int(fault), model.id, route.version, route.method or "",
                                   directives.retry)
         if fault == "drop" and not stream:
             raise DroppedConnection("emulator fault=drop")
         if fault == "midstream" and not stream:
-            raise _error_for(route, directives.code or 500, model.id, route.version, route.method or "",
+            raise vertex.error_for(route, directives.code or 500, model.id, route.version, route.method or "",
                                   directives.retry)
 
     @staticmethod
@@ -314,7 +321,7 @@ class EmulatorApp:
         if fault == "drop":
             return StreamFault(1 if after is None else after)
         if fault == "midstream":
-            error = _error_for(route, directives.code or 500, model.id, route.version, route.method or "",
+            error = vertex.error_for(route, directives.code or 500, model.id, route.version, route.method or "",
                                     directives.retry)
             return StreamFault(1 if after is None else after, error)
         if fault == "hang":
@@ -352,6 +359,11 @@ class EmulatorApp:
         return json_response(batch_embed(body, model, self.config.max_batch))
 
     def _predict(self, body: dict[str, Any], model: Model, route: Route, http_request: Request) -> Response:
+        if model.imagen:  # the HTTP fault directives of its prompt apply, as on generateContent
+            directives = prompt_directives(body)
+            if directives.times is None or self._fault_hits(directives.times, model, route, body):
+                self._raise_fault(directives, model, route, False)
+            return json_response(predict_images(body, model, route.vertex))
         return json_response(vertex.predict_embeddings(body, model, self.config.max_batch))
 
     def _control(self, request: Request) -> Response:
@@ -381,14 +393,6 @@ class EmulatorApp:
             frozenset(wanted.split(",")) if wanted else _GENERATE_METHODS
         )
         return self.request_log.last(count, methods)
-
-
-def _error_for(route: Route, code: int, model: str, version: str, method: str, retry: int) -> EmulatorError:
-    """The realistic error of a fault directive, in Vertex's words on a Vertex path."""
-    if route.vertex:
-        return vertex.for_code(code, route.project, route.location, model) or errors.for_code(
-            code, model, version, method, retry)
-    return errors.for_code(code, model, version, method, retry)
 
 
 def create_emulator_app(config: EmulatorConfig | None = None) -> EmulatorApp:

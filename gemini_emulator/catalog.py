@@ -9,6 +9,7 @@ from typing import Any
 CHAT_METHODS = ("generateContent", "countTokens", "createCachedContent", "batchGenerateContent")
 EMBED_METHODS = ("embedContent", "countTextTokens", "countTokens", "asyncBatchEmbedContent")
 SPEECH_METHODS = ("countTokens", "generateContent")  # TTS models (speech.py)
+IMAGEN_METHODS = ("predict",)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -25,6 +26,8 @@ class Model:
     embedding_dimensions: int = 0
     thinking: bool = False
     speech: bool = False  # a TTS model: answers responseModalities ["AUDIO"] only (speech.py)
+    image_sizes: tuple[str, ...] = ()  # imageSize (sampleImageSize) values of a model that draws (images.py)
+    imagen: bool = False  # an Imagen model: it answers :predict only
 
     @property
     def is_embedding(self) -> bool:
@@ -34,6 +37,8 @@ class Model:
     def methods(self) -> tuple[str, ...]:
         if self.speech:
             return SPEECH_METHODS
+        if self.imagen:
+            return IMAGEN_METHODS
         return EMBED_METHODS if self.is_embedding else CHAT_METHODS
 
     def resource(self) -> dict[str, Any]:
@@ -46,7 +51,7 @@ class Model:
             "outputTokenLimit": self.output_token_limit,
             "supportedGenerationMethods": list(self.methods),
         }
-        if not self.is_embedding:
+        if not self.is_embedding and not self.imagen:
             item.update({"temperature": 1, "topP": 0.95, "topK": 64, "maxTemperature": 2})
         if self.thinking:
             item["thinking"] = True
@@ -117,6 +122,22 @@ MODELS = (
         "gemini-3.1-flash-tts-preview", "Gemini 3.1 Flash TTS Preview", "Gemini 3.1 Flash TTS Preview",
         "3.1-flash-tts-preview", 8192, 16384, speech=True,
     ),
+    # Image models (notes: vertex-native-media.md §4.1, §4.2): Gemini's draw through generateContent
+    # with an IMAGE response modality, Imagen's (deprecated, still served) through :predict.
+    Model(
+        "gemini-2.5-flash-image", "Nano Banana", "Gemini 2.5 Flash Image",
+        "2.0", 32768, 32768, image_sizes=("1K",),
+    ),
+    Model(
+        "gemini-3-pro-image-preview", "Nano Banana Pro", "Gemini 3 Pro Image Preview",
+        "3.0", 131072, 32768, image_sizes=("1K", "2K", "4K"),
+    ),
+    Model("imagen-4.0-generate-001", "Imagen 4", "Vertex served Imagen 4.0 model",
+          "001", 480, 8192, image_sizes=("1K", "2K"), imagen=True),
+    Model("imagen-4.0-fast-generate-001", "Imagen 4 Fast", "Vertex served Imagen 4.0 Fast model",
+          "001", 480, 8192, image_sizes=("1K",), imagen=True),
+    Model("imagen-4.0-ultra-generate-001", "Imagen 4 Ultra", "Vertex served Imagen 4.0 ultra model",
+          "001", 480, 8192, image_sizes=("1K", "2K"), imagen=True),
     Model(
         "gemini-embedding-001", "Gemini Embedding 001",
         "Obtain a distributed representation of a text.",

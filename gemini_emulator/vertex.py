@@ -22,6 +22,7 @@ from gemini_emulator.catalog import (
 )
 from gemini_emulator.embeddings import embed_request
 from gemini_emulator.errors import EmulatorError, invalid_argument
+from gemini_emulator.errors import for_code as for_gemini_code
 from gemini_emulator.tokens import count_tokens
 
 CREDENTIALS_MESSAGE = (
@@ -66,6 +67,14 @@ def for_code(code: int, project: str | None, location: str | None, model: str) -
     if code == 429:
         return EmulatorError(429, QUOTA_MESSAGE)
     return None
+
+
+def error_for(route: Any, code: int, model: str, version: str, method: str, retry: int) -> EmulatorError:
+    """The realistic error of a fault directive, in Vertex's words on a Vertex path."""
+    if route.vertex:
+        return for_code(code, route.project, route.location, model) or for_gemini_code(
+            code, model, version, method, retry)
+    return for_gemini_code(code, model, version, method, retry)
 
 
 def uses_predict(model: Model) -> bool:

@@ -15,6 +15,7 @@ from gemini_proxy.api import (
     embeddings,
     gemini,
     health,
+    images,
     models,
     responses,
     speech,
@@ -86,7 +87,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     for blueprint in (chat.bp, completions.bp, embeddings.bp, responses.bp, models.bp, gemini.bp, health.bp, docs.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (speech.bp, transcriptions.bp):
+    for blueprint in (images.bp, speech.bp, transcriptions.bp):
         app.register_blueprint(blueprint)
     request_ids.install(app)
     hooks.install(app, settings, services.keys, services.limits, services.telemetry)

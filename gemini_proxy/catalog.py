@@ -28,7 +28,8 @@ from gemini_proxy.upstream.client import Upstream
 class ModelCatalog:
     def __init__(self, upstream: Upstream, settings: Settings, clock: Callable[[], float] = time.monotonic):
         self._upstream = upstream
-        self._aliases = {**settings.model_aliases, **settings.embedding_model_aliases, **settings.speech_model_aliases}
+        self._aliases = {**settings.model_aliases, **settings.embedding_model_aliases,
+                         **settings.speech_model_aliases, **settings.image_model_aliases}
         self._owner = EMULATOR_OWNER if settings.uses_emulator else OWNER
         self._ttl = settings.models_cache_seconds
         self._configured = [{"name": f"models/{model}", "supported_actions": list(USEFUL_ACTIONS)}

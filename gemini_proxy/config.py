@@ -20,6 +20,7 @@ from gemini_proxy.config_backend import (  # noqa: F401  (the backends are named
     VERTEX_GROUP,
     BackendSettings,
 )
+from gemini_proxy.config_media import MEDIA_ENDPOINTS, MediaSettings
 from gemini_proxy.config_parsing import (
     FromEnvironment,
     SettingsError,
@@ -49,9 +50,6 @@ DEFAULT_EMBEDDING_ALIASES = (
     "text-embedding-3-small=gemini-embedding-001,text-embedding-3-large=gemini-embedding-001,"
     "text-embedding-ada-002=gemini-embedding-001"
 )
-DEFAULT_TRANSCRIPTION_ALIASES = (
-    "whisper-1=gemini-2.5-flash,gpt-4o-transcribe=gemini-2.5-flash,gpt-4o-mini-transcribe=gemini-2.5-flash-lite"
-)
 DEFAULT_ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 
 # The groups of the documentation, in the order it presents them.
@@ -64,15 +62,11 @@ GROUPS = (
     "Server (gunicorn)", "Logs, metrics and readiness",
 )
 GROUPS = (UPSTREAM, VERTEX_GROUP, *GROUPS[1:])
-SPEECH = "Speech"  # POST /v1/audio/speech, documented after the embeddings
-GROUPS = (*GROUPS[:GROUPS.index(EMBEDDINGS) + 1], SPEECH, *GROUPS[GROUPS.index(EMBEDDINGS) + 1:])
-DEFAULT_SPEECH_ALIASES = (
-    "tts-1=gemini-2.5-flash-preview-tts,tts-1-hd=gemini-2.5-pro-preview-tts,"
-    "gpt-4o-mini-tts=gemini-2.5-flash-preview-tts,gpt-4o-mini-tts-2025-12-15=gemini-2.5-flash-preview-tts"
-)
+# The media endpoints' settings, documented after the embeddings.
+GROUPS = (*GROUPS[:GROUPS.index(EMBEDDINGS) + 1], MEDIA_ENDPOINTS, *GROUPS[GROUPS.index(EMBEDDINGS) + 1:])
 THIRTY_DAYS = 30 * 24 * 3600
 @dataclass(frozen=True)
-class Settings(BackendSettings, FromEnvironment):
+class Settings(BackendSettings, MediaSettings, FromEnvironment):
     # No key (and no base URL) means the built-in emulator answers (see upstream_base_url).
     gemini_api_key: str | None = field(default=None, repr=False, metadata=setting(
         "GEMINI_API_KEY", UPSTREAM, "Google AI Studio key. Unset: the built-in emulator answers.", optional(str)))
@@ -171,17 +165,6 @@ class Settings(BackendSettings, FromEnvironment):
         "MAX_COMPLETION_PROMPTS", EMBEDDINGS,
         "Most prompts in one legacy completions request (each is one Gemini call).", positive))
 
-    speech_model_aliases: Mapping[str, str] = field(
-        default_factory=lambda: parse_aliases(DEFAULT_SPEECH_ALIASES),
-        metadata=setting("SPEECH_MODEL_ALIASES", SPEECH, "Comma-separated `alias=gemini-tts-model` pairs for "
-                         "`/v1/audio/speech` (OpenAI's `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`); empty: no aliases.",
-                         parse_aliases, keep_empty=True),
-    )
-    # OpenAI's own limit; about 4.5 minutes of speech, inside the 16,384 output tokens (about 8.5
-    # minutes at 32 audio tokens a second) of Gemini's TTS models.
-    max_speech_input: int = field(default=4096, metadata=setting(
-        "MAX_SPEECH_INPUT", SPEECH, "Most characters of `input` in one speech request (OpenAI: 4096).", positive))
-
     # Data URLs are decoded, http(s) URLs fetched by the gateway.
     max_media_bytes: int = field(default=20 * 1024 * 1024, metadata=setting(
         "MAX_MEDIA_BYTES", MEDIA, "Largest image, audio or file in a message (decoded).", positive))
@@ -276,18 +259,6 @@ class Settings(BackendSettings, FromEnvironment):
     rate_limit_failure_mode: str = field(default="open", metadata=setting(
         "RATE_LIMIT_FAILURE_MODE", RATE_LIMITS, "When Redis cannot be reached: `open` admits requests without "
         "counting them, `closed` refuses them (503 `rate_limit_unavailable`).", one_of("open", "closed")))
-
-    transcription_model_aliases: Mapping[str, str] = field(
-        default_factory=lambda: parse_aliases(DEFAULT_TRANSCRIPTION_ALIASES),
-        metadata=setting("TRANSCRIPTION_MODEL_ALIASES", MEDIA, "Comma-separated `alias=gemini-model` pairs for "
-                         "`/v1/audio/transcriptions` and `/v1/audio/translations` (MODEL_ALIASES apply too); "
-                         "empty: none.", parse_aliases, keep_empty=True),
-    )
-    # Gemini takes audio inline in requests of up to 20 MiB, where it is base64 (4/3 of its size).
-    max_audio_bytes: int = field(default=15_000_000, metadata=setting(
-        "MAX_AUDIO_BYTES", MEDIA, "Largest audio file for `/v1/audio/transcriptions` and `/translations` (413 "
-        "above; Gemini's 20 MB inline limit leaves about 15 MB for base64 audio, OpenAI's limit is 25 MB).",
-        positive))
     log_level: str = field(default="info", metadata=setting(
         "LOG_LEVEL", OPERATIONS, "Log level of the gateway and of gunicorn.",
         one_of("debug", "info", "warning", "error", "critical")))
@@ -309,8 +280,7 @@ class Settings(BackendSettings, FromEnvironment):
         names = {"DEFAULT_MODEL": self.default_model, "DEFAULT_EMBEDDING_MODEL": self.default_embedding_model,
                  **{f"MODEL_ALIASES {a}": m for a, m in self.model_aliases.items()},
                  **{f"EMBEDDING_MODEL_ALIASES {a}": m for a, m in self.embedding_model_aliases.items()},
-                 **{f"SPEECH_MODEL_ALIASES {a}": m for a, m in self.speech_model_aliases.items()},
-                 **{f"TRANSCRIPTION_MODEL_ALIASES {a}": m for a, m in self.transcription_model_aliases.items()}}
+                 **self.media_model_names()}
         for where, model in names.items():
             if gemini_model_id(model) is None:
                 raise SettingsError(f"{where}: {model!r} is not a Gemini model id "
@@ -333,14 +303,6 @@ class Settings(BackendSettings, FromEnvironment):
         """The Gemini models that may answer a request for `model` (an id resolve_model gave), in
         the order they are asked: itself, then its MODEL_FALLBACKS chain (not followed further)."""
         return (model, *self._chains.get(model, ()))
-
-    def resolve_speech_model(self, requested: str) -> str | None:
-        """The Gemini TTS model id for the name a client asked for (None as above)."""
-        return gemini_model_id(self.speech_model_aliases.get(requested, requested))
-    def resolve_transcription_model(self, requested: str) -> str | None:
-        """The Gemini model id for a transcription model name (None as above)."""
-        name = self.transcription_model_aliases.get(requested, requested)
-        return gemini_model_id(self.model_aliases.get(name, name))
 
     def resolve_embedding_model(self, requested: str | None) -> str | None:
         """The Gemini embedding model id for the name a client asked for (None as above)."""

@@ -18,7 +18,7 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from marshmallow import Schema, validate
 
-from gemini_proxy.openapi import audio_api, gemini_api, responses_api, speech_api
+from gemini_proxy.openapi import audio_api, gemini_api, images_api, responses_api, speech_api
 from gemini_proxy.openapi.operations import API_ERRORS, GENERATION_HEADERS, JSON, SSE, Operation, json_text
 from gemini_proxy.openapi.responses import COMPONENTS, nullable, ref
 from gemini_proxy.schemas import responses as responses_schemas
@@ -94,11 +94,10 @@ def _streamed(schema: str, chunk: str) -> dict:
     }
 
 
+# The API surfaces documented in modules of their own.
+SURFACES = (responses_api, gemini_api, speech_api, audio_api, images_api)
 OPERATIONS: dict[str, Operation] = {
-    **responses_api.OPERATIONS,
-    **gemini_api.OPERATIONS,
-    **speech_api.OPERATIONS,
-    **audio_api.OPERATIONS,
+    **{name: op for surface in SURFACES for name, op in surface.OPERATIONS.items()},
     "chat.create_chat_completion": Operation(
         "createChatCompletion", "Create a chat completion", "Chat", _streamed("ChatCompletion", "ChatCompletionChunk"),
         "Streamed with `stream: true`. Tools, JSON output, images, audio and files, reasoning and "
@@ -217,7 +216,8 @@ def _request_schemas(services: Services) -> dict[str, Schema]:
             "CreateEmbeddingRequest": services.embedding_schema,
             "CreateSpeechRequest": services.speech_schema,
             "CreateResponseRequest": services.responses_schema,
-            "InputTokensRequest": services.input_tokens_schema}
+            "InputTokensRequest": services.input_tokens_schema,
+            **{name: schema() for name, schema in images_api.REQUEST_SCHEMAS.items()}}
 
 
 def _limits(schemas: dict, services: Services) -> None:
@@ -350,8 +350,7 @@ def build_document(app: Flask) -> dict:
     # Copies: apispec resolves references in place, and the document must not share the tables.
     for name, scheme in gemini_api.SECURITY_SCHEMES.items():
         spec.components.security_scheme(name, scheme)
-    components = {**COMPONENTS, **responses_api.COMPONENTS, **gemini_api.COMPONENTS, **speech_api.COMPONENTS,
-                  **audio_api.COMPONENTS}
+    components = {**COMPONENTS, **{name: schema for surface in SURFACES for name, schema in surface.COMPONENTS.items()}}
     for name, schema in copy.deepcopy(components).items():
         spec.components.schema(name, schema)
     for name, response in copy.deepcopy({**RESPONSES, **gemini_api.RESPONSES}).items():
@@ -380,6 +379,7 @@ def build_document(app: Flask) -> dict:
     _limits(document["components"]["schemas"], services)
     _model_names(document["components"]["schemas"], services)
     speech_api.limits(document["components"]["schemas"]["CreateSpeechRequest"], services.settings)
+    images_api.finish(document["components"]["schemas"], services.settings.image_model_aliases)
     for name, rules in CROSS_FIELD_RULES.items():
         document["components"]["schemas"][name]["allOf"] = copy.deepcopy(rules)
     return document

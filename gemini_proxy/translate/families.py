@@ -3,7 +3,8 @@
 Matched by model-id prefix, most specific first. Thinking is configured by a token budget on
 2.5 models and by a level on 3.x models, and each family accepts different values (Gemini
 rejects the others with a 400), so reasoning_effort is mapped per family. Gemini 3 models
-also refuse a function-call history that lost its thought signatures.
+also refuse a function-call history that lost its thought signatures. Image models (IMAGE_FAMILIES):
+Imagen answers :predict, not generateContent, and only some families draw 2K.
 """
 from __future__ import annotations
 
@@ -47,3 +48,24 @@ NON_THINKING = Family("non-thinking", {})
 
 def family_of(model: str) -> Family:
     return next((family for prefix, family in FAMILIES if model.startswith(prefix)), NON_THINKING)
+
+
+@dataclass(frozen=True)
+class ImageFamily:
+    imagen: bool  # answers :predict (Imagen), not generateContent
+    sizes: tuple[str, ...]  # imageSize (Imagen: sampleImageSize) values
+    edits: bool = True
+
+
+# The images API's families: model id prefix -> family, first match wins.
+IMAGE_FAMILIES = (
+    ("imagen-4.0-fast", ImageFamily(True, ("1K",), edits=False)),
+    ("imagen-", ImageFamily(True, ("1K", "2K"), edits=False)),
+    ("gemini-3-pro-image", ImageFamily(False, ("1K", "2K", "4K"))),
+)
+GEMINI_IMAGE = ImageFamily(False, ("1K",))
+
+
+def image_family(model: str) -> ImageFamily:
+    bare = model.removeprefix("models/")
+    return next((family for prefix, family in IMAGE_FAMILIES if bare.startswith(prefix)), GEMINI_IMAGE)

@@ -5,8 +5,8 @@ import re
 from collections.abc import Mapping
 
 # What a model must support to be useful through this gateway (the SDK calls the field
-# supported_actions; Gemini's JSON calls it supportedGenerationMethods).
-USEFUL_ACTIONS = frozenset({"generateContent", "embedContent"})
+# supported_actions; Gemini's JSON calls it supportedGenerationMethods): predict for Imagen's images.
+USEFUL_ACTIONS = frozenset({"generateContent", "embedContent", "predict"})
 OWNER = "google"
 # Models the built-in emulator serves say so: a client can see it is not talking to Google.
 EMULATOR_OWNER = "gemini-emulator"

@@ -186,6 +186,11 @@ class Upstream:
     def _labelled(self, body: dict) -> dict:
         """A generateContent body with VERTEX_LABELS (Vertex AI only: Gemini's API has no labels)."""
         return labelled(body, self._labels) if self._labels else body
+    def predict(self, model: str, body: dict, api_key: str | None = None) -> dict:
+        """One `:predict` call (Imagen's images; the SDK's generate_images refuses the Gemini API), its JSON
+        answer as Gemini sent it."""
+        answer = self._answer_of(_resource(model, self.vertex), "predict", body, api_key)
+        return answer if isinstance(answer, dict) else {}
 
     def _answer_of(self, resource: str, method: str, body: dict, api_key: str | None):
         """The JSON answer of one call that is not streamed, read within the call's deadline."""

@@ -17,8 +17,8 @@ from gemini_proxy.web.dialect import GEMINI_BLUEPRINT
 
 _REPEATED_SLASHES = re.compile("/{2,}")
 # Blueprints that serve the OpenAI API, and Gemini's: client keys and rate limits apply to them.
-API_BLUEPRINTS = frozenset({"chat", "completions", "embeddings", "responses", "models", GEMINI_BLUEPRINT,
-                            "transcriptions"})
+API_BLUEPRINTS = frozenset({"chat", "completions", "embeddings", "images", "responses", "models", "speech",
+                            "transcriptions", GEMINI_BLUEPRINT})
 # Names the Gemini model that answered (the answer's `model` is the name the client asked for,
 # which an alias or a fallback, relay/fallbacks.py, makes another model).
 ANSWERED_BY_HEADER = "x-gemini-model"

@@ -70,8 +70,8 @@ def test_an_empty_value_means_the_default(cls):
 
 def test_where_empty_is_a_value_its_description_says_what_it_means():
     kept = {f.metadata["env"]: f for f in setting_fields() if f.metadata["keep_empty"]}
-    assert sorted(kept) == ["EMBEDDING_MODEL_ALIASES", "MODEL_ALIASES", "RESPONSES_DB", "SIGNATURE_DB",
-                            "SPEECH_MODEL_ALIASES", "TRANSCRIPTION_MODEL_ALIASES"]
+    assert sorted(kept) == ["EMBEDDING_MODEL_ALIASES", "IMAGE_MODEL_ALIASES", "MODEL_ALIASES", "RESPONSES_DB",
+                            "SIGNATURE_DB", "SPEECH_MODEL_ALIASES", "TRANSCRIPTION_MODEL_ALIASES"]
     assert all("empty:" in f.metadata["doc"] for f in kept.values())
     assert Settings.from_env({"SIGNATURE_DB": ""}).signature_db == ""
     assert Settings.from_env({"MODEL_ALIASES": ""}).model_aliases == {}
