@@ -59,7 +59,7 @@ def test_the_environment_matches_the_server_the_collection_expects():
 def test_newman_passes_the_whole_collection(newman, keyed_gateway, tmp_path):
     report = tmp_path / "newman.json"
     run = subprocess.run(
-        [newman, "run", str(COLLECTION), "--environment", str(ENVIRONMENT),
+        [newman, "run", str(COLLECTION), "--environment", str(ENVIRONMENT), "--working-dir", str(POSTMAN),
          "--env-var", f"baseUrl={keyed_gateway.url}", "--reporters", "cli,json",
          "--reporter-json-export", str(report), "--color", "off", "--timeout-request", "30000"],
         capture_output=True, text=True, timeout=120, check=False)
