@@ -39,7 +39,8 @@ def chat_answer(body: dict, default_model: str) -> AnswerContext:
     return AnswerContext(
         completion_id=f"chatcmpl-{uuid.uuid4().hex}", created=int(time.time()),
         model=body.get("model") or default_model, n=body.get("n") or 1,
-        new_call_id=new_call_id, first_call_only=body.get("parallel_tool_calls") is False)
+        new_call_id=new_call_id, first_call_only=body.get("parallel_tool_calls") is False,
+        service_tier=body.get("service_tier"))
 
 
 def complete_chat(services: Services, requests: Routable, answer: AnswerContext, record: RequestRecord) -> dict:
