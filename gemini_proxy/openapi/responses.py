@@ -95,7 +95,7 @@ URL_CITATIONS = {"type": "array", "description": "url_citation annotations of a 
 GROUNDING_METADATA = {"type": "object", "description": "Extension: Gemini's groundingMetadata as it came "
                                                        "(webSearchQueries, searchEntryPoint, groundingChunks...)."}
 SERVICE_TIER = {"type": "string", "enum": ["default", "flex", "priority"],
-                "description": "Only when the request set service_tier: the tier that served it."}
+                "description": "Only when the request set service_tier: the tier asked for (auto: default)."}
 
 CHAT_COMPLETION = {
     "type": "object",

@@ -40,8 +40,9 @@ DEFAULTED = ("temperature", "top_p", "top_k")
 RESPONSE_MIME_TYPES = {"json_object": "application/json", "json_schema": "application/json"}
 # OpenAI service_tier -> Gemini serviceTier (None: Gemini's default); "scale" has no Gemini tier.
 SERVICE_TIERS = {"auto": None, "default": "standard", "flex": "flex", "priority": "priority", "fast": "priority"}
-# Gemini usageMetadata.serviceTier -> the service_tier an OpenAI answer names.
-SERVICE_TIER_NAMES = {"standard": "default", "unspecified": "default", "flex": "flex", "priority": "priority"}
+# OpenAI service_tier asked for -> the one the answer names (OpenAI answers "auto" with "default").
+SERVICE_TIER_NAMES = {"auto": "default", "default": "default", "flex": "flex", "priority": "priority",
+                      "fast": "priority"}
 
 
 @dataclass(frozen=True)
@@ -181,12 +182,11 @@ def service_tier(requested: str | None) -> str | None:
                           "priority.", "service_tier", "unsupported_value")
 
 
-def service_tier_from(metadata: dict | None, requested: str | None) -> str:
-    """The service_tier an answer names: the tier Gemini says served it, else the one asked for."""
-    served = (metadata or {}).get("service_tier")
-    if isinstance(served, str) and served.lower() in SERVICE_TIER_NAMES:
-        return SERVICE_TIER_NAMES[served.lower()]
-    return {"fast": "priority", "flex": "flex", "priority": "priority"}.get(requested or "", "default")
+def service_tier_from(requested: str) -> str:
+    """The service_tier an answer names for the one asked for. Gemini tells a downgrade (priority
+    served as standard) only in its x-gemini-service-tier response header, which the gateway does
+    not read: the answer names the tier asked for."""
+    return SERVICE_TIER_NAMES[requested]
 
 
 def google_config(request: dict, defaults: RequestDefaults = RequestDefaults()) -> dict:
@@ -296,5 +296,5 @@ def completion_from_response(response: dict, answer: AnswerContext, signatures: 
         "usage": usage_from(response.get("usage_metadata"), searches),
     }
     if answer.service_tier is not None:
-        completion["service_tier"] = service_tier_from(response.get("usage_metadata"), answer.service_tier)
+        completion["service_tier"] = service_tier_from(answer.service_tier)
     return completion

@@ -34,7 +34,7 @@ class ChatStream:
         self._head = {"id": answer.completion_id, "object": "chat.completion.chunk",
                       "created": answer.created, "model": answer.model}
         if answer.service_tier is not None:
-            self._head["service_tier"] = service_tier_from(None, answer.service_tier)
+            self._head["service_tier"] = service_tier_from(answer.service_tier)
         self._include_usage = include_usage
         self._opened: set[int] = set()
         self._finished: set[int] = set()

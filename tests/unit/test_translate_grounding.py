@@ -151,8 +151,8 @@ def test_service_tier_goes_to_gemini_and_is_echoed():
     answer = gemini_answer({"text": "Hi"}, grounding=None)
     echoed = completion_from_response(answer, AnswerContext(**HEAD, service_tier="auto"), {})
     assert echoed["service_tier"] == "default"
-    answer["usage_metadata"]["service_tier"] = "flex"
-    assert completion_from_response(answer, AnswerContext(**HEAD, service_tier="flex"), {})["service_tier"] == "flex"
+    fast = completion_from_response(answer, AnswerContext(**HEAD, service_tier="fast"), {})
+    assert fast["service_tier"] == "priority"
     assert "service_tier" not in completion_from_response(answer, AnswerContext(**HEAD), {})
     stream = ChatStream(AnswerContext(**HEAD, service_tier="priority"))
     assert all(chunk["service_tier"] == "priority" for chunk in stream.chunks_from(answer))
