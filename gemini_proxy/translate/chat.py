@@ -186,7 +186,7 @@ def service_tier_from(requested: str) -> str:
     """The service_tier an answer names for the one asked for. Gemini tells a downgrade (priority
     served as standard) only in its x-gemini-service-tier response header, which the gateway does
     not read: the answer names the tier asked for."""
-    return SERVICE_TIER_NAMES[requested]
+    return SERVICE_TIER_NAMES.get(requested, "default")  # "scale" is refused with the request
 
 
 def google_config(request: dict, defaults: RequestDefaults = RequestDefaults()) -> dict:
