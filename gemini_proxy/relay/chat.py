@@ -41,7 +41,7 @@ def chat_answer(body: dict, default_model: str) -> AnswerContext:
         completion_id=f"chatcmpl-{uuid.uuid4().hex}", created=int(time.time()),
         model=body.get("model") or default_model, n=body.get("n") or 1,
         new_call_id=new_call_id, first_call_only=body.get("parallel_tool_calls") is False,
-        service_tier=body.get("service_tier"))
+        service_tier=body.get("service_tier"), grounded=body.get("web_search_options") is not None)
 
 
 def complete_chat(services: Services, requests: Routable, answer: AnswerContext, record: RequestRecord) -> dict:

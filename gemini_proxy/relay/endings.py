@@ -60,22 +60,21 @@ def open_answer(chain: ModelChain, requests: Routable, record: RequestRecord, re
     MAX_TOKENS...); one that ended as no answer before its first output went to the client is
     opened again, `retries` times at most."""
     for attempt in range(retries + 1):
-        opened = chain.open(requests, fallback)
-        chunks, held, watch = iter(opened), [], EndingWatch()
+        opened, kept = chain.open(requests, fallback), False
         try:
-            broken = None
+            chunks, held, watch, broken = iter(opened), [], EndingWatch(), None
             for chunk in chunks:
                 held.append(chunk)
                 broken = watch.add(chunk) or broken
                 if watch.started:
                     break
-        except BaseException:
-            opened.close()
-            raise
-        record.finish_reason = watch.reasons()
-        if broken is None:
-            return Watched(opened, chunks, held, watch, record)
-        opened.close()
+            record.finish_reason = watch.reasons()
+            if broken is None:
+                kept = True
+                return Watched(opened, chunks, held, watch, record)
+        finally:
+            if not kept:  # a failure while peeking, or an answer that is none: the call ends here
+                opened.close()
         log.info("Gemini's stream ended as %s before any output (attempt %d of %d)", broken, attempt + 1,
                  retries + 1)
     raise ending_error(broken, retries + 1)

@@ -252,6 +252,7 @@ class AnswerContext(NamedTuple):
     new_call_id: Callable[[], str] = lambda: "call_0"
     first_call_only: bool = False
     service_tier: str | None = None  # as the request named it; None: not echoed
+    grounded: bool = False  # Google Search is on: a stream keeps its text for the citations
 
 
 def grounding_fields(text: str, grounding: dict | None) -> dict:

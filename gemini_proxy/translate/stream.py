@@ -41,7 +41,7 @@ class ChatStream:
         self._calls: dict[int, int] = {}  # choice index -> tool calls sent
         self._usage_metadata: dict | None = None
         self._signatures: dict[str, str] = {}  # tool-call id -> thought signature, not yet stored
-        self._texts: dict[int, list[str]] = {}  # choice index -> its content so far
+        self._texts: dict[int, list[str]] = {}  # choice index -> its content so far (when grounded)
         self._grounding: dict[int, dict] = {}  # choice index -> groundingMetadata so far
 
     def _chunk(self, index: int, delta: dict, finish_reason: str | None = None, logprobs: dict | None = None) -> dict:
@@ -83,8 +83,9 @@ class ChatStream:
             out.append(self._chunk(index, {"reasoning_content": reasoning}))
         text = text_of(content)
         logprobs = logprobs_from(candidate.get("logprobs_result"))
-        if text or logprobs:
+        if text and self._answer.grounded:
             self._texts.setdefault(index, []).append(text)
+        if text or logprobs:
             out.append(self._chunk(index, {"content": text}, logprobs=logprobs))
         if grounding := candidate.get("grounding_metadata"):
             gathered = self._grounding.setdefault(index, {})

@@ -125,7 +125,7 @@ def test_a_grounded_stream_sends_its_annotations_once_before_the_finish(where):
     upstream.append({"candidates": [{"index": 0, "finish_reason": "STOP",
                                      **({"grounding_metadata": metadata[3]} if metadata[3] else {})}],
                      "usage_metadata": {"prompt_token_count": 5, "candidates_token_count": 20}})
-    stream = ChatStream(AnswerContext(**HEAD), include_usage=True)
+    stream = ChatStream(AnswerContext(**HEAD, grounded=True), include_usage=True)
     chunks = [chunk for answer in upstream for chunk in stream.chunks_from(answer)] + stream.close()
     for chunk in chunks:
         assert_openai("CreateChatCompletionStreamResponse", chunk)
