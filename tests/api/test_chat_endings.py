@@ -98,3 +98,13 @@ def test_the_raw_finish_reason_is_in_the_header_and_the_log(client, caplog):
     assert response.headers["x-gemini-finish-reason"] == "STOP,STOP"
     logged = [r.fields for r in caplog.records if r.name == "gemini_proxy.access"]
     assert logged[-1]["gemini_finish_reason"] == "STOP,STOP"
+
+
+def test_the_header_is_documented_and_exposed_to_browsers(client_with):
+    client = client_with(cors_origins="https://app.example")
+    document = client.get("/openapi.json").get_json()
+    for path in ("/v1/chat/completions", "/v1/responses"):
+        assert "x-gemini-finish-reason" in document["paths"][path]["post"]["responses"]["200"]["headers"]
+    response = client.post("/v1/chat/completions", json=ask("tokens=3"), headers={"Origin": "https://app.example"})
+    assert response.headers["x-gemini-finish-reason"] == "STOP"
+    assert "x-gemini-finish-reason" in response.headers["Access-Control-Expose-Headers"].lower()
