@@ -108,3 +108,11 @@ def test_the_header_is_documented_and_exposed_to_browsers(client_with):
     response = client.post("/v1/chat/completions", json=ask("tokens=3"), headers={"Origin": "https://app.example"})
     assert response.headers["x-gemini-finish-reason"] == "STOP"
     assert "x-gemini-finish-reason" in response.headers["Access-Control-Expose-Headers"].lower()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_legacy_completions_too(client, stream):
+    prompt = f"Rivers {uuid.uuid4().hex[:8]} [emulator finish=STOP after=0]"
+    response = client.post("/v1/completions", json={"model": "gemini-2.5-flash", "prompt": prompt, "stream": stream})
+    assert response.status_code == 502
+    assert response.get_json()["error"]["code"] == "upstream_empty_answer"
