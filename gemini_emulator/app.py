@@ -33,7 +33,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -231,7 +231,7 @@ class EmulatorApp:
         sleep(directives.delay)
         if not directives.applies(request_key(http_request), model.id, route.project) or (
                 directives.times is not None and not self._fault_hits(directives.times, model, route, body)):
-            directives = replace(directives, fault=None)
+            directives = directives.spent()
         hang = client_leaves(http_request.environ.get("werkzeug.socket"))
         broken = self._broken_answer(directives, stream, request_key(http_request), hang)
         if broken is not None:

@@ -48,9 +48,9 @@ Keys:
                      projects rate-limited while the others answer).
     model=M          the fault hits only calls to model M (its id, e.g. gemini-2.5-pro: one
                      model overloaded while the others answer).
-    times=N          the fault hits only the first N requests with the same model, method and
-                     body; later ones are answered as if there were no fault (to see a retry
-                     succeed). Counted per emulator.
+    times=N          the fault (and finish=) hits only the first N requests with the same
+                     model, method and body; later ones are answered as if there were neither
+                     (to see a retry succeed). Counted per emulator.
     code=500|503|... status of a midstream error (default 500), a huge or echokey error (400).
     after=K          chunks before a midstream/drop fault (default 1), a hang, notjson or
                      wrongshape event (default 0), the end of an unfinished stream, or `finish`.
@@ -116,6 +116,11 @@ class Directives:
     apikey: str | None = None
     project: str | None = None
     model: str | None = None
+
+    def spent(self) -> Directives:
+        """These directives once their fault no longer hits: without it, and with times=N without
+        the finish= it limits too (so `finish=MALFORMED_FUNCTION_CALL times=1` fails once)."""
+        return replace(self, fault=None, finish=None if self.times is not None else self.finish)
 
     def applies(self, api_key: str, model_id: str, project: str | None = None) -> bool:
         """Whether the fault (if any) hits a call with this key (or Vertex AI project) to this model."""

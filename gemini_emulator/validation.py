@@ -29,6 +29,11 @@ _DATA_FIELDS = (
     "codeExecutionResult",
 )
 MAX_STOP_SEQUENCES = 5
+# Gemini's ServiceTier, the request's serviceTier (the SDK sends the lower-case names; Google's
+# priority-inference page also shows SERVICE_TIER_PRIORITY). Checked, then served alike: Gemini
+# reports a downgrade only in an x-gemini-service-tier response header, which the emulator never
+# needs to send (it has no capacity to run out of).
+SERVICE_TIERS = ("unspecified", "standard", "flex", "priority")
 MAX_CANDIDATES = 8
 
 # key -> (low, high, integer?) of each numeric generationConfig field Gemini range-checks.
@@ -57,6 +62,7 @@ class GenerateRequest:
     tools: ToolSet = ToolSet()
     response_format: ResponseFormat = ResponseFormat()
     logprobs: int | None = None  # top-N when responseLogprobs is on
+    service_tier: str | None = None  # one of SERVICE_TIERS; None: not asked for
 
 
 def _field_error(field: str, value: Any, why: str) -> Exception:
@@ -184,7 +190,17 @@ def parse_generate(body: dict[str, Any], vertex: bool = False) -> GenerateReques
         tools=parse_tools(body),
         response_format=parse_response_format(config),
         logprobs=parse_logprobs(config),
+        service_tier=_service_tier(body.get("serviceTier")),
     )
+
+
+def _service_tier(value: Any) -> str | None:
+    if value is None:
+        return None
+    name = value.lower().removeprefix("service_tier_") if isinstance(value, str) else None
+    if name not in SERVICE_TIERS:
+        raise _field_error("service_tier", value, f"one of {list(SERVICE_TIERS)}")
+    return name
 
 
 def parse_count_tokens(body: dict[str, Any]) -> tuple[list[dict[str, Any]], dict | None]:

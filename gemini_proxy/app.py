@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.cors_origins:
         CORS(app, origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
              expose_headers=["X-Request-ID", "Retry-After", "X-Gemini-Proxy-Dropped-Schema-Keywords",
-                             hooks.ANSWERED_BY_HEADER,
+                             hooks.ANSWERED_BY_HEADER, hooks.FINISH_REASON_HEADER,
                              *(f"x-ratelimit-{what}-{kind}" for what in ("limit", "remaining", "reset")
                                for kind in ("requests", "tokens"))])
 

@@ -109,6 +109,10 @@ class Settings(BackendSettings, MediaSettings, FromEnvironment):
         "UPSTREAM_RETRIES", UPSTREAM, "Retries of a call that failed before Gemini's response headers: Gemini's "
         "500/502/503/504, a connection that could not be opened or closed before the headers "
         "([faults.md](faults.md)).", int))
+    empty_answer_retries: int = field(default=1, metadata=setting(
+        "EMPTY_ANSWER_RETRIES", UPSTREAM, "Retries of a chat or Responses answer Gemini ended without one "
+        "(MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL, STOP with no content) before the client gets "
+        "an error ([compatibility.md](compatibility.md#honest-endings)).", non_negative_int))
     upstream_retry_delay: float = field(default=0.25, metadata=setting(
         "UPSTREAM_RETRY_DELAY", UPSTREAM, "Wait before the first retry, in seconds, doubled for each next one "
         "(at most 4 s); each wait is a random half to all of that.", float))

@@ -36,6 +36,7 @@ class RequestRecord:
     first_token: float | None = None
     upstream_error: str | None = None
     answered_by: str | None = None  # the Gemini model that answered (a fallback's: relay/fallbacks.py)
+    finish_reason: str | None = None  # Gemini's raw finishReason(s) (translate/endings.py finish_reasons)
     prompt: object = None  # only with LOG_PROMPTS
 
     def add_usage(self, usage: dict | None) -> None:
@@ -132,6 +133,8 @@ class Telemetry:
             fields["upstream_error"] = record.upstream_error
         if record.answered_by:
             fields["answered_by"] = record.answered_by
+        if record.finish_reason:
+            fields["gemini_finish_reason"] = record.finish_reason
         if record.prompt is not None:
             fields["request_body"] = record.prompt
         access_log.info("request", extra={"fields": fields})

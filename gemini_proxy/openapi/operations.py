@@ -16,7 +16,9 @@ API_ERRORS = {"400": "InvalidRequest", "401": "Unauthorized", "404": "NotFound",
 GENERATION_HEADERS = {"x-gemini-model": {
     "description": "The Gemini model that answered: the one the `model` named (an alias resolved), or a "
                    "MODEL_FALLBACKS model when that one was overloaded. The body's `model` stays the name asked for.",
-    "schema": {"type": "string"}}}
+    "schema": {"type": "string"}}, "x-gemini-finish-reason": {
+    "description": "Gemini's own finishReason(s), by candidate, comma-separated (a stream: only "
+                   "when it ended before its first output).", "schema": {"type": "string"}}}
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ USAGE = {
         "total_tokens": _INTEGER,
         "prompt_tokens_details": {"type": "object", "properties": {"cached_tokens": _INTEGER}},
         "completion_tokens_details": {"type": "object", "properties": {"reasoning_tokens": _INTEGER}},
+        "server_tool_use": {"type": "object", "description": "Extension, in grounded answers: the Google "
+                            "searches Gemini ran.", "properties": {"web_search_requests": _INTEGER}},
     },
 }
 
@@ -82,6 +84,19 @@ TOOL_CALL = {
     },
 }
 
+URL_CITATIONS = {"type": "array", "description": "url_citation annotations of a grounded (web_search_options) "
+                 "answer; indices count characters (code points) of the content.", "items": {
+                     "type": "object", "required": ["type", "url_citation"], "properties": {
+                         "type": {"const": "url_citation"},
+                         "url_citation": {"type": "object", "required": ["start_index", "end_index", "url", "title"],
+                                          "properties": {"start_index": {"type": "integer"},
+                                                         "end_index": {"type": "integer"},
+                                                         "url": {"type": "string"}, "title": {"type": "string"}}}}}}
+GROUNDING_METADATA = {"type": "object", "description": "Extension: Gemini's groundingMetadata as it came "
+                                                       "(webSearchQueries, searchEntryPoint, groundingChunks...)."}
+SERVICE_TIER = {"type": "string", "enum": ["default", "flex", "priority"],
+                "description": "Only when the request set service_tier: the tier asked for (auto: default)."}
+
 CHAT_COMPLETION = {
     "type": "object",
     "required": ["id", "object", "created", "model", "choices", "usage"],
@@ -104,6 +119,8 @@ CHAT_COMPLETION = {
                         "refusal": {"type": "null"},
                         "tool_calls": {"type": "array", "items": ref("ChatCompletionMessageToolCall")},
                         "reasoning_content": {"type": "string", "description": "Gemini's thought summaries."},
+                        "annotations": URL_CITATIONS,
+                        "grounding_metadata": GROUNDING_METADATA,
                     },
                 },
                 "logprobs": CHOICE_LOGPROBS,
@@ -111,6 +128,7 @@ CHAT_COMPLETION = {
             },
         }},
         "usage": ref("Usage"),
+        "service_tier": SERVICE_TIER,
     },
 }
 
@@ -137,6 +155,9 @@ CHAT_COMPLETION_CHUNK = {
                         "role": _const("assistant"),
                         "content": nullable(_STRING),
                         "reasoning_content": _STRING,
+                        "annotations": {**URL_CITATIONS, "description": "Sent once, just before the "
+                                        "finish_reason: " + URL_CITATIONS["description"]},
+                        "grounding_metadata": GROUNDING_METADATA,
                         "tool_calls": {"type": "array", "items": {
                             "type": "object",
                             "required": ["index"],
@@ -155,6 +176,7 @@ CHAT_COMPLETION_CHUNK = {
             },
         }},
         "usage": nullable(ref("Usage")),
+        "service_tier": SERVICE_TIER,
     },
 }
 

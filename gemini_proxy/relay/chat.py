@@ -10,6 +10,7 @@ from gemini_proxy.errors import ApiError
 from gemini_proxy.media.parts import media_of
 from gemini_proxy.observability.telemetry import RequestRecord
 from gemini_proxy.relay import chat_model, new_call_id
+from gemini_proxy.relay.endings import generate_answer, open_answer
 from gemini_proxy.relay.fallbacks import ModelChain, Routable
 from gemini_proxy.services import Services
 from gemini_proxy.translate.chat import AnswerContext, GeminiRequest, completion_from_response, gemini_request
@@ -39,13 +40,14 @@ def chat_answer(body: dict, default_model: str) -> AnswerContext:
     return AnswerContext(
         completion_id=f"chatcmpl-{uuid.uuid4().hex}", created=int(time.time()),
         model=body.get("model") or default_model, n=body.get("n") or 1,
-        new_call_id=new_call_id, first_call_only=body.get("parallel_tool_calls") is False)
+        new_call_id=new_call_id, first_call_only=body.get("parallel_tool_calls") is False,
+        service_tier=body.get("service_tier"), grounded=body.get("web_search_options") is not None)
 
 
 def complete_chat(services: Services, requests: Routable, answer: AnswerContext, record: RequestRecord) -> dict:
     """The chat.completion of one whole Gemini answer."""
     chain = ModelChain(services, record, requests.first.model)
-    response = chain.generate(requests)
+    response = generate_answer(chain, requests, record, services.settings.empty_answer_retries)
     signatures: dict[str, str] = {}
     completion = completion_from_response(response, answer, signatures)
     services.signatures.put_many(signatures, chain.model)
@@ -67,7 +69,7 @@ def relayed(services: Services, chain: ModelChain, requests: Routable, stream: C
             fallback: bool = True) -> Iterator[dict]:
     """Opens the upstream stream and pulls its first chunk now (falling back to the chain's next
     models while it fails to start, if `fallback`); the rest is relayed as it comes."""
-    upstream = chain.open(requests, fallback)
+    upstream = open_answer(chain, requests, record, services.settings.empty_answer_retries, fallback)
     model = chain.model
 
     def translated(chunk: dict) -> list[dict]:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from gemini_proxy.observability.telemetry import RequestRecord
 from gemini_proxy.relay import chat_model
 from gemini_proxy.relay.chat import relayed
+from gemini_proxy.relay.endings import generate_answer
 from gemini_proxy.relay.fallbacks import ModelChain, Routable
 from gemini_proxy.services import Services
 from gemini_proxy.translate.chat import AnswerContext, completion_from_response, gemini_request
@@ -47,7 +48,8 @@ def complete_prompts(services: Services, prompts: list[Routable], context: Compl
                      record: RequestRecord) -> dict:
     """The text_completion of every prompt's whole answer, one Gemini call after the other."""
     answer, chain = _chat_answer_of(context), ModelChain(services, record, prompts[0].first.model)
-    completions = [completion_from_response(chain.generate(prompt), answer, {})
+    retries = services.settings.empty_answer_retries
+    completions = [completion_from_response(generate_answer(chain, prompt, record, retries), answer, {})
                    for prompt in prompts]
     for completion in completions:
         record.add_usage(completion["usage"])

@@ -20,6 +20,7 @@ from gemini_proxy.errors import ApiError, invalid_request, previous_response_not
 from gemini_proxy.media.parts import media_of_items
 from gemini_proxy.observability.telemetry import RequestRecord
 from gemini_proxy.relay import chat_model
+from gemini_proxy.relay.endings import generate_answer, open_answer
 from gemini_proxy.relay.fallbacks import ModelChain, Routable
 from gemini_proxy.services import Services
 from gemini_proxy.stores.responses import ResponseIds
@@ -136,7 +137,7 @@ def _usage(response: dict) -> dict | None:
 def complete_response(services: Services, prepared: Prepared, record: RequestRecord) -> dict:
     """The Response of one whole Gemini answer, stored before it is returned."""
     chain = ModelChain(services, record, prepared.requests.first.model)
-    answer = chain.generate(prepared.requests)
+    answer = generate_answer(chain, prepared.requests, record, services.settings.empty_answer_retries)
     response, signatures = response_from_gemini(answer, _context_for(prepared, chain.model))
     services.signatures.put_many(signatures, chain.model)
     _keep(services, prepared, response)
@@ -158,7 +159,7 @@ class ResponseEvents:
     def __init__(self, services: Services, prepared: Prepared, record: RequestRecord):
         self._services, self._prepared, self._record = services, prepared, record
         chain = ModelChain(services, record, prepared.requests.first.model)
-        self._upstream = chain.open(prepared.requests)
+        self._upstream = open_answer(chain, prepared.requests, record, services.settings.empty_answer_retries)
         self._model = chain.model
         self._stream = ResponseStream(_context_for(prepared, self._model))
         self._events = self._relayed()

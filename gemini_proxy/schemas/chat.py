@@ -38,8 +38,9 @@ UNSUPPORTED = {
     "audio": (None,),
     "logit_bias": (None, {}),
     "prediction": (None,),
-    "web_search_options": (None,),
 }
+# OpenAI's service tiers; "fast" is OpenAI's other name for "priority".
+SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority", "fast")
 
 
 class ImageUrlSchema(Lenient):
@@ -203,6 +204,25 @@ class ResponseFormatSchema(Lenient):
             raise ValidationError("is required when type is json_schema", "json_schema")
 
 
+class ApproximateLocationSchema(Lenient):
+    country = StrictString(allow_none=True)
+    region = StrictString(allow_none=True)
+    city = StrictString(allow_none=True)
+    timezone = StrictString(allow_none=True)
+
+
+class UserLocationSchema(Lenient):
+    type = StrictString(required=True, validate=validate.OneOf(("approximate",)))
+    approximate = fields.Nested(ApproximateLocationSchema, required=True)
+
+
+class WebSearchOptionsSchema(Lenient):
+    """Turns on Google Search grounding. Gemini's search tool takes neither a location nor a
+    context size: both are checked and then ignored (docs/compatibility.md)."""
+    user_location = fields.Nested(UserLocationSchema, allow_none=True)
+    search_context_size = StrictString(allow_none=True, validate=validate.OneOf(("low", "medium", "high")))
+
+
 class StreamOptionsSchema(Lenient):
     include_usage = StrictBoolean()
 
@@ -236,6 +256,8 @@ class ChatCompletionSchema(SamplingSchema):
     response_format = fields.Nested(ResponseFormatSchema, allow_none=True)
     logprobs = StrictBoolean(allow_none=True)
     top_logprobs = StrictInteger(allow_none=True, validate=validate.Range(0, 20))
+    web_search_options = fields.Nested(WebSearchOptionsSchema, allow_none=True)
+    service_tier = StrictString(allow_none=True, validate=validate.OneOf(SERVICE_TIERS))
 
     functions = Present(UNSUPPORTED["functions"])
     function_call = Present(UNSUPPORTED["function_call"])
@@ -243,7 +265,6 @@ class ChatCompletionSchema(SamplingSchema):
     audio = Present(UNSUPPORTED["audio"])
     logit_bias = Present(UNSUPPORTED["logit_bias"])
     prediction = Present(UNSUPPORTED["prediction"])
-    web_search_options = Present(UNSUPPORTED["web_search_options"])
 
     def __init__(self, max_messages: int, max_tools: int = 128, max_parts: int = 4096, **kwargs):
         super().__init__(**kwargs)

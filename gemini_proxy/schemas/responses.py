@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from gemini_proxy.schemas.chat import FUNCTION_NAME
+from gemini_proxy.schemas.chat import FUNCTION_NAME, SERVICE_TIERS
 from gemini_proxy.schemas.fields import (
     INT32_MAX,
     Lenient,
@@ -229,7 +229,7 @@ class CreateResponseSchema(ResponseInputSchema):
     safety_identifier = StrictString(allow_none=True, validate=validate.Length(max=64))
     prompt_cache_key = StrictString(allow_none=True)
     prompt_cache_retention = StrictString(allow_none=True)
-    service_tier = StrictString(allow_none=True)
+    service_tier = StrictString(allow_none=True, validate=validate.OneOf(SERVICE_TIERS))
 
     background = Present(UNSUPPORTED["background"])
     prompt = Present(UNSUPPORTED["prompt"])

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from gemini_proxy.errors import invalid_request
 from gemini_proxy.translate.families import Family, family_of
+from gemini_proxy.translate.grounding import chat_annotations, raw_grounding, search_count
 from gemini_proxy.translate.messages import History, contents_from_messages
 from gemini_proxy.translate.schema import sanitize
 from gemini_proxy.translate.tools import function_declarations, tool_calls_from, tool_config
@@ -37,6 +38,11 @@ CONFIG_FIELDS = {
 # Parameters that take the server's default (RequestDefaults) when a request leaves them out.
 DEFAULTED = ("temperature", "top_p", "top_k")
 RESPONSE_MIME_TYPES = {"json_object": "application/json", "json_schema": "application/json"}
+# OpenAI service_tier -> Gemini serviceTier (None: Gemini's default); "scale" has no Gemini tier.
+SERVICE_TIERS = {"auto": None, "default": "standard", "flex": "flex", "priority": "priority", "fast": "priority"}
+# OpenAI service_tier asked for -> the one the answer names (OpenAI answers "auto" with "default").
+SERVICE_TIER_NAMES = {"auto": "default", "default": "default", "flex": "flex", "priority": "priority",
+                      "fast": "priority"}
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,14 @@ def _output_config(request: dict, dropped: list[str]) -> dict:
 
 def _tools_config(request: dict, dropped: list[str]) -> dict:
     config = {}
-    if request.get("tools"):
+    if request.get("web_search_options") is not None:
+        if request.get("tools"):
+            # Gemini 2.x refuses Google Search beside function declarations, and Gemini 3 takes
+            # the mix only in a mode whose server-side tool turns chat cannot carry.
+            raise invalid_request("web_search_options cannot be combined with function `tools` on Gemini: "
+                                  "send one or the other.", "web_search_options")
+        config["tools"] = [{"google_search": {}}]
+    elif request.get("tools"):
         config["tools"] = [{"function_declarations": function_declarations(request["tools"], dropped)}]
         if (choice := tool_config(request.get("tool_choice"))) is not None:
             config["tool_config"] = choice
@@ -156,7 +169,24 @@ def gemini_request(request: dict, model: str, defaults: RequestDefaults = Reques
     if (thinking := thinking_config(request, model, family)) is not None:
         config["thinking_config"] = thinking
     config.update(google_config(request, defaults))
+    if (tier := service_tier(request.get("service_tier"))) is not None:
+        config["service_tier"] = tier
     return GeminiRequest(model, contents, config, tuple(dropped))
+
+
+def service_tier(requested: str | None) -> str | None:
+    """Gemini's serviceTier for OpenAI's service_tier (None: leave Gemini's default)."""
+    if requested is None or requested in SERVICE_TIERS:
+        return SERVICE_TIERS.get(requested)
+    raise invalid_request(f"service_tier {requested!r} is not available on Gemini: use auto, default, flex or "
+                          "priority.", "service_tier", "unsupported_value")
+
+
+def service_tier_from(requested: str) -> str:
+    """The service_tier an answer names for the one asked for. Gemini tells a downgrade (priority
+    served as standard) only in its x-gemini-service-tier response header, which the gateway does
+    not read: the answer names the tier asked for."""
+    return SERVICE_TIER_NAMES.get(requested, "default")  # "scale" is refused with the request
 
 
 def google_config(request: dict, defaults: RequestDefaults = RequestDefaults()) -> dict:
@@ -178,7 +208,9 @@ def text_of(content: dict | None, thought: bool = False) -> str:
     return "".join(part["text"] for part in parts if "text" in part and bool(part.get("thought")) == thought)
 
 
-def usage_from(metadata: dict | None) -> dict:
+def usage_from(metadata: dict | None, searches: int = 0) -> dict:
+    """OpenAI's usage; `searches`: Google searches run for the answer (OpenAI's usage has no
+    field for them: reported as server_tool_use.web_search_requests, LiteLLM's name)."""
     metadata = metadata or {}
     prompt = metadata.get("prompt_token_count", 0) + metadata.get("tool_use_prompt_token_count", 0)
     thoughts = metadata.get("thoughts_token_count", 0)
@@ -190,6 +222,7 @@ def usage_from(metadata: dict | None) -> dict:
         "total_tokens": prompt + completion,
         "prompt_tokens_details": {"cached_tokens": metadata.get("cached_content_token_count", 0)},
         "completion_tokens_details": {"reasoning_tokens": thoughts},
+        **({"server_tool_use": {"web_search_requests": searches}} if searches else {}),
     }
 
 
@@ -218,6 +251,16 @@ class AnswerContext(NamedTuple):
     n: int = 1
     new_call_id: Callable[[], str] = lambda: "call_0"
     first_call_only: bool = False
+    service_tier: str | None = None  # as the request named it; None: not echoed
+    grounded: bool = False  # Google Search is on: a stream keeps its text for the citations
+
+
+def grounding_fields(text: str, grounding: dict | None) -> dict:
+    """The message (or delta) fields of a grounded answer: its url_citation annotations and,
+    as an extension, Gemini's groundingMetadata (grounding_metadata)."""
+    if not grounding:
+        return {}
+    return {"annotations": chat_annotations(text, grounding), "grounding_metadata": raw_grounding(grounding)}
 
 
 def _choice(position: int, candidate: dict, answer: AnswerContext, signatures: dict[str, str]) -> dict:
@@ -230,6 +273,7 @@ def _choice(position: int, candidate: dict, answer: AnswerContext, signatures: d
         message["tool_calls"] = calls
     if reasoning := text_of(content, thought=True):
         message["reasoning_content"] = reasoning
+    message.update(grounding_fields(text, candidate.get("grounding_metadata")))
     return {"index": position, "message": message, "logprobs": logprobs_from(candidate.get("logprobs_result")),
             "finish_reason": finish_reason_from(candidate.get("finish_reason"), bool(calls))}
 
@@ -243,11 +287,15 @@ def completion_from_response(response: dict, answer: AnswerContext, signatures: 
         # A blocked prompt has no candidates; clients still need a choice that says why.
         choices = [{"index": index, "message": {"role": "assistant", "content": "", "refusal": None},
                     "logprobs": None, "finish_reason": BLOCKED_PROMPT} for index in range(answer.n)]
-    return {
+    searches = max((search_count(c.get("grounding_metadata")) for c in candidates), default=0)
+    completion = {
         "id": answer.completion_id,
         "object": "chat.completion",
         "created": answer.created,
         "model": answer.model,
         "choices": choices,
-        "usage": usage_from(response.get("usage_metadata")),
+        "usage": usage_from(response.get("usage_metadata"), searches),
     }
+    if answer.service_tier is not None:
+        completion["service_tier"] = service_tier_from(answer.service_tier)
+    return completion

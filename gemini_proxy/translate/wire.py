@@ -18,7 +18,8 @@ USER_DATA = frozenset({
     "responseJsonSchema", "response_schema", "responseSchema", "parameters",
 })
 # GenerateContentConfig fields that are request fields, not generationConfig, on the wire.
-TOP_LEVEL = frozenset({"system_instruction", "tools", "tool_config", "safety_settings", "cached_content"})
+TOP_LEVEL = frozenset({"system_instruction", "tools", "tool_config", "safety_settings", "cached_content",
+                       "service_tier"})
 _CAMEL = re.compile(r"_([a-z])")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -56,6 +57,11 @@ def rest_request(contents: list[dict], config: dict) -> dict:
     if generation:
         body["generationConfig"] = generation
     return body
+
+
+def rest_names(value: Any) -> Any:
+    """SDK-named dicts (an answer's groundingMetadata...) with Gemini's REST field names."""
+    return _to_rest(value)
 
 
 def sdk_names(value: Any) -> Any:

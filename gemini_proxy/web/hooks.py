@@ -22,6 +22,9 @@ API_BLUEPRINTS = frozenset({"chat", "completions", "embeddings", "images", "resp
 # Names the Gemini model that answered (the answer's `model` is the name the client asked for,
 # which an alias or a fallback, relay/fallbacks.py, makes another model).
 ANSWERED_BY_HEADER = "x-gemini-model"
+# Gemini's raw finishReason(s) of the answer (by candidate; relay/endings.py), when known as the
+# response starts: a stream's only when it ended before its first output went out.
+FINISH_REASON_HEADER = "x-gemini-finish-reason"
 
 
 def current_record() -> RequestRecord:
@@ -79,6 +82,8 @@ def install(app: Flask, settings: Settings, keys: KeyRing, limits: RateLimits, t
             response.headers.update(limits.headers(current.client))
         if current.answered_by and current.status < 400:
             response.headers[ANSWERED_BY_HEADER] = current.answered_by
+        if current.finish_reason:
+            response.headers[FINISH_REASON_HEADER] = current.finish_reason
         response.call_on_close(lambda: _finished(current, charged))
         return response
 

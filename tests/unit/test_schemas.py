@@ -21,7 +21,7 @@ def test_a_full_request_loads_and_unknown_fields_are_tolerated():
     assert body["temperature"] == 0
     assert body["stream_options"] == {"include_usage": True}
     assert "metadata" not in body
-    assert "service_tier" not in body
+    assert body["service_tier"] == "auto"  # modelled: passed to Gemini (translate/chat.py)
 
 
 def test_content_parts_load_as_parts():

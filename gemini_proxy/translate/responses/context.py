@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gemini_proxy.translate.chat import service_tier_from
 from gemini_proxy.translate.families import Family
 
 # include[] value asking for reasoning items that carry state (OpenAI: the encrypted reasoning).
@@ -99,7 +100,7 @@ def echoed_from(body: Mapping) -> dict:
         "previous_response_id": body.get("previous_response_id"),
         "reasoning": {"effort": reasoning.get("effort"),
                       "summary": reasoning.get("summary") or reasoning.get("generate_summary")},
-        "service_tier": "default",
+        "service_tier": service_tier_from(body.get("service_tier") or "auto"),
         "temperature": 1.0 if body.get("temperature") is None else body["temperature"],
         "text": _text_echo(body.get("text") or {}),
         "tool_choice": _tool_choice_echo(body.get("tool_choice")),

@@ -18,6 +18,7 @@ from gemini_proxy.translate.chat import (
     generation_config,
     google_config,
     google_thinking_config,
+    service_tier,
 )
 from gemini_proxy.translate.families import Family, family_of
 from gemini_proxy.translate.responses.input_contents import CALLS, Lookups, contents_from_items, expanded
@@ -82,6 +83,8 @@ def gemini_request(body: dict, model: str, defaults: RequestDefaults, *, history
     if (thinking := thinking_config(body, family)) is not None:
         config["thinking_config"] = thinking
     config.update(google_config(body, defaults))
+    if (tier := service_tier(body.get("service_tier"))) is not None:
+        config["service_tier"] = tier
     return GeminiRequest(model, contents, config, tuple(dropped))
 
 
