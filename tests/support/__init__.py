@@ -203,3 +203,12 @@ def gateway_settings(emulator, **overrides) -> Settings:
     """Settings of a test app in front of `emulator`: no retries, no signature or response file."""
     return Settings(**{"gemini_base_url": emulator.url, "upstream_retries": 0, "signature_db": "", "responses_db": "",
                        **overrides})
+
+
+def byte_span(text: str, piece: str, **extra) -> dict:
+    """Gemini's grounding segment for `piece` of `text`: offsets in UTF-8 bytes, 0 left out as proto3 does."""
+    start = text.encode().index(piece.encode())
+    segment = {"end_index": start + len(piece.encode()), "text": piece, **extra}
+    if start:
+        segment["start_index"] = start
+    return segment

@@ -8,6 +8,7 @@ import pytest
 
 from gemini_proxy.translate.responses.grounding import citations_from, web_search_item
 from gemini_proxy.translate.responses.output import response_from_gemini
+from tests.support import byte_span
 from tests.support.responses import (
     answer,
     assert_events,
@@ -24,15 +25,6 @@ PAGES = [{"web": {"uri": "https://vertexaisearch.cloud.google.com/grounding-api-
          {"web": {"uri": "https://vertexaisearch.cloud.google.com/grounding-api-redirect/b", "title": "tokyo.jp"}},
          {"web": {"uri": "https://vertexaisearch.cloud.google.com/grounding-api-redirect/c"}},
          {"retrieved_context": {"uri": "gs://bucket/doc", "title": "not a web page"}}]
-
-
-def byte_span(text, piece):
-    """Gemini's segment for `piece` of `text`: offsets in UTF-8 bytes, 0 left out as proto3 does."""
-    start = text.encode().index(piece.encode())
-    segment = {"end_index": start + len(piece.encode()), "text": piece}
-    if start:
-        segment["start_index"] = start
-    return segment
 
 
 GROUNDING = {

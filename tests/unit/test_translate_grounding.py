@@ -11,7 +11,7 @@ from gemini_proxy.errors import ApiError
 from gemini_proxy.translate.chat import AnswerContext, completion_from_response, gemini_request, service_tier
 from gemini_proxy.translate.grounding import chat_annotations, raw_grounding, search_count
 from gemini_proxy.translate.stream import ChatStream
-from tests.support import assert_openai
+from tests.support import assert_openai, byte_span
 
 TEXT = "Café Rue opened in 2019. 東京 has 14 million people. 🌍 Both are busy."
 FIRST, SECOND, THIRD = "Café Rue opened in 2019.", "東京 has 14 million people.", "🌍 Both are busy."
@@ -19,14 +19,6 @@ PAGES = [{"web": {"uri": "https://example.com/a", "title": "cafe.fr"}},
          {"web": {"uri": "https://example.com/b", "title": "tokyo.jp"}},
          {"web": {"uri": "https://example.com/c", "title": "earth.org"}}]
 HEAD = {"completion_id": "chatcmpl-test", "created": 1700000000, "model": "gemini-2.5-flash"}
-
-
-def byte_span(text, piece, **extra):
-    start = text.encode().index(piece.encode())
-    segment = {"end_index": start + len(piece.encode()), "text": piece, **extra}
-    if start:
-        segment["start_index"] = start
-    return segment
 
 
 GROUNDING = {
