@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import struct
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-import av
-from av.filter import Graph
+if TYPE_CHECKING:
+    import av
+    from av.filter import Graph
 
 OUTPUT_RATE = 24_000
 # response_format -> (FFmpeg muxer, encoder); wav and pcm are written here.
@@ -68,9 +70,13 @@ def _tempo_factors(speed: float) -> list[float]:
 
 
 class AudioEncoder:
-    """PCM in (feed, then finish), encoded audio out; `streamed` writes a wav header of unknown size."""
+    """PCM in (feed, then finish), encoded audio out; `streamed` writes a wav header of unknown size.
+    PyAV is imported by the first encoder: FFmpeg's libraries cost a worker about 22 MB, which a gateway
+    that speaks no audio need not pay."""
 
     def __init__(self, response_format: str, input_rate: int, speed: float = 1.0, streamed: bool = False):
+        import av
+        self._av = av
         self.format, self.input_rate, self.streamed = response_format, input_rate, streamed
         self._pts = 0
         self._graph = self._tempo_graph(speed) if speed != 1.0 else None
@@ -80,15 +86,15 @@ class AudioEncoder:
         self._pcm_started = False
         if response_format in CODECS:
             muxer, codec = CODECS[response_format]
-            self._container = av.open(self._sink, mode="w", format=muxer, options=_MUXER_OPTIONS.get(muxer, {}))
+            self._container = self._av.open(self._sink, mode="w", format=muxer, options=_MUXER_OPTIONS.get(muxer, {}))
             self._stream = self._container.add_stream(codec, rate=OUTPUT_RATE, layout="mono")
             sample_format = self._stream.codec_context.format.name
         else:
             sample_format = "s16"
-        self._resampler = av.AudioResampler(format=sample_format, layout="mono", rate=OUTPUT_RATE)
+        self._resampler = self._av.AudioResampler(format=sample_format, layout="mono", rate=OUTPUT_RATE)
 
     def _tempo_graph(self, speed: float) -> Graph:
-        graph = Graph()
+        graph = self._av.filter.Graph()
         node = graph.add_abuffer(format="s16", sample_rate=self.input_rate, layout="mono",
                                  time_base=f"1/{self.input_rate}")
         for factor in _tempo_factors(speed):
@@ -105,7 +111,7 @@ class AudioEncoder:
         pcm = pcm[: len(pcm) - len(pcm) % 2]
         if not pcm:
             return self._take()
-        frame = av.AudioFrame(format="s16", layout="mono", samples=len(pcm) // 2)
+        frame = self._av.AudioFrame(format="s16", layout="mono", samples=len(pcm) // 2)
         frame.planes[0].update(pcm)
         frame.sample_rate, frame.pts, frame.time_base = self.input_rate, self._pts, Fraction(1, self.input_rate)
         self._pts += len(pcm) // 2
@@ -133,7 +139,7 @@ class AudioEncoder:
         while True:
             try:
                 self._encode(self._graph.pull())
-            except (av.BlockingIOError, av.EOFError):
+            except (self._av.BlockingIOError, self._av.EOFError):
                 return
 
     def _encode(self, frame: av.AudioFrame | None) -> None:

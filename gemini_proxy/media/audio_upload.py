@@ -15,8 +15,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-import av
-
 # Gemini's inline audio formats, by the name sniff() gives them.
 GEMINI_MIME_TYPES = {
     "wav": "audio/wav", "mp3": "audio/mp3", "aiff": "audio/aiff", "aac": "audio/aac", "ogg": "audio/ogg",
@@ -71,6 +69,7 @@ def sniff(data: bytes) -> str | None:
 
 
 def _duration(container) -> float:
+    import av
     if container.duration is not None and container.duration > 0:
         return container.duration / av.time_base
     stream = container.streams.audio[0]
@@ -84,6 +83,7 @@ def _duration(container) -> float:
 
 def _flac(container) -> bytes:
     """The first audio stream of `container` as FLAC, mono at FLAC_RATE."""
+    import av
     resampler = av.AudioResampler(format="s16", layout="mono", rate=FLAC_RATE)
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="flac") as output:
@@ -101,7 +101,9 @@ def _flac(container) -> bytes:
 
 
 def read_audio(data: bytes) -> Audio:
-    """The audio in an uploaded file, as Gemini will get it (see the module docstring)."""
+    """The audio in an uploaded file, as Gemini will get it (see the module docstring). PyAV is imported
+    at first use: FFmpeg's libraries cost a worker about 22 MB, which a gateway that hears no audio need not pay."""
+    import av
     found = sniff(data)
     if found is None:
         raise AudioError(f"Invalid file format. Supported formats: {OPENAI_FORMATS} (the format is read from the "

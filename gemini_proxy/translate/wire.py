@@ -9,6 +9,7 @@ the client's, not Gemini's.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from typing import Any
 
@@ -24,12 +25,15 @@ _CAMEL = re.compile(r"_([a-z])")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 
+@functools.lru_cache(maxsize=1024)
 def _camel(key: str) -> str:
     return _CAMEL.sub(lambda m: m.group(1).upper(), key)
 
 
+@functools.lru_cache(maxsize=1024)
 def snake_case(key: str) -> str:
-    """thinkingBudget -> thinking_budget (Gemini's REST name -> the SDK's)."""
+    """thinkingBudget -> thinking_budget (Gemini's REST name -> the SDK's). Cached: every chunk of every
+    answer brings the same few dozen field names."""
     return _SNAKE.sub("_", key).lower()
 
 

@@ -33,29 +33,33 @@ SHAPE = {
 }
 
 
-def _mismatch(value: Any, spec: Any, where: str) -> str | None:
-    """Where `value` departs from `spec` (None: it does not)."""
+def _mismatch(value: Any, spec: Any) -> list[str] | None:
+    """Where `value` departs from `spec`, innermost step first (None: it does not). The path is
+    only built on a mismatch: every chunk of every answer passes here."""
     if isinstance(spec, dict):
         if not isinstance(value, dict):
-            return where or "the answer"
+            return []
         for key, inner in spec.items():
             found = value.get(key)
-            if found is not None and (problem := _mismatch(found, inner, f"{where}.{key}" if where else key)):
-                return problem
+            if found is not None and (problem := _mismatch(found, inner)) is not None:
+                return [*problem, f".{key}"]
         return None
     if isinstance(spec, list):
         if not isinstance(value, list):
-            return where
-        return next((problem for index, item in enumerate(value)
-                     if (problem := _mismatch(item, spec[0], f"{where}[{index}]"))), None)
-    return None if isinstance(value, spec) else where
+            return []
+        for index, item in enumerate(value):
+            if (problem := _mismatch(item, spec[0])) is not None:
+                return [*problem, f"[{index}]"]
+        return None
+    return None if isinstance(value, spec) else []
 
 
 def check_shape(answer: Any) -> dict:
     """`answer` if it is a GenerateContentResponse translate/ can read; else the 502."""
-    problem = _mismatch(answer, SHAPE, "")
-    if problem:
-        raise upstream_bad_response(f"{problem} is not what Gemini sends")
+    problem = _mismatch(answer, SHAPE)
+    if problem is not None:
+        where = "".join(reversed(problem)).removeprefix(".") or "the answer"
+        raise upstream_bad_response(f"{where} is not what Gemini sends")
     return answer
 
 
