@@ -41,6 +41,7 @@ from gemini_proxy.upstream.client import Upstream
 from gemini_proxy.upstream.keys import KeyEvents
 from gemini_proxy.web import hooks, request_ids
 from gemini_proxy.web.errors import register_error_handlers
+from gemini_proxy.web.json_provider import FastJSONProvider
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["MAX_JSON_DEPTH"] = settings.max_json_depth
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
+    app.json = FastJSONProvider(app)
 
     metrics = Metrics(settings.metrics_dir)
     upstream = Upstream(settings, _key_events(metrics, settings))

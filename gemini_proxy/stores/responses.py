@@ -26,12 +26,12 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 
-import orjson
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from gemini_proxy.config import Settings
+from gemini_proxy.encoding import json_bytes
 from gemini_proxy.errors import store_unavailable
 from gemini_proxy.stores.sqlite import SharedFile
 
@@ -45,16 +45,6 @@ _REDIS_TIMEOUT = 1.0
 # An item id made by ResponseIds: prefix, its response's key (32 hex), its number (8 hex).
 _MADE_HERE = re.compile(r"[a-z]+_([0-9a-f]{32})[0-9a-f]{8}")
 
-
-
-def _encode(record: dict) -> bytes:
-    """A record as JSON: orjson, several times faster than the standard library (the write is on
-    the answer's path), which still takes what orjson refuses (integers beyond 64 bits, say in a
-    tool's JSON schema)."""
-    try:
-        return orjson.dumps(record)
-    except orjson.JSONEncodeError:
-        return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class ResponseIds:
@@ -207,7 +197,7 @@ class SqliteStore(ResponseStore):
 
         def write(db):
             db.execute("INSERT OR REPLACE INTO stored_responses VALUES (?, ?, ?)",
-                       (response_id, record["created"], _encode(record)))
+                       (response_id, record["created"], json_bytes(record)))
             if foreign:
                 db.executemany("INSERT OR REPLACE INTO stored_response_items VALUES (?, ?)", foreign)
         self._execute(write)
@@ -283,7 +273,7 @@ class RedisStore(ResponseStore):
 
         def write(r):
             pipe = r.pipeline(transaction=False)
-            pipe.set(self._key(response_id), _encode(record), ex=self._ttl)
+            pipe.set(self._key(response_id), json_bytes(record), ex=self._ttl)
             for item_id in foreign_items(record):
                 pipe.set(self._item_key(item_id), response_id, ex=self._ttl)
             pipe.execute()

@@ -21,12 +21,12 @@ leaving the client with a cut stream.
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 
 from flask import Response, has_request_context, request
 
+from gemini_proxy.encoding import json_bytes
 from gemini_proxy.errors import ApiError
 from gemini_proxy.web.errors import gemini_body
 
@@ -41,18 +41,16 @@ HEADERS = {
 # environ key: a callable(ApiError) -> bytes that end the stream being served.
 STREAM_END = "gemini_proxy.stream_end"
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
 Failed = Callable[[ApiError], Iterable[dict]]
 
 
 def event(payload: dict) -> bytes:
-    return b"data: " + _encode(payload).encode() + b"\n\n"
+    return b"data: " + json_bytes(payload) + b"\n\n"
 
 
 def named_event(payload: dict) -> bytes:
     """A Responses API event: `event: <type>` repeats the type its data carries."""
-    return b"event: " + payload["type"].encode() + b"\ndata: " + _encode(payload).encode() + b"\n\n"
+    return b"event: " + payload["type"].encode() + b"\ndata: " + json_bytes(payload) + b"\n\n"
 
 
 def chat_end(error: ApiError) -> bytes:
