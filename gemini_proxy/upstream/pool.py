@@ -34,8 +34,10 @@ import select
 import ssl
 import threading
 import time
+import urllib.request
 from collections import deque
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import httpx2
 
@@ -250,3 +252,18 @@ def _transport_error(exc: BaseException, sending: bool) -> BaseException:
         failure = httpx2.WriteError if sending else httpx2.ReadError
         return failure(f"Gemini's connection failed while {doing}: {exc!r}")
     return exc
+
+
+def client_args(base_url: str, max_connections: int, connect_timeout: float,
+                proxies: dict[str, str] | None = None) -> dict:
+    """The SDK's httpx2.Client's arguments: a ConnectionPool as its transport, unless a proxy from the
+    environment (HTTPS_PROXY, NO_PROXY, ...) applies to `base_url`: then httpx2's own transport,
+    which honours it."""
+    proxies = urllib.request.getproxies_environment() if proxies is None else proxies
+    max_keepalive = min(max_connections, 128)
+    url = urlsplit(base_url)
+    proxied = proxies.get(url.scheme, proxies.get("all"))
+    if proxied and not urllib.request.proxy_bypass_environment(url.hostname or "", proxies):
+        # httpx2's default pool (100 connections) would queue streams beyond that.
+        return {"limits": httpx2.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive)}
+    return {"transport": ConnectionPool(max_connections, max_keepalive, connect_timeout=connect_timeout)}

@@ -14,9 +14,7 @@ import httpx2
 import pytest
 import trustme
 
-from gemini_proxy.config import Settings
-from gemini_proxy.upstream.client import _client_args
-from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool
+from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool, client_args
 
 
 class ScriptedServer:
@@ -186,7 +184,7 @@ def test_waits_for_a_free_connection_at_most_the_pool_timeout(serve):
     ({"https": "http://proxy.internal:3128", "no": "generativelanguage.googleapis.com"}, True),
 ])
 def test_a_proxy_for_gemini_keeps_httpx2s_own_transport(proxies, pooled):
-    args = _client_args(Settings.from_env({"GEMINI_API_KEY": "k"}), proxies)
+    args = client_args("https://generativelanguage.googleapis.com/", 64, 10.0, proxies)
     assert isinstance(args.get("transport"), ConnectionPool) is pooled
     assert ("limits" in args) is not pooled
 
