@@ -4,6 +4,7 @@ API version and name (docs/vertex.md and deployment.md#vertex-ai explain them)."
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -36,7 +37,7 @@ _LABEL_VALUE = re.compile(r"[a-z0-9_-]{0,63}")
 MAX_LABELS = 64
 
 
-def parse_labels(text: str) -> tuple[tuple[str, str], ...]:
+def parse_labels(text: str) -> dict[str, str]:
     """VERTEX_LABELS: `key=value` pairs, comma-separated, in Vertex AI's label syntax."""
     pairs = {}
     for item in filter(None, (item.strip() for item in text.split(","))):
@@ -47,7 +48,7 @@ def parse_labels(text: str) -> tuple[tuple[str, str], ...]:
         pairs[key] = value
     if len(pairs) > MAX_LABELS:
         raise SettingsError(f"VERTEX_LABELS holds {len(pairs)} labels: Vertex AI takes at most {MAX_LABELS}")
-    return tuple(pairs.items())
+    return pairs
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class BackendSettings:
         "VERTEX_LOCATION and VERTEX_CREDENTIALS_FILE). Calls spread over them like GEMINI_API_KEYS and move to "
         "another on a 429 or refused credentials ([deployment.md](deployment.md#several-vertex-ai-projects)). "
         "Instead of VERTEX_PROJECT.", optional(str)))
-    vertex_labels: tuple[tuple[str, str], ...] = field(default=(), metadata=setting(
+    vertex_labels: Mapping[str, str] = field(default_factory=dict, metadata=setting(
         "VERTEX_LABELS", VERTEX, "Labels every generation on Vertex AI carries, for billing reports: `key=value` "
         "pairs, comma-separated (`team=search,env=prod`); a Gemini-API client's own `labels` win over them "
         "([vertex.md](vertex.md#labels)).", parse_labels))

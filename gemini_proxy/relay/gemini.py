@@ -70,7 +70,7 @@ def call(services: Services, record: RequestRecord, version: str, asked: str, ac
     if services.settings.vertex and action == "countTokens":
         body = vertex_native.count_tokens_body(body)
     elif services.settings.vertex_labels and action == "generateContent":
-        body = vertex_native.labelled(body, dict(services.settings.vertex_labels))
+        body = vertex_native.labelled(body, services.settings.vertex_labels)
     answer = services.upstream.native(f"models/{model}:{action}", body, record.client.gemini_key,
                                       version=version, model=model)
     record.add_usage(usage_from(answer))
@@ -93,7 +93,7 @@ def stream(services: Services, record: RequestRecord, version: str, asked: str, 
     to start is the request's own HTTP error."""
     model = _model(services, record, asked)
     if services.settings.vertex_labels:
-        body = vertex_native.labelled(body, dict(services.settings.vertex_labels))
+        body = vertex_native.labelled(body, services.settings.vertex_labels)
     events = services.upstream.native(f"models/{model}:streamGenerateContent?alt=sse", body,
                                       record.client.gemini_key, version=version, model=model, stream=True)
     first = next(events, None)

@@ -11,6 +11,8 @@ generateContent and streamGenerateContent have the same bodies on both; Vertex's
 (billing labels; Gemini's API has none), to which the gateway adds VERTEX_LABELS."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from gemini_proxy.errors import invalid_request, upstream_bad_response
 
 VERTEX_COUNT_TOKENS_FIELDS = frozenset({"contents", "systemInstruction", "tools", "generationConfig"})
@@ -21,7 +23,7 @@ EMBED_METHODS = ("embedContent", "batchEmbedContents")
 MODEL_FIELDS = ("displayName", "description", "inputTokenLimit", "outputTokenLimit")
 
 
-def labelled(body: dict, labels: dict[str, str]) -> dict:
+def labelled(body: dict, labels: Mapping[str, str]) -> dict:
     """A generateContent body with the gateway's labels (VERTEX_LABELS) under the body's own: a client's
     label wins over the gateway's of the same key. A `labels` that is no object is left for Vertex to refuse."""
     own = body.get("labels", {})

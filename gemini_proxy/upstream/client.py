@@ -149,7 +149,7 @@ class Upstream:
                             settings.redis_url, key_events)
         self.vertex = settings.vertex
         self._sdk_encodes_body = settings.gemini_backend == VERTEX_AI  # see _open
-        self._labels = dict(settings.vertex_labels) if settings.vertex else {}  # VERTEX_LABELS, on generations
+        self._labels = settings.vertex_labels  # on generations (set only with Vertex AI: config_backend.py)
         # No retry_options: the SDK makes one attempt per call; _with_retries decides on more. Vertex AI's
         # accounts share one connection pool (one host).
         http_options = types.HttpOptions(
@@ -172,6 +172,7 @@ class Upstream:
     def _labelled(self, body: dict) -> dict:
         """A generateContent body with VERTEX_LABELS (Vertex AI only: Gemini's API has no labels)."""
         return labelled(body, self._labels) if self._labels else body
+
     def predict(self, model: str, body: dict, api_key: str | None = None) -> dict:
         """One `:predict` call (Imagen's images; the SDK's generate_images refuses the Gemini API), its JSON
         answer as Gemini sent it."""

@@ -10,7 +10,11 @@ from gemini_emulator import EmulatorConfig, EmulatorServer
 from gemini_proxy.app import create_app
 from gemini_proxy.config import Settings
 from gemini_proxy.config_parsing import SettingsError
-from tests.support.vertex import LOCATION, PROJECT, service_account_info, write_service_account
+from tests.support.vertex import (
+    LOCATION,
+    PROJECT,
+    registered_service_account,
+)
 
 LABELS = {"team": "search", "env": "prod"}
 FLASH = "gemini-2.5-flash"
@@ -24,12 +28,10 @@ def emulator():
 
 @pytest.fixture(scope="module")
 def client(emulator, tmp_path_factory):
-    info = service_account_info(emulator.url)
-    requests.post(f"{emulator.url}/emulator/service-accounts", json=info, timeout=5).raise_for_status()
-    credentials = write_service_account(tmp_path_factory.mktemp("labels") / "sa.json", info)
+    credentials = registered_service_account(emulator.url, tmp_path_factory.mktemp("labels") / "sa.json")
     app = create_app(Settings(gemini_backend="vertex", vertex_project=PROJECT, vertex_location=LOCATION,
                               vertex_credentials_file=str(credentials), vertex_base_url=emulator.url,
-                              vertex_labels=tuple(LABELS.items()), upstream_retries=0, signature_db="",
+                              vertex_labels=LABELS, upstream_retries=0, signature_db="",
                               responses_db=""))
     yield app.test_client()
     app.extensions["gemini_proxy"].upstream.close()
@@ -99,4 +101,4 @@ def test_labels_are_checked_at_start(env, message):
 def test_labels_parse_to_pairs():
     settings = Settings.from_env({"GEMINI_BACKEND": "vertex", "VERTEX_PROJECT": "p",
                                   "VERTEX_LABELS": " team=search , env=prod,empty= "})
-    assert settings.vertex_labels == (("team", "search"), ("env", "prod"), ("empty", ""))
+    assert list(settings.vertex_labels.items()) == [("team", "search"), ("env", "prod"), ("empty", "")]
