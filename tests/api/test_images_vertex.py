@@ -12,14 +12,16 @@ from PIL import Image
 from gemini_proxy.app import create_app
 from gemini_proxy.config import Settings
 from tests.support import assert_openai
-from tests.support.vertex import LOCATION, PROJECT, service_account_info, write_service_account
+from tests.support.vertex import (
+    LOCATION,
+    PROJECT,
+    registered_service_account,
+)
 
 
 @pytest.fixture(scope="module")
 def vertex_client(emulator, tmp_path_factory):
-    info = service_account_info(emulator.url)
-    requests.post(f"{emulator.url}/emulator/service-accounts", json=info, timeout=5).raise_for_status()
-    credentials = str(write_service_account(tmp_path_factory.mktemp("vertex") / "sa.json", info))
+    credentials = registered_service_account(emulator.url, tmp_path_factory.mktemp("vertex") / "sa.json")
     app = create_app(Settings(gemini_backend="vertex", vertex_project=PROJECT, vertex_location=LOCATION,
                               vertex_base_url=emulator.url, vertex_credentials_file=credentials,
                               upstream_retries=0, signature_db="", responses_db=""))

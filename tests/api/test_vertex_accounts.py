@@ -10,7 +10,7 @@ from gemini_emulator import EmulatorConfig, EmulatorServer
 from gemini_proxy.app import create_app
 from gemini_proxy.config import Settings
 from gemini_proxy.config_parsing import SettingsError
-from tests.support.vertex import LOCATION, service_account_info, write_service_account
+from tests.support.vertex import LOCATION, registered_service_account, service_account_info, write_service_account
 
 FLASH = "gemini-2.5-flash"
 
@@ -22,10 +22,8 @@ def emulator():
 
 
 def known_account(emulator, folder, name: str) -> str:
-    """A service account the emulator's /token signs tokens for."""
-    info = service_account_info(emulator.url, project=name)
-    requests.post(f"{emulator.url}/emulator/service-accounts", json=info, timeout=5).raise_for_status()
-    return str(write_service_account(folder / f"{name}.json", info))
+    """A service account of project `name` that the emulator's /token signs tokens for."""
+    return registered_service_account(emulator.url, folder / f"{name}.json", project=name)
 
 
 def accounts_settings(emulator, accounts_file, **overrides) -> Settings:

@@ -13,7 +13,13 @@ from gemini_emulator import EmulatorConfig, EmulatorServer
 from gemini_proxy.app import create_app
 from gemini_proxy.config import Settings
 from tests.support import sse_events
-from tests.support.vertex import LOCATION, PROJECT, service_account_info, write_service_account
+from tests.support.vertex import (
+    LOCATION,
+    PROJECT,
+    registered_service_account,
+    service_account_info,
+    write_service_account,
+)
 
 WEATHER = {"type": "function", "function": {
     "name": "get_weather", "description": "Current weather for a city.",
@@ -29,9 +35,7 @@ def emulator():
 
 @pytest.fixture(scope="module")
 def credentials_file(emulator, tmp_path_factory):
-    info = service_account_info(emulator.url)
-    requests.post(f"{emulator.url}/emulator/service-accounts", json=info, timeout=5).raise_for_status()
-    return str(write_service_account(tmp_path_factory.mktemp("vertex") / "sa.json", info))
+    return registered_service_account(emulator.url, tmp_path_factory.mktemp("vertex") / "sa.json")
 
 
 def vertex_settings(emulator, **overrides) -> Settings:

@@ -6,6 +6,7 @@ import json
 import uuid
 from pathlib import Path
 
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google import genai
@@ -34,6 +35,13 @@ def service_account_info(emulator_url: str, project: str = PROJECT) -> dict:
 def write_service_account(path: Path, info: dict) -> Path:
     path.write_text(json.dumps(info))
     return path
+
+
+def registered_service_account(emulator_url: str, path: Path, project: str = PROJECT) -> str:
+    """A fresh service account the emulator's /token signs tokens for, written to `path` (its path)."""
+    info = service_account_info(emulator_url, project)
+    requests.post(f"{emulator_url}/emulator/service-accounts", json=info, timeout=5).raise_for_status()
+    return str(write_service_account(path, info))
 
 
 def vertex_client(emulator_url: str, info: dict, project: str = PROJECT, location: str = LOCATION) -> genai.Client:
