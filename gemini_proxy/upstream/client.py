@@ -1,5 +1,5 @@
-"""The one boundary with Gemini: with failures.py (what its failures become), the only module
-that imports google-genai.
+"""The one boundary with Gemini: with failures.py (what its failures become) and sdk_calls.py (one
+attempt through the SDK's HTTP layer), the only module that imports google-genai.
 
 Owns the SDK client (one per worker process, kept alive: Client.__del__ closes its pool),
 timeouts and retries, and turns every SDK or transport failure into an ApiError (failures.py). Answers
@@ -36,14 +36,13 @@ timeout, running the same generation again while the client waits):
 """
 from __future__ import annotations
 
-import json
 import logging
-import math
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import httpx2
+import orjson
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
@@ -60,6 +59,7 @@ from gemini_proxy.errors import (
 from gemini_proxy.translate.models import gemini_model_id
 from gemini_proxy.translate.vertex_native import VERTEX_COUNT_TOKENS_FIELDS, labelled
 from gemini_proxy.translate.wire import rest_request, sdk_names
+from gemini_proxy.upstream import sdk_calls
 from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
 from gemini_proxy.upstream.credentials import vertex_credentials
 from gemini_proxy.upstream.errors import redacted_error
@@ -73,6 +73,7 @@ from gemini_proxy.upstream.failures import (
 )
 from gemini_proxy.upstream.keys import NO_EVENTS, KeyEvents, KeyPool, Lease
 from gemini_proxy.upstream.pool import READ_TIMEOUT, client_args
+from gemini_proxy.upstream.sdk_calls import key_option, milliseconds
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +86,6 @@ T = TypeVar("T")
 def dump(response: Any) -> dict:
     """An SDK response object as the plain dict translate/ reads."""
     return response.model_dump(mode="json", exclude_none=True, exclude={"sdk_http_response"})
-
-
-def _key_option(api_key: str | None) -> dict | None:
-    """A key of the pool, or a client's own (pass-through mode), in place of the SDK client's for one call:
-    the headers of the call's HttpOptions."""
-    return {"x-goog-api-key": api_key} if api_key else None
 
 
 def response_from_wire(body: dict) -> dict:
@@ -126,10 +121,6 @@ def _sdk_client(settings: Settings, http_options: types.HttpOptions, account: Ve
     return genai.Client(api_key=settings.upstream_api_key, http_options=http_options)
 
 
-def _milliseconds(seconds: float) -> int:
-    return max(1, math.ceil(seconds * 1000))  # the SDK's timeout unit; 0 would mean none
-
-
 def _set_read_timeout(response: httpx2.Response, seconds: float) -> None:
     """Through pool.py's ConnectionPool only: httpx2's own transport (behind an outbound proxy)
     keeps the timeout the attempt started with."""
@@ -155,7 +146,7 @@ class Upstream:
         http_options = types.HttpOptions(
             base_url=settings.upstream_base_url,
             api_version=settings.upstream_api_version,
-            timeout=_milliseconds(settings.upstream_timeout),
+            timeout=milliseconds(settings.upstream_timeout),
             client_args=client_args(settings.upstream_base_url or GOOGLE_BASE_URL, settings.upstream_max_connections,
                                     settings.upstream_connect_timeout),
         )
@@ -251,7 +242,7 @@ class Upstream:
         try:
             _set_read_timeout(response, deadline - time.monotonic())
             with mapped_errors(secrets):
-                return json.loads(response.read())
+                return orjson.loads(response.read())
         finally:
             response.close()
             lease.release()
@@ -259,22 +250,14 @@ class Upstream:
     def _open(self, resource: str | None, path: str, body: dict | None, api_key: str | None, deadline: float,
               secrets: tuple[str, ...], http_method: str = "post", version: str | None = None):
         """Sends a call (generateContent, countTokens, or one of Gemini's API relayed) through the SDK's HTTP
-        layer (base URL, key, api version, headers, error mapping, SSE parsing) and returns once Gemini's
-        response headers arrived (a failure after that is never retried). Below the SDK's public `request`,
-        which would parse every event twice, and without what it would redo for nothing: pydantic's checks of
-        the gateway's own HttpOptions, tenacity around the one attempt, json.dumps of the body (0.3 ms for a
-        100 kB conversation; orjson's bytes instead, except on Vertex AI with a project, where the SDK
-        encodes the dict itself)."""
-        encoded = None if body is None or self._sdk_encodes_body else json_bytes(body)
+        layer (sdk_calls.py) and returns once Gemini's response headers arrived (a failure after that is
+        never retried)."""
+        send, payload = ((sdk_calls.send_by_sdk, body) if self._sdk_encodes_body
+                         else (sdk_calls.send, None if body is None else json_bytes(body)))
 
         def attempt(left: float, lease: Lease):
-            http = self._client_of(lease)._api_client
-            options = types.HttpOptions.model_construct(
-                headers=_key_option(lease.header), timeout=_milliseconds(left), api_version=version)
-            request = http._build_request(http_method, path, {} if encoded else body or {}, options)
-            request.data = encoded or request.data  # X-Server-Timeout (what is left) was set above
-            request.timeout = httpx2.Timeout(left, connect=min(self._connect_timeout, left))
-            return http._request_once(request, stream=True)
+            return send(self._client_of(lease)._api_client, http_method, path, version, payload, lease.header, left,
+                        self._connect_timeout)
         return self._with_retries(attempt, deadline, secrets, api_key, resource)
 
     def _with_retries(self, attempt: Callable[[float, Lease], T], deadline: float, secrets: tuple[str, ...],
@@ -323,8 +306,8 @@ class Upstream:
         `call` gets the SDK client and its http_options. These calls are idempotent and send nothing
         to the client before they end."""
         def attempt(left: float, lease: Lease) -> T:
-            key = _key_option(lease.header)
-            return call(self._client_of(lease), {**({"headers": key} if key else {}), "timeout": _milliseconds(left)})
+            key = key_option(lease.header)
+            return call(self._client_of(lease), {**({"headers": key} if key else {}), "timeout": milliseconds(left)})
         result, lease = self._with_retries(attempt, time.monotonic() + self._timeout, self._secrets(api_key), api_key,
                                            resource)
         lease.release()
