@@ -23,6 +23,7 @@ TOP_LEVEL = frozenset({"system_instruction", "tools", "tool_config", "safety_set
                        "service_tier"})
 _CAMEL = re.compile(r"_([a-z])")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+_NESTED = (dict, list)  # what JSON nests (json.loads and orjson make exactly these types)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -69,9 +70,11 @@ def rest_names(value: Any) -> Any:
 
 
 def sdk_names(value: Any) -> Any:
-    """Gemini's REST JSON with the SDK's field names (what translate/ reads)."""
+    """Gemini's REST JSON with the SDK's field names (what translate/ reads). Strings and numbers are
+    taken as they are, without a call each: every chunk of every answer is walked."""
     if isinstance(value, dict):
-        return {snake_case(k): v if k in USER_DATA else sdk_names(v) for k, v in value.items()}
+        return {snake_case(k): sdk_names(v) if type(v) in _NESTED and k not in USER_DATA else v
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [sdk_names(item) for item in value]
+        return [sdk_names(item) if type(item) in _NESTED else item for item in value]
     return value

@@ -18,6 +18,7 @@ _TOKEN = {"token": str, "log_probability": (int, float)}
 _PART = {"text": str, "thought_signature": str, "function_call": {"name": str, "id": str, "args": dict}}
 _COUNTS = ("prompt_token_count", "candidates_token_count", "thoughts_token_count", "total_token_count",
            "cached_content_token_count", "tool_use_prompt_token_count")
+_NESTED = (dict, list)
 # A spec is a type (or tuple of types) for a value, a dict for an object (fields checked when
 # present, None allowed: translate/ reads objects and lists with `or`), or a one-item list
 # for a list of such values.
@@ -35,23 +36,29 @@ SHAPE = {
 
 def _mismatch(value: Any, spec: Any) -> list[str] | None:
     """Where `value` departs from `spec`, innermost step first (None: it does not). The path is
-    only built on a mismatch: every chunk of every answer passes here."""
+    only built on a mismatch, and a field whose spec is a type is checked without a call: every
+    chunk of every answer passes here."""
     if isinstance(spec, dict):
         if not isinstance(value, dict):
             return []
         for key, inner in spec.items():
             found = value.get(key)
-            if found is not None and (problem := _mismatch(found, inner)) is not None:
-                return [*problem, f".{key}"]
+            if found is None:
+                continue
+            if type(inner) in _NESTED:
+                if (problem := _mismatch(found, inner)) is not None:
+                    return [*problem, f".{key}"]
+            elif not isinstance(found, inner):
+                return [f".{key}"]
         return None
-    if isinstance(spec, list):
-        if not isinstance(value, list):
-            return []
-        for index, item in enumerate(value):
-            if (problem := _mismatch(item, spec[0])) is not None:
-                return [*problem, f"[{index}]"]
-        return None
-    return None if isinstance(value, spec) else []
+    if not isinstance(value, list):
+        return []
+    inner = spec[0]
+    for index, item in enumerate(value):
+        problem = _mismatch(item, inner) if type(inner) in _NESTED else None if isinstance(item, inner) else []
+        if problem is not None:
+            return [*problem, f"[{index}]"]
+    return None
 
 
 def check_shape(answer: Any) -> dict:
