@@ -117,7 +117,8 @@ def response_request(services: Services, body: dict, record: RequestRecord) -> P
 
 def _context_for(prepared: Prepared, model: str) -> ResponseContext:
     """The answer's context for the model that answered (a fallback's family may differ)."""
-    return replace(prepared.context, family=family_of(model))
+    family = family_of(model)
+    return prepared.context if family == prepared.context.family else replace(prepared.context, family=family)
 
 
 def _keep(services: Services, prepared: Prepared, response: dict) -> None:

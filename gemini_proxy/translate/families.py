@@ -8,6 +8,7 @@ Imagen answers :predict, not generateContent, and only some families draw 2K.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -46,7 +47,9 @@ FAMILIES = (
 NON_THINKING = Family("non-thinking", {})
 
 
+@functools.lru_cache(maxsize=256)
 def family_of(model: str) -> Family:
+    """Cached: looked up on every request (the models a gateway serves are few)."""
     return next((family for prefix, family in FAMILIES if model.startswith(prefix)), NON_THINKING)
 
 
