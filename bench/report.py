@@ -87,6 +87,7 @@ def evaluate(results: dict) -> list[dict]:
     else:
         checks.append(missing)
 
+    checks += _cpu_ratios(results)
     checks += _responses_vs_chat(results)
 
     direct1000 = find(results, "direct", "stream", 1000)
@@ -104,9 +105,20 @@ def evaluate(results: dict) -> list[dict]:
                              any(added.get(row["config"], 1e9) <= 250 for row in complete), "; ".join(
             f"{config}: {_p(next(r for r in configs if r['config'] == config), 'ttft_ms', 'p99')} - "
             f"{_p(direct1000, 'ttft_ms', 'p99')} = {value:.0f} ms" for config, value in added.items())))
-        checks.append(_check("1000 streams: peak RSS of the gateway per 100 streams", None, "; ".join(
-            f"{row['config']}: {row['peak_rss_mb'] / 10:.1f} MB per 100 streams ({row['peak_rss_mb']} MB in all)"
+        shipped = next((row for row in configs if row["config"] == "shipped"), None)
+        relay = _p(shipped, "relay_ms", "p99") if shipped else None
+        checks.append(_check(f"1000 streams, shipped settings: each chunk relayed within {RELAY_1000_MS} ms p99",
+                             relay is not None and relay <= RELAY_1000_MS and shipped in complete, "; ".join(
+            f"{row['config']}: relay p99 {_p(row, 'relay_ms', 'p99')} ms (p50 {_p(row, 'relay_ms', 'p50')})"
             for row in configs)))
+        added_memory = {row["config"]: _memory_per_100(row) for row in configs}
+        checks.append(_check(f"1000 streams, shipped settings: memory per 100 open streams <= {MEMORY_PER_100_MB} "
+                             "MB (peak RSS of the gateway's processes minus their RSS as the run started, per 100)",
+                             None if added_memory.get("shipped") is None
+                             else added_memory["shipped"] <= MEMORY_PER_100_MB, "; ".join(
+            f"{row['config']}: {added_memory[row['config']]:.1f} MB per 100 streams ({row['start_rss_mb']} -> "
+            f"{row['peak_rss_mb']} MB in all; the whole peak per 100 streams: {row['peak_rss_mb'] / 10:.1f} MB)"
+            for row in configs if added_memory[row["config"]] is not None)))
     else:
         checks.append(_check("1000 streams", None, "not measured in this run"))
 
@@ -128,6 +140,38 @@ def evaluate(results: dict) -> list[dict]:
 
 
 RESPONSES_MARGIN = 1.10  # the Responses API may cost at most 10% more than chat completions
+CPU_RATIO = 10  # the gateway's CPU per request and per stream: at most a tenth of LiteLLM's
+RELAY_1000_MS = 50
+MEMORY_PER_100_MB = 25
+
+
+def _memory_per_100(row: dict) -> float | None:
+    """What 1000 open streams added to the gateway's resident memory, per 100 streams (runs before
+    the start RSS was recorded: None)."""
+    if not row.get("start_rss_mb"):
+        return None
+    return (row["peak_rss_mb"] - row["start_rss_mb"]) / 10
+
+
+def _cpu_ratios(results: dict) -> list[dict]:
+    """CPU per non-streamed request (concurrency 32) and per stream (64 streams) of the gateway's
+    processes, as a ratio to LiteLLM's (and, non-streamed, to the bare stack's) in the same run."""
+    checks = []
+    tokens = results["plan"]["stream_tokens"] // results["plan"]["paced"]["chunk_tokens"]
+    for name, mode, concurrency in (
+            ("CPU per non-streamed request at concurrency 32", "nonstream", 32),
+            (f"CPU per stream ({tokens} chunks) with 64 streams", "stream", 64)):
+        gateway, litellm, bare = (find(results, target, mode, concurrency) for target in ("gateway", "litellm", "bare"))
+        name = f"{name} <= 1/{CPU_RATIO} of LiteLLM's"
+        if missing := _missing(name, gateway, litellm):
+            checks.append(missing)
+            continue
+        ours, theirs = gateway["cpu_ms_per_request"], litellm["cpu_ms_per_request"]
+        detail = f"gateway {ours} ms vs LiteLLM {theirs} ms: {theirs / max(ours, 1e-9):.1f}x less"
+        if bare is not None and bare.get("cpu_ms_per_request"):
+            detail += f"; the bare stack {bare['cpu_ms_per_request']} ms (the gateway: {ours / bare['cpu_ms_per_request']:.1f}x)"
+        checks.append(_check(name, ours * CPU_RATIO <= theirs, detail))
+    return checks
 
 
 def _responses_vs_chat(results: dict) -> list[dict]:

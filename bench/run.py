@@ -121,7 +121,8 @@ class Bench:
         one row per target (`labels` plus the target's API label)."""
         part = replace(load_, count=max(1, load_.count // turns), seconds=load_.seconds / turns)
         results: dict[int, list[load.RunResult]] = {i: [] for i in range(len(targets))}
-        cpu = {i: {"client": 0.0, "gateway": 0.0, "upstream": 0.0, "rss": 0} for i in range(len(targets))}
+        cpu = {i: {"client": 0.0, "gateway": 0.0, "upstream": 0.0, "rss": 0, "start_rss": None}
+               for i in range(len(targets))}
         client = psutil.Process()
         for _ in range(turns):
             for i, target in enumerate(targets):
@@ -133,6 +134,8 @@ class Bench:
                 cpu[i]["gateway"] += gateway.cpu_seconds
                 cpu[i]["upstream"] += upstream.cpu_seconds
                 cpu[i]["rss"] = max(cpu[i]["rss"], gateway.peak_rss)
+                if cpu[i]["start_rss"] is None:
+                    cpu[i]["start_rss"] = gateway.start_rss
         return [self._row(target, service, load_, load.merged(results[i]), cpu[i], {**labels, **_api(target.api)})
                 for i, target in enumerate(targets)]
 
@@ -146,6 +149,7 @@ class Bench:
         if service is not None:
             row["cpu_ms_per_request"] = round(1000 * cpu["gateway"] / done, 3)
             row["peak_rss_mb"] = round(cpu["rss"] / 2**20, 1)
+            row["start_rss_mb"] = round((cpu["start_rss"] or 0) / 2**20, 1)
         self.runs.append(row)
         errors = row["errors"]
         shown = target.name + ("/" + target.api if target.api != "chat" else "")

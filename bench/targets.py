@@ -207,6 +207,7 @@ class Monitor:
     service: Service | None
     interval: float = 0.1
     peak_rss: int = 0
+    start_rss: int = 0  # the tree's RSS as the run started: what the peak adds to it is the run's own
     cpu_seconds: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -223,18 +224,22 @@ class Monitor:
                 pass
         return times
 
+    def _rss(self) -> int:
+        total = 0
+        for process in self.service.tree():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                total += process.memory_info().rss
+        return total
+
     def _sample(self) -> None:
         while not self._stop.is_set():
-            total = 0
-            for process in self.service.tree():
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    total += process.memory_info().rss
-            self.peak_rss = max(self.peak_rss, total)
+            self.peak_rss = max(self.peak_rss, self._rss())
             self._stop.wait(self.interval)
 
     def __enter__(self) -> Monitor:
         if self.service is not None:
             self._cpu_start = self._cpu(self.service.tree())
+            self.start_rss = self._rss()
             self._thread = threading.Thread(target=self._sample, daemon=True)
             self._thread.start()
         return self
