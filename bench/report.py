@@ -158,18 +158,19 @@ def _cpu_ratios(results: dict) -> list[dict]:
     processes, as a ratio to LiteLLM's (and, non-streamed, to the bare stack's) in the same run."""
     checks = []
     tokens = results["plan"]["stream_tokens"] // results["plan"]["paced"]["chunk_tokens"]
-    for name, mode, concurrency in (
+    for measure, mode, concurrency in (
             ("CPU per non-streamed request at concurrency 32", "nonstream", 32),
             (f"CPU per stream ({tokens} chunks) with 64 streams", "stream", 64)):
         gateway, litellm, bare = (find(results, target, mode, concurrency) for target in ("gateway", "litellm", "bare"))
-        name = f"{name} <= 1/{CPU_RATIO} of LiteLLM's"
+        name = f"{measure} <= 1/{CPU_RATIO} of LiteLLM's"
         if missing := _missing(name, gateway, litellm):
             checks.append(missing)
             continue
         ours, theirs = gateway["cpu_ms_per_request"], litellm["cpu_ms_per_request"]
         detail = f"gateway {ours} ms vs LiteLLM {theirs} ms: {theirs / max(ours, 1e-9):.1f}x less"
         if bare is not None and bare.get("cpu_ms_per_request"):
-            detail += f"; the bare stack {bare['cpu_ms_per_request']} ms (the gateway: {ours / bare['cpu_ms_per_request']:.1f}x)"
+            floor = bare["cpu_ms_per_request"]
+            detail += f"; the bare stack {floor} ms (the gateway: {ours / floor:.1f}x)"
         checks.append(_check(name, ours * CPU_RATIO <= theirs, detail))
     return checks
 
