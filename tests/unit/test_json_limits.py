@@ -72,3 +72,29 @@ def test_pairs_and_escaped_backslashes_are_text(text, value):
 def test_every_integer_parameter_has_both_bounds_within_int32(schema):
     found = assert_int32_bounds(schema)
     assert found, "no integer fields found: the walk is broken"
+
+
+@pytest.mark.parametrize("raw, value", [
+    (b'{"maximum": 123456789012345678901234567890}', {"maximum": 123456789012345678901234567890}),
+    (b"[-9223372036854775809, 18446744073709551615]", [-9223372036854775809, 18446744073709551615]),
+    (b'{"x": 1e19, "y": 2.5}', {"x": 1e19, "y": 2.5}),
+])
+def test_bodies_keep_every_number_exact(raw, value):
+    # Bodies are parsed by orjson first, which makes integers beyond 64 bits floats.
+    parsed = loads(raw, 10)
+    assert parsed == value
+    assert [type(v) for v in (parsed.values() if isinstance(parsed, dict) else parsed)] == [
+        type(v) for v in (value.values() if isinstance(value, dict) else value)]
+
+
+@pytest.mark.parametrize("raw, refused", [
+    (b"[NaN]", JsonRefused), (b"1e400", JsonRefused), (b'"\\ud800"', LoneSurrogate),
+    (b"[" * 2000 + b"]" * 2000, JsonTooDeep),
+])
+def test_what_orjson_refuses_is_refused_in_the_gateway_s_words(raw, refused):
+    with pytest.raises(refused):
+        loads(raw, 64)
+
+
+def test_a_body_orjson_refuses_but_json_takes_is_taken():
+    assert loads(b'\xef\xbb\xbf{"a": 1}', 64) == {"a": 1}  # a UTF-8 byte-order mark
