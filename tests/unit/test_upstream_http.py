@@ -4,6 +4,8 @@ pool limits, TLS verification (a test CA from trustme)."""
 from __future__ import annotations
 
 import contextlib
+import http.client
+import io
 import socket
 import ssl
 import struct
@@ -14,7 +16,7 @@ import httpx2
 import pytest
 import trustme
 
-from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool, client_args
+from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool, _header_fields, client_args
 
 
 class ScriptedServer:
@@ -315,3 +317,32 @@ def test_a_pool_whose_reaper_did_not_survive_a_fork_starts_a_new_one(serve):
     with httpx2.Client(transport=pool, timeout=5) as http:
         http.post(server.url + "/a", content=b"{}")
         assert server.client_closed.wait(3), "the idle connection was never closed"
+
+
+HEADER_BLOCKS = [
+    b"Content-Type: application/json; charset=UTF-8\r\nVary: Origin\r\nVary: X-Origin\r\nX-Spaced:   a b  \r\n"
+    b"X-Empty:\r\nX-Folded: one\r\n two\r\n\tthree\r\nTransfer-Encoding: chunked\r\n\r\n",
+    b"content-length: 2\r\nConnection: close\r\nX-Latin: \xe9t\xe9\r\n\r\n",
+    b"A:b\nC: d\n\n",
+    b"\r\n",
+]
+
+
+@pytest.mark.parametrize("block", HEADER_BLOCKS)
+def test_header_fields_are_read_as_the_standard_library_reads_them(block):
+    # The pool's responses read their header block without the email package (pool._header_fields).
+    assert _header_fields(io.BytesIO(block)).items() == http.client.parse_headers(io.BytesIO(block)).items()
+
+
+def test_an_answer_s_repeated_and_folded_headers_reach_the_client(serve):
+    def answer(conn):
+        conn.sendall(b"HTTP/1.1 429 Too Many Requests\r\nVary: Origin\r\nVary: X-Origin\r\nRetry-After: 7\r\n"
+                     b"X-Folded: a\r\n b\r\nContent-Length: 2\r\n\r\n{}")
+    server = serve(answer)
+    with client() as http:
+        response = http.post(server.url + "/a", content=b"{}")
+    assert response.status_code == 429
+    assert response.headers.get_list("vary") == ["Origin", "X-Origin"]
+    assert response.headers["retry-after"] == "7"
+    assert response.headers["x-folded"] == "a\r\n b"
+    assert response.json() == {}
