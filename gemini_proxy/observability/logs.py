@@ -1,11 +1,12 @@
 """One JSON object per log line, for the app and for gunicorn alike."""
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
 import time
+
+from gemini_proxy.encoding import json_text
 
 APP_LOGGER = "gemini_proxy"
 
@@ -29,7 +30,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return json_text(line)
 
 
 def configure(level: str) -> None:
