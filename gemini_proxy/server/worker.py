@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import logging
 import os
 import socket
@@ -166,6 +167,10 @@ class GatewayWorker(ThreadWorker):
     def load_wsgi(self):
         super().load_wsgi()
         self.wsgi = self._serving(self.wsgi)
+        # The app's objects (the SDK's types, the schemas, the OpenAPI document: about 150,000) live
+        # as long as the worker: out of the collector's sight, its full collections stop walking
+        # them (50 us a request on average, in pauses of 150 ms every few thousand requests).
+        gc.freeze()
 
     def accept(self, listener):
         """gunicorn's accept(), making connections whose requests must arrive in time."""
