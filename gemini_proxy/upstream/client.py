@@ -36,6 +36,7 @@ timeout, running the same generation again while the client waits):
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -140,6 +141,8 @@ class Upstream:
                             settings.redis_url, key_events)
         self.vertex = settings.vertex
         self._sdk_encodes_body = settings.gemini_backend == VERTEX_AI  # see _open
+        # Call paths come from clients too (model names, Gemini's API relayed): the last few hundred kept.
+        self._templates = functools.lru_cache(maxsize=256)(sdk_calls.template)
         self._labels = settings.vertex_labels  # on generations (set only with Vertex AI: config_backend.py)
         # No retry_options: the SDK makes one attempt per call; _with_retries decides on more. Vertex AI's
         # accounts share one connection pool (one host).
@@ -252,12 +255,15 @@ class Upstream:
         """Sends a call (generateContent, countTokens, or one of Gemini's API relayed) through the SDK's HTTP
         layer (sdk_calls.py) and returns once Gemini's response headers arrived (a failure after that is
         never retried)."""
-        send, payload = ((sdk_calls.send_by_sdk, body) if self._sdk_encodes_body
-                         else (sdk_calls.send, None if body is None else json_bytes(body)))
+        encoded = None if body is None or self._sdk_encodes_body else json_bytes(body)
 
         def attempt(left: float, lease: Lease):
-            return send(self._client_of(lease)._api_client, http_method, path, version, payload, lease.header, left,
-                        self._connect_timeout)
+            http = self._client_of(lease)._api_client
+            if self._sdk_encodes_body:
+                return sdk_calls.send_by_sdk(http, http_method, path, version, body, lease.header, left,
+                                             self._connect_timeout)
+            made = self._templates(http, http_method, path, version)
+            return sdk_calls.send(http, made, encoded, lease.header, left, self._connect_timeout)
         return self._with_retries(attempt, deadline, secrets, api_key, resource)
 
     def _with_retries(self, attempt: Callable[[float, Lease], T], deadline: float, secrets: tuple[str, ...],

@@ -5,7 +5,7 @@ response headers arrived).
 The SDK's client builds the URL (base URL, API version; on Vertex AI the project and location)
 and the headers (the client's key, user agent, x-goog-api-client), its httpx2 client adds its
 own, and the SDK maps a failed status to its APIError. What does not change from call to call is
-built once per call path (`_template`): rebuilding it (pydantic's HttpOptions merged, the URL
+built once per call path (`template`): rebuilding it (pydantic's HttpOptions merged, the URL
 parsed, the headers merged) cost a third of the gateway's time in an upstream call. Per call:
 the body (orjson's bytes: json.dumps took 0.3 ms for a 100 kB conversation), the key of the
 attempt, the time left (X-Server-Timeout, the httpx2 timeouts).
@@ -15,7 +15,6 @@ SDK builds the whole request and encodes the body itself (`send_by_sdk`).
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import httpx2
@@ -34,26 +33,25 @@ def milliseconds(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))  # the SDK's timeout unit; 0 would mean none
 
 
-@functools.lru_cache(maxsize=256)
-def _template(http: BaseApiClient, method: str, path: str, version: str | None) -> httpx2.Request:
-    """The request the SDK's client `http` sends for `path`, but for its body and per-call headers."""
+def template(http: BaseApiClient, method: str, path: str, version: str | None) -> httpx2.Request:
+    """The request the SDK's client `http` sends for `path`, but for its body and per-call headers
+    (client.py keeps the last few hundred, per gateway)."""
     options = types.HttpOptions.model_construct(api_version=version) if version else None
     built = http._build_request(method, path, {}, options)
-    template = http._httpx_client.build_request(method, http._httpx_url(built.url, is_async=False),
-                                                headers=built.headers)
-    template.headers.pop("Content-Length", None)  # each call's body sets its own
-    return template
+    made = http._httpx_client.build_request(method, http._httpx_url(built.url, is_async=False), headers=built.headers)
+    made.headers.pop("Content-Length", None)  # each call's body sets its own
+    return made
 
 
-def send(http: BaseApiClient, method: str, path: str, version: str | None, body: bytes | None, key: str | None,
-         left: float, connect_timeout: float) -> HttpResponse:
-    """`body` (JSON bytes; None: none) sent on `path` with `key` (None: the client's), within `left` seconds."""
-    template = _template(http, method, path, version)
-    headers = template.headers.copy()
+def send(http: BaseApiClient, made: httpx2.Request, body: bytes | None, key: str | None, left: float,
+         connect_timeout: float) -> HttpResponse:
+    """`body` (JSON bytes; None: none) sent as `made` (a template()) with `key` (None: the client's),
+    within `left` seconds."""
+    headers = made.headers.copy()
     headers["X-Server-Timeout"] = str(math.ceil(left))
     if key:
         headers["x-goog-api-key"] = key
-    request = httpx2.Request(method, template.url, headers=headers, content=body, extensions={
+    request = httpx2.Request(made.method, made.url, headers=headers, content=body, extensions={
         "timeout": httpx2.Timeout(left, connect=min(connect_timeout, left)).as_dict()})
     response = http._httpx_client.send(request, stream=True)
     genai_errors.APIError.raise_for_response(response)
