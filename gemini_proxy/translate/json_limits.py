@@ -78,9 +78,9 @@ def _quick(data: bytes, max_depth: int) -> Any:
 def loads(data: str | bytes, max_depth: int) -> Any:
     """Parse `data`, or raise JsonRefused: not strict JSON, a lone surrogate, or (JsonTooDeep)
     nested deeper than `max_depth` levels (a bare value is depth 0, `{}` and `[]` 1, `[[]]` 2)."""
-    if isinstance(data, bytes) and (value := _quick(data, max_depth)) is not _UNSURE:
-        return value
     if isinstance(data, bytes):
+        if (value := _quick(data, max_depth)) is not _UNSURE:
+            return value
         # Decoded here, strictly: json.loads would let UTF-8-encoded surrogates through.
         try:
             data = data.decode(json.detect_encoding(data))

@@ -55,9 +55,11 @@ def _mismatch(value: Any, spec: Any) -> list[str] | None:
         return []
     inner = spec[0]
     for index, item in enumerate(value):
-        problem = _mismatch(item, inner) if type(inner) in _NESTED else None if isinstance(item, inner) else []
-        if problem is not None:
-            return [*problem, f"[{index}]"]
+        if type(inner) in _NESTED:
+            if (problem := _mismatch(item, inner)) is not None:
+                return [*problem, f"[{index}]"]
+        elif not isinstance(item, inner):
+            return [f"[{index}]"]
     return None
 
 
