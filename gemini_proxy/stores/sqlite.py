@@ -49,13 +49,15 @@ class SharedFile:
         with self._lock:
             try:
                 db = self._connection()
+                written = db.total_changes
                 with db:
                     result = work(db)
             except sqlite3.Error:
                 self._close()  # the next call opens the file afresh
                 raise
-            self._commits += 1
-            checkpoint = self._commits % CHECKPOINT_EVERY == 0
+            wrote = db.total_changes != written  # a read adds nothing to the WAL
+            self._commits += wrote
+            checkpoint = wrote and self._commits % CHECKPOINT_EVERY == 0
         if checkpoint and self._checkpointing.acquire(blocking=False):
             threading.Thread(target=self._checkpoint, name="sqlite-checkpoint", daemon=True).start()
         return result
