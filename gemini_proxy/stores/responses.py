@@ -163,6 +163,7 @@ class MemoryStore(ResponseStore):
             return {item_id: self._foreign[item_id] for item_id in item_ids if item_id in self._foreign}
 
 
+_INSERT = "INSERT OR REPLACE INTO stored_responses VALUES (?, ?, ?)"
 # Rows are added in time order, so rowid order is age order: pruning walks from the oldest row
 # instead of keeping an index on `created`, one more B-tree to write per response.
 _SCHEMA = (
@@ -184,28 +185,30 @@ class SqliteStore(ResponseStore):
         self._lock = threading.Lock()
         self._file = SharedFile(path, _SCHEMA)
 
-    def _execute(self, work):
+    def _execute(self, work, *arguments):
+        """work(*arguments): one of the file's calls (SharedFile.run or .one)."""
         try:
-            return self._file.run(work)
+            return work(*arguments)
         except sqlite3.Error as exc:
             log.error("stored responses %s: %s", self._file.path, exc)
             raise store_unavailable() from exc
 
     def put(self, record: dict) -> None:
         response_id = record["response"]["id"]
+        row = (response_id, record["created"], json_bytes(record))
         foreign = [(item_id, response_id) for item_id in foreign_items(record)]
-
-        def write(db):
-            db.execute("INSERT OR REPLACE INTO stored_responses VALUES (?, ?, ?)",
-                       (response_id, record["created"], json_bytes(record)))
-            if foreign:
+        if not foreign:  # nearly always: every item id was made here
+            self._execute(self._file.one, _INSERT, row)
+        else:
+            def write(db):
+                db.execute(_INSERT, row)
                 db.executemany("INSERT OR REPLACE INTO stored_response_items VALUES (?, ?)", foreign)
-        self._execute(write)
+            self._execute(self._file.run, write)
         with self._lock:
             self._puts += 1
             prune = self._puts % _PRUNE_EVERY == 1
         if prune:
-            self._execute(self._prune)
+            self._execute(self._file.run, self._prune)
 
     def _prune(self, db) -> None:
         """Drops the responses past the TTL and the oldest beyond the limit, and their items."""
@@ -226,9 +229,8 @@ class SqliteStore(ResponseStore):
         if not wanted:
             return {}
         marks = ",".join("?" * len(wanted))
-        rows = self._execute(lambda db: db.execute(
-            f"SELECT id, record FROM stored_responses WHERE id IN ({marks}) AND created > ?",
-            (*wanted, self._clock() - self._ttl)).fetchall())
+        rows = self._execute(self._file.one, f"SELECT id, record FROM stored_responses WHERE id IN ({marks}) "
+                             "AND created > ?", (*wanted, self._clock() - self._ttl))
         return {response_id: json.loads(record) for response_id, record in rows}
 
     def delete(self, response_id: str) -> bool:
@@ -237,12 +239,12 @@ class SqliteStore(ResponseStore):
                               (response_id, self._clock() - self._ttl)).rowcount
             db.execute("DELETE FROM stored_response_items WHERE response_id = ?", (response_id,))
             return gone > 0
-        return self._execute(remove)
+        return self._execute(self._file.run, remove)
 
     def _holders(self, item_ids: list[str]) -> dict[str, str]:
         marks = ",".join("?" * len(item_ids))
-        return dict(self._execute(lambda db: db.execute(
-            f"SELECT id, response_id FROM stored_response_items WHERE id IN ({marks})", item_ids).fetchall()))
+        return dict(self._execute(self._file.one, f"SELECT id, response_id FROM stored_response_items "
+                                  f"WHERE id IN ({marks})", item_ids))
 
 
 class RedisStore(ResponseStore):

@@ -71,9 +71,10 @@ class SqliteSignatures:
         self._lock = threading.Lock()
         self._puts = 0
 
-    def _execute(self, work):
+    def _execute(self, work, *arguments):
+        """work(*arguments): one of the file's calls (SharedFile.run or .one); None when it failed."""
         try:
-            return self._file.run(work)
+            return work(*arguments)
         except sqlite3.Error as exc:
             log.warning("thought signature store %s: %s", self._path, exc)
             return None
@@ -81,20 +82,20 @@ class SqliteSignatures:
     def put_many(self, values: Mapping[str, str]) -> None:
         now = time.time()
         rows = [(call_id, value, now) for call_id, value in values.items()]
-        self._execute(lambda db: db.executemany("INSERT OR REPLACE INTO signatures VALUES (?, ?, ?)", rows))
+        self._execute(self._file.run, lambda db: db.executemany("INSERT OR REPLACE INTO signatures VALUES (?, ?, ?)",
+                                                                rows))
         with self._lock:
             self._puts += 1
             prune = self._puts % _PRUNE_EVERY == 0
         if prune:
-            self._execute(lambda db: db.execute(
-                "DELETE FROM signatures WHERE rowid IN "
-                "(SELECT rowid FROM signatures ORDER BY created DESC, rowid DESC LIMIT -1 OFFSET ?)",
-                (self._max_rows,)))
+            self._execute(self._file.one, "DELETE FROM signatures WHERE rowid IN "
+                          "(SELECT rowid FROM signatures ORDER BY created DESC, rowid DESC LIMIT -1 OFFSET ?)",
+                          (self._max_rows,))
 
     def get_many(self, call_ids: list[str]) -> dict[str, str]:
         marks = ",".join("?" * len(call_ids))
-        rows = self._execute(lambda db: db.execute(
-            f"SELECT call_id, signature FROM signatures WHERE call_id IN ({marks})", call_ids).fetchall())
+        rows = self._execute(self._file.one, f"SELECT call_id, signature FROM signatures WHERE call_id IN ({marks})",
+                             call_ids)
         return dict(rows or ())
 
 

@@ -111,7 +111,7 @@ def test_items_are_found_from_their_ids_alone(backend, tmp_path):
         given["id"]: ("owner-a", given), answer["id"]: ("owner-a", answer)}
     # Nothing but the response was written: no index of its items.
     if isinstance(store, SqliteStore):
-        assert store._execute(lambda db: db.execute("SELECT count(*) FROM stored_response_items").fetchone()) == (0,)
+        assert store._file.one("SELECT count(*) FROM stored_response_items") == [(0,)]
     if isinstance(store, RedisStore):
         assert store._call(lambda r: r.keys("*")) == [f"gemini-proxy:response:{stored['response']['id']}".encode()]
     assert store.delete(stored["response"]["id"]) is True
