@@ -2,14 +2,55 @@
 booleans) and the unions OpenAI uses (string-or-list)."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+import copy
+from collections.abc import Mapping
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing
+
+_NARROWED_KEPT = 64  # key sets a schema keeps its narrowed copy for
+
+
+def _skippable(field: fields.Field) -> bool:
+    """A field whose absence marshmallow's load turns into nothing at all: not required, no
+    load_default, and the Field's own handling of a missing value."""
+    return (not field.required and field.load_default is missing
+            and type(field).deserialize is fields.Field.deserialize
+            and type(field)._validate_missing is fields.Field._validate_missing)
 
 
 class Lenient(Schema):
-    """OpenAI clients send fields this gateway does not model: they are tolerated."""
+    """OpenAI clients send fields this gateway does not model: they are tolerated.
+
+    A body is deserialized with the fields it has (and those it must have, or that have a
+    default): marshmallow's load otherwise deserializes every declared field, sent or not, and
+    a chat request sends a handful of its 38. The schema keeps a copy of itself narrowed to each
+    of the last few key sets it saw (only its `load_fields` differ; `fields`, hooks and unknown
+    keys are as declared), and loads with it."""
 
     class Meta:
         unknown = EXCLUDE
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._narrowed: dict[frozenset, Schema] = {}
+        self._keys = {field.data_key or name: name for name, field in self.load_fields.items()}
+        self._kept = {name for name, field in self.load_fields.items() if not _skippable(field)}
+
+    def _narrowed_to(self, data: Mapping) -> Schema:
+        declared = frozenset(self._keys[key] for key in data if key in self._keys)
+        schema = self._narrowed.get(declared)
+        if schema is None:
+            schema = copy.copy(self)
+            schema.load_fields = {name: field for name, field in self.load_fields.items()
+                                  if name in declared or name in self._kept}
+            if len(self._narrowed) < _NARROWED_KEPT:
+                self._narrowed[declared] = schema
+        return schema
+
+    def _deserialize(self, data, *, many: bool = False, partial=None, **kwargs):
+        if many or partial is not None or not isinstance(data, Mapping):
+            return super()._deserialize(data, many=many, partial=partial, **kwargs)
+        return Schema._deserialize(self._narrowed_to(data), data, many=many, partial=partial, **kwargs)
 
 
 class StrictNumber(fields.Float):
@@ -125,9 +166,10 @@ class Present(fields.Field):
 
 def refuse_unsupported(schema: Schema, data: dict) -> None:
     """A validates_schema check: a Present field with a value other than its harmless ones."""
-    for name, field in schema.fields.items():
+    for name, value in data.items():
+        field = schema.fields.get(name)
         harmless = field.harmless if isinstance(field, Present) else None
-        if harmless is not None and name in data and data[name] not in harmless:
+        if harmless is not None and value not in harmless:
             raise ValidationError(f"`{name}` is not supported by this gateway", name)
 
 def _is_token_array(value) -> bool:
