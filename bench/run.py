@@ -1,12 +1,16 @@
 """The benchmark, in one command: `.venv/bin/python bench/run.py [--smoke] [--out DIR]`.
 
-Starts two emulators (zero pace, to expose pure overhead; and a realistic pace), then each
-target in turn in front of them (direct over raw HTTP, direct through the google-genai SDK,
-the gateway, the bare stack, the tutorial's design, LiteLLM), drives it with bench/load.py,
-(the gateway with chat completions and, level by level in the same run, the Responses API),
-measures its process tree (CPU seconds, peak RSS), stops it, and writes DIR/<date>.json,
+Starts two emulators (zero pace, to expose pure overhead; and a realistic pace) and the
+targets in front of them (direct over raw HTTP, direct through the google-genai SDK, the
+gateway, the bare stack, the tutorial's design, LiteLLM), drives them with bench/load.py,
+measures each one's process tree (CPU seconds, peak RSS), and writes DIR/<date>.json,
 DIR/<date>.md and the PNG charts (bench/report.py).
-Targets of the issue are judged on ratios measured in this one run.
+Targets of the issue are judged on ratios measured in this one run, so what is compared is
+measured side by side: the non-streamed levels take the gateway (chat completions and the
+Responses API), the bare stack and LiteLLM in turns, all of them up at once (10 turns at
+concurrency 1, 2 at 32); each stream level measures the gateway's two APIs and LiteLLM one after the other.
+This machine's speed drifts by tens of percent in minutes: measured minutes apart, LiteLLM's
+CPU per stream moved 82 / 114 / 98 ms in three runs of one day.
 
 --smoke: every target briefly (seconds, for CI): no LiteLLM unless asked (its virtualenv takes
 minutes to build and half a minute to start), no 1000-stream run; exits non-zero if a target
@@ -41,7 +45,6 @@ from targets import Monitor, Service
 
 RESULTS = targets.BENCH / "results"
 GATEWAY_APIS = ("chat", "responses")  # the gateway is measured with both, level by level
-TURNS = 10  # non-streamed levels: the APIs take turns this many times (a turn is a tenth of the level)
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,10 @@ class Pace:
 class Plan:
     paced: Pace
     nonstream_tokens: int
-    nonstream: tuple[tuple[int, int, float], ...]  # (concurrency, at most requests, at most seconds)
+    # (concurrency, at most requests, at most seconds, turns): the targets measured side by side take
+    # the level in that many turns. A turn ends by waiting for the requests in flight, which weighs on a
+    # slow target's throughput: at concurrency 32 a turn lasts as long as a whole level used to (10 s).
+    nonstream: tuple[tuple[int, int, float, int], ...]
     stream_tokens: int
     streams: tuple[tuple[int, int], ...]  # (concurrent streams, streams per client)
     tutorial_streams: tuple[int, ...]
@@ -72,7 +78,7 @@ FULL = Plan(
     # Recorded Gemini 2.5 Flash streams send 20 to 50 tokens per chunk (shared/recordings).
     paced=Pace(0.3, 50.0, 20),
     nonstream_tokens=100,
-    nonstream=((1, 3000, 8.0), (32, 30000, 10.0)),
+    nonstream=((1, 3000, 8.0, 10), (32, 60000, 20.0, 2)),
     stream_tokens=200,
     streams=((16, 3), (64, 2), (256, 2), (1000, 1)),
     tutorial_streams=(16, 64),
@@ -85,7 +91,7 @@ GATEWAY_ONLY = replace(FULL, streams=((64, 2),), tutorial_streams=(), gateway_10
 SMOKE = Plan(
     paced=Pace(0.1, 400.0, 10),
     nonstream_tokens=100,
-    nonstream=((1, 30, 3.0), (4, 60, 3.0)),
+    nonstream=((1, 30, 3.0, 10), (4, 60, 3.0, 2)),
     stream_tokens=40,
     streams=((8, 1),),
     tutorial_streams=(8,),
@@ -111,24 +117,21 @@ class Bench:
     def note_command(self, service: Service) -> None:
         self.commands.setdefault(service.name, " ".join(str(a) for a in service.process.args))
 
-    def measure(self, target: Target, service: Service | None, emulator: Service, load_: Load, **labels) -> dict:
-        return self.measure_alternating([target], service, emulator, load_, 1, labels)[0]
-
-    def measure_alternating(self, targets: list[Target], service: Service | None, emulator: Service, load_: Load,
-                            turns: int, labels: dict) -> list[dict]:
-        """`load_` on each target, split into `turns` turns that take the targets in turn, so
-        that a machine getting faster or slower during the level shows in all of them alike;
-        one row per target (`labels` plus the target's API label)."""
+    def measure_alternating(self, runs: list[Run], emulator: Service, load_: Load, turns: int,
+                            labels: dict) -> list[dict]:
+        """`load_` on each run's target, split into `turns` turns that take the targets in turn,
+        so that a machine getting faster or slower during the level shows in all of them alike;
+        one row per run (`labels`, the run's own and its target's API label)."""
         part = replace(load_, count=max(1, load_.count // turns), seconds=load_.seconds / turns)
-        results: dict[int, list[load.RunResult]] = {i: [] for i in range(len(targets))}
+        results: dict[int, list[load.RunResult]] = {i: [] for i in range(len(runs))}
         cpu = {i: {"client": 0.0, "gateway": 0.0, "upstream": 0.0, "rss": 0, "start_rss": None}
-               for i in range(len(targets))}
+               for i in range(len(runs))}
         client = psutil.Process()
         for _ in range(turns):
-            for i, target in enumerate(targets):
+            for i, run in enumerate(runs):
                 before = client.cpu_times()
-                with Monitor(service) as gateway, Monitor(emulator) as upstream:
-                    results[i].append(load.run(target, part))
+                with Monitor(run.service) as gateway, Monitor(emulator) as upstream:
+                    results[i].append(load.run(run.target, part))
                 after = client.cpu_times()
                 cpu[i]["client"] += after.user + after.system - before.user - before.system
                 cpu[i]["gateway"] += gateway.cpu_seconds
@@ -136,8 +139,9 @@ class Bench:
                 cpu[i]["rss"] = max(cpu[i]["rss"], gateway.peak_rss)
                 if cpu[i]["start_rss"] is None:
                     cpu[i]["start_rss"] = gateway.start_rss
-        return [self._row(target, service, load_, load.merged(results[i]), cpu[i], {**labels, **_api(target.api)})
-                for i, target in enumerate(targets)]
+        return [self._row(run.target, run.service, load_, load.merged(results[i]), cpu[i],
+                          {**labels, **run.labels, **_api(run.target.api)})
+                for i, run in enumerate(runs)]
 
     def _row(self, target: Target, service: Service | None, load_: Load, result: load.RunResult, cpu: dict,
              labels: dict) -> dict:
@@ -167,34 +171,45 @@ class Bench:
     def warm(self, target: Target, stream: bool, tokens: int) -> None:
         load.run(target, Load(min(8, self.plan.warmup), self.plan.warmup, 20.0, stream, prompt(tokens, stream)))
 
-    def nonstream(self, target: Target, service: Service | None, emulator: Service, apis=("chat",), **labels) -> None:
-        """Each level once per API (`apis`: chat completions and the Responses API), the APIs
-        taking turns within the level (TURNS turns) so that both meet the same machine state."""
+    def nonstream(self, runs: list[Run], emulator: Service) -> None:
+        """Each level once per run, the runs taking turns within the level (the plan's turns)."""
         text = prompt(self.plan.nonstream_tokens, False)
-        for api in apis:
-            self.warm(replace(target, api=api), False, self.plan.nonstream_tokens)
-        for concurrency, count, seconds in self.plan.nonstream:
-            self.measure_alternating([replace(target, api=api) for api in apis], service, emulator,
-                                     Load(concurrency, count, seconds, False, text),
-                                     TURNS if len(apis) > 1 else 1, {"pace": "zero", **labels})
+        for run in runs:
+            self.warm(run.target, False, self.plan.nonstream_tokens)
+        for concurrency, count, seconds, turns in self.plan.nonstream:
+            self.measure_alternating(runs, emulator, Load(concurrency, count, seconds, False, text),
+                                     turns if len(runs) > 1 else 1, {"pace": "zero"})
 
-    def streams(self, target: Target, service: Service | None, emulator: Service, levels, apis=("chat",),
-                **labels) -> None:
+    def streams(self, runs: list[Run], emulator: Service, levels) -> None:
+        """Each level once per run, the runs one after the other (a stream level's rounds are what
+        keeps its streams open all along: it is not cut into turns)."""
         pace = self.plan.paced
-        duration = pace.stream_seconds(self.plan.stream_tokens)
-        if target.name == "tutorial":  # it sends ~0.75 words per token, 10 ms apart, after the whole answer
-            duration += self.plan.stream_tokens * 0.75 * 0.01
-        for api in apis:
-            self.warm(replace(target, api=api), True, 20)
+        for run in runs:
+            self.warm(run.target, True, 20)
         for concurrency, rounds in levels:
-            ramp = min(duration, 3.0) if rounds == 1 else duration
-            seconds = ramp + rounds * duration * 1.5 + 5
-            for api in apis:
-                self.measure(replace(target, api=api), service, emulator,
-                             Load(concurrency, concurrency * rounds, seconds, True,
-                                  prompt(self.plan.stream_tokens, True),
-                                  ramp=ramp, request_timeout=duration * 4 + 30, grace=duration * 4 + 30),
-                             pace="paced", **labels, **_api(api))
+            for run in runs:
+                duration = pace.stream_seconds(self.plan.stream_tokens)
+                if run.target.name == "tutorial":  # ~0.75 words per token, 10 ms apart, after the whole answer
+                    duration += self.plan.stream_tokens * 0.75 * 0.01
+                ramp = min(duration, 3.0) if rounds == 1 else duration
+                seconds = ramp + rounds * duration * 1.5 + 5
+                self.measure_alternating([run], emulator, Load(
+                    concurrency, concurrency * rounds, seconds, True, prompt(self.plan.stream_tokens, True),
+                    ramp=ramp, request_timeout=duration * 4 + 30, grace=duration * 4 + 30), 1, {"pace": "paced"})
+
+
+@dataclass(frozen=True)
+class Run:
+    """A target, the service its CPU and memory are read from (None: none, as for the direct
+    calls), and the labels of its rows."""
+    target: Target
+    service: Service | None = None
+    labels: dict = field(default_factory=dict)
+
+
+def served(service: Service, name: str, apis=("chat",), **labels) -> list[Run]:
+    """One run per API of a started service."""
+    return [Run(Target(name, service.url, "openai", service.api_key, api), service, labels) for api in apis]
 
 
 def _api(api: str) -> dict[str, str]:
@@ -255,45 +270,50 @@ def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
                                              plan.paced.chunk_tokens))
 
         print("Non-streamed requests, emulator at zero pace", flush=True)
-        bench.nonstream(Target("direct", zero.url, "gemini"), None, zero)
-        bench.nonstream(Target("direct-sdk", zero.url, "sdk"), None, zero)
-        starters = (("gateway", targets.start_gateway), ("bare", targets.start_bare),
-                    ("tutorial", targets.start_tutorial))
-        for name, starter in starters[:None if plan.others else 1]:
-            service = start(starter(workdir, zero.url))
-            bench.nonstream(Target(name, service.url, "openai"), service, zero,
-                            apis=GATEWAY_APIS if name == "gateway" else ("chat",))
-            stop(service)
+        bench.nonstream([Run(Target("direct", zero.url, "gemini"))], zero)
+        bench.nonstream([Run(Target("direct-sdk", zero.url, "sdk"))], zero)
+        gateway = start(targets.start_gateway(workdir, zero.url))
+        side_by_side = served(gateway, "gateway", GATEWAY_APIS)
+        if plan.others:
+            side_by_side += served(start(targets.start_bare(workdir, zero.url)), "bare")
         if litellm:
-            service = start(targets.start_litellm(workdir, zero.url, workers))
-            bench.nonstream(Target("litellm", service.url, "openai", service.api_key), service, zero)
-            stop(service)
+            side_by_side += served(start(targets.start_litellm(workdir, zero.url, workers)), "litellm")
+        bench.nonstream(side_by_side, zero)
+        for run in side_by_side:
+            if run.service in services:
+                stop(run.service)
+        if plan.others:
+            tutorial = start(targets.start_tutorial(workdir, zero.url))
+            bench.nonstream(served(tutorial, "tutorial"), zero)
+            stop(tutorial)
 
         print(f"Streams, emulator at {plan.paced.ttft} s to first token, {plan.paced.tokens_per_second:g} tokens/s, "
               f"{plan.paced.chunk_tokens} tokens per chunk", flush=True)
         below_1000 = tuple(level for level in plan.streams if level[0] < 1000)
         at_1000 = tuple(level for level in plan.streams if level[0] >= 1000)
-        bench.streams(Target("direct", paced.url, "gemini"), None, paced, plan.streams)
+        bench.streams([Run(Target("direct", paced.url, "gemini"))], paced, plan.streams)
         # The SDK parses every chunk into pydantic models in this one client process: beyond 64
         # streams the client itself would be what is measured.
-        bench.streams(Target("direct-sdk", paced.url, "sdk"), None, paced,
+        bench.streams([Run(Target("direct-sdk", paced.url, "sdk"))], paced,
                       tuple(level for level in plan.streams if level[0] <= 64))
-        service = start(targets.start_gateway(workdir, paced.url))
-        bench.streams(Target("gateway", service.url, "openai"), service, paced, below_1000, apis=GATEWAY_APIS,
-                      config="shipped")
-        stop(service)
+        gateway = start(targets.start_gateway(workdir, paced.url))
+        side_by_side = served(gateway, "gateway", GATEWAY_APIS, config="shipped")
+        if litellm:
+            litellm_paced = start(targets.start_litellm(workdir, paced.url, workers))
+            side_by_side += served(litellm_paced, "litellm")
+        bench.streams(side_by_side, paced, below_1000)
+        stop(gateway)
+        if litellm:
+            bench.streams(served(litellm_paced, "litellm"), paced, at_1000)
+            stop(litellm_paced)
         for config, env in plan.gateway_1000:
             service = start(targets.start_gateway(workdir, paced.url, dict(env), name=f"gateway-{config}"))
-            bench.streams(Target("gateway", service.url, "openai"), service, paced, at_1000, config=config)
+            bench.streams(served(service, "gateway", config=config), paced, at_1000)
             stop(service)
         if plan.others:
             service = start(targets.start_tutorial(workdir, paced.url))
-            bench.streams(Target("tutorial", service.url, "openai"), service, paced,
+            bench.streams(served(service, "tutorial"), paced,
                           tuple((n, rounds) for n, rounds in below_1000 if n in plan.tutorial_streams))
-            stop(service)
-        if litellm:
-            service = start(targets.start_litellm(workdir, paced.url, workers))
-            bench.streams(Target("litellm", service.url, "openai", service.api_key), service, paced, plan.streams)
             stop(service)
     finally:
         for service in reversed(services):
