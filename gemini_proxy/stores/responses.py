@@ -207,8 +207,11 @@ class SqliteStore(ResponseStore):
         with self._lock:
             self._puts += 1
             prune = self._puts % _PRUNE_EVERY == 1
-        if prune:
-            self._execute(self._file.run, self._prune)
+        if prune:  # the response is stored: a prune that fails waits for the next one
+            try:
+                self._file.run(self._prune)
+            except sqlite3.Error as exc:
+                log.warning("stored responses %s: pruning failed: %s", self._file.path, exc)
 
     def _prune(self, db) -> None:
         """Drops the responses past the TTL and the oldest beyond the limit, and their items."""

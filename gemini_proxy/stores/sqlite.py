@@ -50,9 +50,12 @@ class SharedFile:
             self._close()
 
     def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`work(connection)` in one transaction; sqlite3.Error reaches the caller."""
+        """`work(connection)` in one transaction that writes; sqlite3.Error reaches the caller.
+        It takes the write lock as it begins (waiting for another writer as long as the busy
+        timeout allows): a transaction that read first and then wrote after another worker's
+        commit would fail at once, its snapshot out of date (SQLITE_BUSY_SNAPSHOT)."""
         def transaction(db: sqlite3.Connection) -> T:
-            db.execute("BEGIN")
+            db.execute("BEGIN IMMEDIATE")
             with db:  # commits, or rolls back what `work` raised from
                 return work(db)
         return self._locked(transaction)

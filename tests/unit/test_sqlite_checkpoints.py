@@ -59,3 +59,24 @@ def test_one_statement_is_committed_on_its_own_and_a_transaction_all_or_nothing(
     shared.run(lambda db: db.executemany("INSERT INTO rows VALUES (?)", [(b"three",), (b"four",)]))
     assert _count(path) == 3
     assert shared.one("SELECT count(*) FROM rows") == [(3,)]
+
+
+def test_a_transaction_holds_the_write_lock_from_its_start(tmp_path):
+    # A transaction that reads, then writes after another worker's commit, would fail at once:
+    # so none lets another writer in between.
+    path = str(tmp_path / "store.sqlite3")
+    shared = sqlite.SharedFile(path, SCHEMA)
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    refused = []
+
+    def read_then_write(db):
+        db.execute("SELECT count(*) FROM rows").fetchone()
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            refused.append(str(exc))
+        db.execute("INSERT INTO rows VALUES (?)", (b"x",))
+    shared.run(read_then_write)
+    other.close()
+    assert refused == ["database is locked"]
+    assert _count(path) == 1

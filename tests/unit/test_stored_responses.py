@@ -3,6 +3,7 @@ that tags reasoning.encrypted_content. Redis is a real redis-server on loopback.
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 
 import pytest
@@ -181,6 +182,16 @@ def test_two_workers_share_one_sqlite_file(tmp_path):
     assert second.get("resp_shared")["response"]["id"] == "resp_shared"
     assert second.delete("resp_shared") is True
     assert first.get("resp_shared") is None
+
+
+def test_a_prune_that_fails_does_not_fail_the_write_it_follows(tmp_path, monkeypatch):
+    store = SqliteStore(str(tmp_path / "r.sqlite3"), TTL, 100)
+
+    def busy(db):
+        raise sqlite3.OperationalError("database is locked")
+    monkeypatch.setattr(store, "_prune", busy)
+    store.put(record("resp_kept", __import__("time").time()))  # the first write prunes
+    assert store.get("resp_kept")["response"]["id"] == "resp_kept"
 
 
 def test_an_unreachable_store_is_a_503_not_a_silent_loss(tmp_path):
