@@ -132,6 +132,7 @@ class Bench:
                 before = client.cpu_times()
                 with Monitor(run.service) as gateway, Monitor(emulator) as upstream:
                     results[i].append(load.run(run.target, part))
+                    gateway.settle()
                 after = client.cpu_times()
                 cpu[i]["client"] += after.user + after.system - before.user - before.system
                 cpu[i]["gateway"] += gateway.cpu_seconds

@@ -244,6 +244,21 @@ class Monitor:
             self._thread.start()
         return self
 
+    def settle(self, window: float = 0.1, busy: float = 0.05, limit: float = 3.0) -> None:
+        """Waits, at most `limit` seconds, until the tree uses less than `busy` of a CPU over
+        `window`: what a target does after its last answer (a flush, a batch written later) is
+        still its own, and does not spill into the next target's turn."""
+        if self.service is None:
+            return
+        deadline = time.monotonic() + limit
+        used = sum(self._cpu(self.service.tree()).values())
+        while time.monotonic() < deadline:
+            time.sleep(window)
+            now = sum(self._cpu(self.service.tree()).values())
+            if now - used < busy * window:
+                return
+            used = now
+
     def __exit__(self, *exc_info: object) -> None:
         if self.service is None:
             return
