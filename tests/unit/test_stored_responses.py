@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import time
 
 import pytest
 import redis
@@ -178,7 +179,7 @@ def test_the_oldest_responses_go_first_beyond_the_limit(kind, tmp_path):
 def test_two_workers_share_one_sqlite_file(tmp_path):
     path = str(tmp_path / "shared.sqlite3")
     first, second = SqliteStore(path, TTL, 100), SqliteStore(path, TTL, 100)
-    first.put(record("resp_shared", __import__("time").time()))
+    first.put(record("resp_shared", time.time()))
     assert second.get("resp_shared")["response"]["id"] == "resp_shared"
     assert second.delete("resp_shared") is True
     assert first.get("resp_shared") is None
@@ -190,7 +191,7 @@ def test_a_prune_that_fails_does_not_fail_the_write_it_follows(tmp_path, monkeyp
     def busy(db):
         raise sqlite3.OperationalError("database is locked")
     monkeypatch.setattr(store, "_prune", busy)
-    store.put(record("resp_kept", __import__("time").time()))  # the first write prunes
+    store.put(record("resp_kept", time.time()))  # the first write prunes
     assert store.get("resp_kept")["response"]["id"] == "resp_kept"
 
 
