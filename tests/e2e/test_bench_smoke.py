@@ -54,3 +54,18 @@ def test_bench_smoke_serves_every_target_and_writes_the_report(tmp_path):
     assert (tmp_path / f"{stem}.md").read_text().startswith("# Benchmark run")
     for chart in ("throughput", "ttft"):
         assert (tmp_path / f"{stem}-{chart}.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_responses_cost_splits_each_request_into_its_phases():
+    """bench/responses_cost.py times the relay's functions by name: a rename would stop it."""
+    result = subprocess.run([sys.executable, "bench/responses_cost.py", "--requests", "5", "--warm"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {line.split(" | ")[0].strip("| "): [float(cell) for cell in line.strip("| ").split(" | ")[1:]]
+            for line in result.stdout.splitlines() if line.startswith("| ") and not line.startswith("| request")}
+    assert set(rows) == {"chat completion", "Response, store: false", "Response, stored"}
+    for case, (total, load, prepare, upstream, translate, store, rest) in rows.items():
+        assert min(total, load, prepare, upstream, translate, rest) > 0, case
+        assert upstream + store < total, case
+    assert rows["chat completion"][5] == 0
+    assert rows["Response, stored"][5] > rows["Response, store: false"][5]
