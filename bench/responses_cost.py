@@ -70,12 +70,8 @@ def timed(module, name: str, phase: str) -> None:
     setattr(module, name, measured)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=400, help="requests of each kind (default 400)")
-    parser.add_argument("--warm", action="store_true", help="do not flush the CPU caches between requests")
-    args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="responses-cost-"))
+def measure(folder: Path, requests: int, warm: bool) -> dict[str, Counter]:
+    """Seconds of thread CPU by phase, summed over `requests` of each case (after 50 to warm up)."""
     emulator = targets.start_emulator(folder, "emulator", 0.0, 0.0, 20)
     try:
         for module, name, phase in TIMED:
@@ -86,9 +82,9 @@ def main() -> None:
         client = app.test_client()
         flush = bytearray(32 << 20)
         totals = {case: Counter() for case in CASES}
-        for turn in range(50 + args.requests):
+        for turn in range(50 + requests):
             for case, (path, body) in CASES.items():
-                if not args.warm:
+                if not warm:
                     flush[::64] = b"x" * (len(flush) // 64)
                 SPENT.clear()
                 started = time.thread_time()
@@ -97,18 +93,27 @@ def main() -> None:
                 SPENT["total"] = time.thread_time() - started
                 if answer.status_code != 200:
                     raise SystemExit(f"{case}: HTTP {answer.status_code} {answer.get_data(as_text=True)[:200]}")
-                if turn >= 50:  # the first 50 of each warm the app up
+                if turn >= 50:
                     totals[case].update(SPENT)
+        return totals
     finally:
         emulator.stop()
-    phases = list(PHASES)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=400, help="requests of each kind (default 400)")
+    parser.add_argument("--warm", action="store_true", help="do not flush the CPU caches between requests")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="responses-cost-") as folder:
+        totals = measure(Path(folder), args.requests, args.warm)
     print(f"CPU per request (us), {args.requests} of each, caches {'warm' if args.warm else 'flushed'}:\n")
-    print("| request | total | " + " | ".join(phases) + " | rest |")
-    print("|---|---:|" + "---:|" * (len(phases) + 1))
+    print("| request | total | " + " | ".join(PHASES) + " | rest |")
+    print("|---|---:|" + "---:|" * (len(PHASES) + 1))
     for case, spent in totals.items():
-        row = {phase: spent[phase] / args.requests * 1e6 for phase in ["total", *phases]}
-        rest = row["total"] - sum(row[phase] for phase in phases)
-        print(f"| {case} | {row['total']:.0f} | " + " | ".join(f"{row[phase]:.0f}" for phase in phases)
+        row = {phase: spent[phase] / args.requests * 1e6 for phase in ("total", *PHASES)}
+        rest = row["total"] - sum(row[phase] for phase in PHASES)
+        print(f"| {case} | {row['total']:.0f} | " + " | ".join(f"{row[phase]:.0f}" for phase in PHASES)
               + f" | {rest:.0f} |")
 
 
