@@ -203,9 +203,12 @@ litellm_settings:
 @dataclass
 class Monitor:
     """CPU seconds and peak resident memory of a service's process tree during a run; RSS is
-    sampled every `interval` seconds as the sum over the tree."""
+    sampled every `interval` seconds as the sum over the tree, whose processes are listed again
+    every `walk_every` seconds: listing them reads every process of the machine (2-3 ms, in the
+    load client's process, whose GIL it holds meanwhile) while their RSS takes tens of us."""
     service: Service | None
     interval: float = 0.1
+    walk_every: float = 1.0
     peak_rss: int = 0
     start_rss: int = 0  # the tree's RSS as the run started: what the peak adds to it is the run's own
     cpu_seconds: float = 0.0
@@ -224,23 +227,27 @@ class Monitor:
                 pass
         return times
 
-    def _rss(self) -> int:
+    @staticmethod
+    def _rss(processes: list[psutil.Process]) -> int:
         total = 0
-        for process in self.service.tree():
+        for process in processes:
             with contextlib.suppress(psutil.NoSuchProcess):
                 total += process.memory_info().rss
         return total
 
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak_rss = max(self.peak_rss, self._rss())
-            self._stop.wait(self.interval)
+    def _sample(self, processes: list[psutil.Process]) -> None:
+        walked = time.monotonic()
+        while not self._stop.wait(self.interval):
+            if time.monotonic() - walked >= self.walk_every:
+                processes, walked = self.service.tree(), time.monotonic()
+            self.peak_rss = max(self.peak_rss, self._rss(processes))
 
     def __enter__(self) -> Monitor:
         if self.service is not None:
-            self._cpu_start = self._cpu(self.service.tree())
-            self.start_rss = self._rss()
-            self._thread = threading.Thread(target=self._sample, daemon=True)
+            processes = self.service.tree()
+            self._cpu_start = self._cpu(processes)
+            self.start_rss = self.peak_rss = self._rss(processes)
+            self._thread = threading.Thread(target=self._sample, args=(processes,), daemon=True)
             self._thread.start()
         return self
 
