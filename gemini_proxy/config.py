@@ -288,7 +288,7 @@ class Settings(BackendSettings, MediaSettings, FromEnvironment):
         for where, model in names.items():
             if gemini_model_id(model) is None:
                 raise SettingsError(f"{where}: {model!r} is not a Gemini model id "
-                                    "(letters, digits, '-', '.', '_'; optionally models/ or tunedModels/)")
+                                    "(letters, digits, '-', '.', '_', no '..'; optionally models/ or tunedModels/)")
         self.check_backend(bool(self.gemini_api_key or self.gemini_api_keys.strip() or self.gemini_api_keys_file),
                            self.gemini_base_url, self.pass_through_keys)
         self.upstream_keys  # noqa: B018  (read, and checked, at start)

@@ -50,7 +50,7 @@ def model_not_found(model: str | None) -> ApiError:
 def invalid_model() -> ApiError:
     return invalid_request(
         "Invalid value for 'model': not a model this gateway knows how to name. Use a Gemini model id "
-        "(letters, digits, '-', '.', '_'; optionally prefixed models/ or tunedModels/) or a configured alias.",
+        "(letters, digits, '-', '.', '_', no '..'; optionally prefixed models/ or tunedModels/) or a configured alias.",
         "model", "invalid_model")
 
 

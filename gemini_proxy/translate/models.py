@@ -13,12 +13,13 @@ EMULATOR_OWNER = "gemini-emulator"
 ALIAS_OWNER = "gemini-proxy"
 # Gemini does not say when a model was created; OpenAI's field is a required integer.
 UNKNOWN_CREATED = 0
-# Gemini's model ids: ASCII letters, digits, '-', '.', '_' (a tuned model's under tunedModels/).
+# Gemini's model ids: ASCII letters, digits, '-', '.', '_' (a tuned model's under tunedModels/),
+# never two dots in a row (google-genai refuses those as a path step: "invalid model parameter").
 # A client's model name becomes part of an upstream URL path only when it matches this:
 # anything else ("../files?", "a#frag", "x?key=...") could steer the gateway's own key elsewhere.
-_MODEL_ID = re.compile(r"(?:models/|(tunedModels/))?([A-Za-z0-9][A-Za-z0-9._-]{0,127})")
+_MODEL_ID = re.compile(r"(?:models/|(tunedModels/))?(?!.*\.\.)([A-Za-z0-9][A-Za-z0-9._-]{0,127})")
 # The same rule as a JSON Schema pattern, for the OpenAPI document.
-MODEL_ID_PATTERN = r"^(?:models/|tunedModels/)?[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+MODEL_ID_PATTERN = r"^(?:models/|tunedModels/)?(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 
 def gemini_model_id(name: str) -> str | None:

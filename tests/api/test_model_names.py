@@ -29,6 +29,7 @@ HOSTILE = [
     "g" * 65536,
     "gémini",
     " gemini-2.5-flash",
+    "X0H0..",  # found by fuzzing: it passed this gateway's rule, and google-genai refused it (a 502)
 ]
 
 
@@ -144,7 +145,8 @@ def test_an_alias_may_be_any_name_its_target_may_not(recorder):
     ("gemini-2.5-flash", "gemini-2.5-flash"), ("models/gemini-2.5-flash", "gemini-2.5-flash"),
     ("tunedModels/abc", "tunedModels/abc"), ("gemini-embedding-001", "gemini-embedding-001"),
     ("a" * 128, "a" * 128), ("a" * 129, None), ("models/models/x", None), ("", None),
-    ("x:generateContent", None), ("x/y", None), ("x\u0660", None),
+    ("x:generateContent", None), ("x/y", None), ("x\u0660", None), ("a..b", None), ("X0H0..", None),
+    ("gemini-2.5-flash.", "gemini-2.5-flash."),
 ])
 def test_gemini_model_id(name, expected):
     assert gemini_model_id(name) == expected
