@@ -10,7 +10,7 @@ from werkzeug.routing import BaseConverter
 from gemini_proxy.relay import gemini as relay
 from gemini_proxy.services import current_services
 from gemini_proxy.web.body import json_object
-from gemini_proxy.web.dialect import GEMINI_BLUEPRINT, GEMINI_VERSIONS
+from gemini_proxy.web.dialect import GEMINI_BLUEPRINT, GEMINI_METHODS, GEMINI_VERSIONS
 from gemini_proxy.web.hooks import current_record
 from gemini_proxy.web.sse import gemini_stream_response
 
@@ -28,7 +28,7 @@ def _converter(state) -> None:
     state.app.url_map.converters["model"] = ModelConverter
 
 
-ACTIONS = ("generateContent", "countTokens", "embedContent", "batchEmbedContents")
+ACTIONS = tuple(method for method in GEMINI_METHODS if method != "streamGenerateContent")  # one JSON answer each
 
 
 def generate(version: str, model: str, action: str):

@@ -3,13 +3,26 @@ the same paths: they get Gemini's answer (web/dialect.py tells them apart)."""
 from __future__ import annotations
 
 from flask import Blueprint, request
+from werkzeug.routing import PathConverter
 
 from gemini_proxy.relay import gemini
 from gemini_proxy.services import current_services
-from gemini_proxy.web.dialect import speaks_gemini
+from gemini_proxy.web.dialect import GEMINI_METHODS, speaks_gemini
 from gemini_proxy.web.hooks import current_record
 
 bp = Blueprint("models", __name__)
+
+
+class ModelIdConverter(PathConverter):
+    """An OpenAI model id (`ft:gpt-4o:org::id` has colons), but not one ending in a method of
+    Gemini's: /v1/models/m:generateContent is Gemini's route alone (a GET there is its 405, with
+    `Allow: POST`), not also the retrieval of a model named `m:generateContent`."""
+    regex = f"(?![^/].*:(?:{'|'.join(GEMINI_METHODS)})$)" + PathConverter.regex
+
+
+@bp.record_once
+def _converter(state) -> None:
+    state.app.url_map.converters["model_id"] = ModelIdConverter
 
 
 @bp.get("/v1/models")
@@ -20,8 +33,8 @@ def list_models():
     return {"object": "list", "data": current_services().models.list()}
 
 
-@bp.get("/v1/models/<path:model_id>")
-@bp.get("/models/<path:model_id>")
+@bp.get("/v1/models/<model_id:model_id>")
+@bp.get("/models/<model_id:model_id>")
 def retrieve_model(model_id: str):
     if speaks_gemini():
         return gemini.get_model(current_services(), current_record(), "v1", model_id)

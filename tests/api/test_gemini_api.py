@@ -169,6 +169,25 @@ def test_the_gateway_s_own_errors_are_in_gemini_s_envelope(client_with):
     assert client.get("/v1/nothing").get_json()["error"]["type"] == "invalid_request_error"
 
 
+@pytest.mark.parametrize("version", ["v1", "v1beta"])
+def test_a_method_path_of_gemini_s_is_gemini_s_alone_on_v1_as_on_v1beta(client, version):
+    """/v1/models/{id} is OpenAI's too, and its ids may hold colons: a path naming a method of
+    Gemini's is still Gemini's route only, in Gemini's envelope."""
+    method = f"/{version}/models/gemini-2.5-flash:generateContent"
+    refused = client.get(method)
+    gemini_error(refused, 405, "UNIMPLEMENTED")
+    assert refused.headers["Allow"] == "OPTIONS, POST"
+    assert set(client.options(method).headers["Allow"].split(", ")) == {"OPTIONS", "POST"}
+    # A model id with a colon in it is no route of Gemini's: its 404, not a 405 of OpenAI's GET.
+    gemini_error(client.post(f"/{version}/models/a:b:streamGenerateContent", json=HI), 404, "NOT_FOUND")
+
+
+def test_openai_model_ids_with_colons_still_reach_openai_s_retrieve(client):
+    missing = client.get("/v1/models/ft:gemini-2.5-flash:org:custom")
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["code"] == "model_not_found"
+
+
 @pytest.mark.parametrize("headers, query", [
     (GOOG, ""), ({}, f"?key={CLIENT_KEY}"), ({"Authorization": f"Bearer {CLIENT_KEY}"}, ""),
     ({"Authorization": f"Bearer {CLIENT_KEY}", "x-goog-api-key": CLIENT_KEY}, ""),  # gemini-cli's bearer mode
