@@ -16,7 +16,7 @@ bp = Blueprint("models", __name__)
 class ModelIdConverter(PathConverter):
     """An OpenAI model id (`ft:gpt-4o:org::id` has colons), but not one ending in a method of
     Gemini's: /v1/models/m:generateContent is Gemini's route alone (a GET there is its 405, with
-    `Allow: POST`), not also the retrieval of a model named `m:generateContent`."""
+    `Allow: OPTIONS, POST`), not also the retrieval of a model named `m:generateContent`."""
     regex = f"(?![^/].*:(?:{'|'.join(GEMINI_METHODS)})$)" + PathConverter.regex
 
 
