@@ -155,7 +155,7 @@ def _memory_per_100(row: dict) -> float | None:
 
 def _cpu_ratios(results: dict) -> list[dict]:
     """CPU per non-streamed request (concurrency 32) and per stream (64 streams) of the gateway's
-    processes, as a ratio to LiteLLM's (and, non-streamed, to the bare stack's) in the same run."""
+    processes, as a ratio to LiteLLM's (and to the bare stack's) in the same run."""
     checks = []
     tokens = results["plan"]["stream_tokens"] // results["plan"]["paced"]["chunk_tokens"]
     for measure, mode, concurrency in (

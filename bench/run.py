@@ -8,7 +8,8 @@ DIR/<date>.md and the PNG charts (bench/report.py).
 Targets of the issue are judged on ratios measured in this one run, so what is compared is
 measured side by side: the non-streamed levels take the gateway (chat completions and the
 Responses API), the bare stack and LiteLLM in turns, all of them up at once (10 turns at
-concurrency 1, 2 at 32); each stream level measures the gateway's two APIs and LiteLLM one after the other.
+concurrency 1, 2 at 32); each stream level measures the gateway's two APIs, the bare stack and LiteLLM
+one after the other.
 This machine's speed drifts by tens of percent in minutes: measured minutes apart, LiteLLM's
 CPU per stream moved 82 / 114 / 98 ms in three runs of one day.
 
@@ -299,11 +300,16 @@ def run(plan: Plan, out: Path, with_litellm: bool, smoke: bool) -> int:
                       tuple(level for level in plan.streams if level[0] <= 64))
         gateway = start(targets.start_gateway(workdir, paced.url))
         side_by_side = served(gateway, "gateway", GATEWAY_APIS, config="shipped")
+        bare = start(targets.start_bare(workdir, paced.url)) if plan.others else None
+        if bare:  # the thinnest relay of this stack (bench/apps/bare.py)
+            side_by_side += served(bare, "bare")
         if litellm:
             litellm_paced = start(targets.start_litellm(workdir, paced.url, workers))
             side_by_side += served(litellm_paced, "litellm")
         bench.streams(side_by_side, paced, below_1000)
         stop(gateway)
+        if bare:
+            stop(bare)
         if litellm:
             bench.streams(served(litellm_paced, "litellm"), paced, at_1000)
             stop(litellm_paced)

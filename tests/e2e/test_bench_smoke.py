@@ -29,7 +29,7 @@ def test_bench_smoke_serves_every_target_and_writes_the_report(tmp_path):
     measured = {(row["target"], row["mode"]) for row in results["runs"]}
     assert measured == {("direct", "nonstream"), ("direct-sdk", "nonstream"), ("gateway", "nonstream"),
                         ("bare", "nonstream"), ("tutorial", "nonstream"), ("direct", "stream"),
-                        ("direct-sdk", "stream"), ("gateway", "stream"), ("tutorial", "stream")}
+                        ("direct-sdk", "stream"), ("gateway", "stream"), ("bare", "stream"), ("tutorial", "stream")}
     for row in results["runs"]:
         assert row["ok"] == row["requests"] > 0, row
         assert row["errors"] == {}, row
