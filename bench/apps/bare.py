@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 import time
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
@@ -35,15 +36,15 @@ def chunk(created: int, model: str, delta: dict, finish_reason: str | None = Non
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}).encode() + b"\n\n"
 
 
-def relayed(prompt: str, model: str):
+def relayed(prompt: str, model: str) -> Iterator[bytes]:
     """The emulator's stream of `prompt` as chat.completion.chunk events."""
     connection = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=60)
-    connection.request("POST", f"/v1beta/models/{model}:streamGenerateContent?alt=sse",
-                       json.dumps({"contents": [{"role": "user", "parts": [{"text": prompt}]}]}),
-                       {"Content-Type": "application/json", "x-goog-api-key": "bench"})
-    upstream = connection.getresponse()
-    created = int(time.time())
     try:
+        connection.request("POST", f"/v1beta/models/{model}:streamGenerateContent?alt=sse",
+                           json.dumps({"contents": [{"role": "user", "parts": [{"text": prompt}]}]}),
+                           {"Content-Type": "application/json", "x-goog-api-key": "bench"})
+        upstream = connection.getresponse()
+        created = int(time.time())
         yield chunk(created, model, {"role": "assistant", "content": ""})
         for line in upstream:
             if line.startswith(b"data:"):
