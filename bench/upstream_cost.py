@@ -7,7 +7,7 @@ over N calls, after a warm-up) against the emulator at zero pace on 127.0.0.1:
 - the google-genai SDK's typed methods (generate_content / generate_content_stream), what an
   application calling Gemini through the SDK pays;
 - the gateway's Upstream on httpx2's default transport (httpcore2 + h11);
-- the gateway's Upstream as shipped (upstream_http's pool of http.client connections);
+- the gateway's Upstream as shipped (upstream/pool.py's pool of http.client connections);
 - a bare http.client request with json.loads, the floor of any Python client.
 
 Prints a Markdown table (BENCHMARKS.md quotes it; bench/results/*-upstream-cost.md keeps a run).
@@ -53,11 +53,11 @@ def main() -> None:
         contents = {tokens: [{"role": "user", "parts": [{"text": prompt(tokens)}]}] for tokens in (100, 200)}
         sdk = genai.Client(api_key="bench", http_options=types.HttpOptions(base_url=emulator.url, api_version="v1beta"))
         shipped = upstream.Upstream(settings)
-        default_args, upstream._client_args = upstream._client_args, lambda settings: {}
+        shipped_args, upstream.client_args = upstream.client_args, lambda *args: {}
         try:
             httpx_default = upstream.Upstream(settings)  # the SDK's own httpx2 client and transport
         finally:
-            upstream._client_args = default_args
+            upstream.client_args = shipped_args
         host, port = emulator.url.removeprefix("http://").split(":")
         connection = http.client.HTTPConnection(host, int(port))
 
@@ -80,7 +80,7 @@ def main() -> None:
             ("gateway Upstream, httpx2's default transport",
              lambda: httpx_default.generate(MODEL, contents[100], {}),
              lambda: list(httpx_default.stream(MODEL, contents[200], {}))),
-            ("gateway Upstream as shipped (upstream_http pool)",
+            ("gateway Upstream as shipped (pool.py's ConnectionPool)",
              lambda: shipped.generate(MODEL, contents[100], {}),
              lambda: list(shipped.stream(MODEL, contents[200], {}))),
             ("bare http.client + json.loads (floor)", lambda: raw(100, False), lambda: raw(200, True)),
