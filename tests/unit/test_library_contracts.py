@@ -7,6 +7,7 @@ moves one, this test says which, before anything else fails in a less readable w
 """
 import inspect
 
+import httpx2
 import pytest
 from google.genai import Client
 from google.genai import _api_client as sdk
@@ -36,6 +37,13 @@ def test_a_built_request_carries_a_settable_timeout_and_the_client_exposes_its_a
                                         {"timeout": 1000})
     assert request.url.endswith("models/gemini-2.5-flash:generateContent")
     assert hasattr(request, "timeout"), "google-genai's HttpRequest has no timeout: upstream/client.py sets one"
+
+
+def test_the_sdk_s_httpx2_client_hands_out_its_transport_and_builds_a_redirect_the_way_sdk_calls_uses_them():
+    assert _parameters(httpx2.Client._transport_for_url) == ["self", "url"], \
+        "httpx2 changed Client._transport_for_url(url): see upstream/sdk_calls.py send"
+    assert _parameters(httpx2.Client._build_redirect_request) == ["self", "request", "response"], \
+        "httpx2 changed Client._build_redirect_request(request, response): see upstream/sdk_calls.py send"
 
 
 @pytest.mark.parametrize("name", ["init_process", "load_wsgi", "accept", "handle", "murder_pending", "handle_exit",

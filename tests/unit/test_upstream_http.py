@@ -1,6 +1,7 @@
 """The upstream connection pool (gemini_proxy.upstream.pool) against a scripted HTTP server on a
 real socket (loopback only): keep-alive, stale connections, timeouts, streaming and early close,
-pool limits, TLS verification (a test CA from trustme)."""
+pool limits, TLS verification (a test CA from trustme); and one SDK call sent through it
+(upstream/sdk_calls.send): read as the SDK reads it, redirects followed, errors the SDK's."""
 from __future__ import annotations
 
 import contextlib
@@ -15,7 +16,11 @@ import time
 import httpx2
 import pytest
 import trustme
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
 
+from gemini_proxy.upstream import sdk_calls
 from gemini_proxy.upstream.pool import READ_TIMEOUT, ConnectionPool, _header_fields, client_args
 
 
@@ -29,6 +34,7 @@ class ScriptedServer:
         self.tls = tls
         self.connections = 0
         self.requests = 0
+        self.request_lines: list[bytes] = []
         self.client_closed = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
         port = self._listener.getsockname()[1]
@@ -65,6 +71,7 @@ class ScriptedServer:
                                if h.lower().startswith(b"content-length")), 0)
                 reader.read(length)
                 self.requests += 1
+                self.request_lines.append(head.split(b"\r\n", 1)[0])
                 if not self.script:
                     return
                 if self.script.pop(0)(conn) == "close":
@@ -346,3 +353,51 @@ def test_an_answer_s_repeated_and_folded_headers_reach_the_client(serve):
     assert response.headers["retry-after"] == "7"
     assert response.headers["x-folded"] == "a\r\n b"
     assert response.json() == {}
+
+
+def sdk_client(url: str) -> genai.Client:
+    """An SDK client on a ConnectionPool, as upstream/client.py makes it (kept while its HTTP
+    layer is used: the client closes its pool when it goes)."""
+    return genai.Client(api_key="test-key", http_options=types.HttpOptions(
+        base_url=url, api_version="v1beta", client_args=client_args(url, 4, 5.0, {})))
+
+
+def moved(location: bytes):
+    def answer(conn):
+        conn.sendall(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n" % location)
+    return answer
+
+
+def test_an_sdk_call_is_sent_once_and_read_as_the_sdk_reads_it(serve):
+    server = serve(ok(b'{"candidates": []}'))
+    sdk = sdk_client(server.url)
+    http = sdk._api_client
+    made = sdk_calls.template(http, "post", "models/m:generateContent", None)
+    answer = sdk_calls.send(http, made, b"{}", "pool-key", 5.0, 5.0)
+    assert answer.response_stream.read() == b'{"candidates": []}'
+    assert server.request_lines == [b"POST /v1beta/models/m:generateContent HTTP/1.1"]
+
+
+def test_an_sdk_call_follows_a_redirect_with_its_method_and_body(serve):
+    server = serve(moved(b"/v1beta/models/m:generateContent?moved=1"), ok())
+    sdk = sdk_client(server.url)
+    http = sdk._api_client
+    made = sdk_calls.template(http, "post", "models/m:generateContent", None)
+    answer = sdk_calls.send(http, made, b"{}", None, 5.0, 5.0)
+    assert answer.response_stream.read() == b'{"ok": true}'
+    assert server.request_lines == [b"POST /v1beta/models/m:generateContent HTTP/1.1",
+                                    b"POST /v1beta/models/m:generateContent?moved=1 HTTP/1.1"]
+
+
+def test_an_sdk_call_s_error_status_is_the_sdk_s_error(serve):
+    def refused(conn):
+        body = b'{"error": {"code": 400, "message": "bad", "status": "INVALID_ARGUMENT"}}'
+        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                     % (len(body), body))
+    server = serve(refused)
+    sdk = sdk_client(server.url)
+    http = sdk._api_client
+    made = sdk_calls.template(http, "post", "models/m:generateContent", None)
+    with pytest.raises(genai_errors.ClientError) as raised:
+        sdk_calls.send(http, made, b"{}", None, 5.0, 5.0)
+    assert (raised.value.code, raised.value.message) == (400, "bad")
