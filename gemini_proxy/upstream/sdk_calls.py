@@ -55,8 +55,12 @@ def send(http: BaseApiClient, made: httpx2.Request, body: bytes | None, key: str
     headers["X-Server-Timeout"] = str(math.ceil(left))
     if key:
         headers["x-goog-api-key"] = key
-    request = httpx2.Request(made.method, made.url, headers=headers, content=body, extensions={
-        "timeout": httpx2.Timeout(left, connect=min(connect_timeout, left)).as_dict()})
+    if body is not None:
+        headers["Content-Length"] = str(len(body))
+    # The body as a stream, so that httpx2 takes the headers as they are (with content=, it would
+    # work out Host and Content-Length again and rebuild them all: 31 us against 9).
+    request = httpx2.Request(made.method, made.url, headers=headers, stream=httpx2.ByteStream(body or b""),
+                             extensions={"timeout": httpx2.Timeout(left, connect=min(connect_timeout, left)).as_dict()})
     client = http._httpx_client
     response = client._transport_for_url(made.url).handle_request(request)
     response.request = request
@@ -64,7 +68,9 @@ def send(http: BaseApiClient, made: httpx2.Request, body: bytes | None, key: str
         response.close()
         response = client.send(client._build_redirect_request(request, response), stream=True)
     genai_errors.APIError.raise_for_response(response)
-    return HttpResponse(response.headers, response)
+    # Callers read the answer's headers on the httpx2 response (`response_stream`); the SDK's own
+    # copy, made header by header (30 us), is left empty.
+    return HttpResponse({}, response)
 
 
 def send_by_sdk(http: BaseApiClient, method: str, path: str, version: str | None, body: dict | None,

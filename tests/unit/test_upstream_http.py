@@ -34,7 +34,7 @@ class ScriptedServer:
         self.tls = tls
         self.connections = 0
         self.requests = 0
-        self.request_lines: list[bytes] = []
+        self.received: list[tuple[bytes, bytes]] = []  # (request head, body), in order
         self.client_closed = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
         port = self._listener.getsockname()[1]
@@ -69,9 +69,8 @@ class ScriptedServer:
                     head += line
                 length = next((int(h.split(b":")[1]) for h in head.split(b"\r\n")
                                if h.lower().startswith(b"content-length")), 0)
-                reader.read(length)
+                self.received.append((head, reader.read(length)))
                 self.requests += 1
-                self.request_lines.append(head.split(b"\r\n", 1)[0])
                 if not self.script:
                     return
                 if self.script.pop(0)(conn) == "close":
@@ -362,6 +361,14 @@ def sdk_client(url: str) -> genai.Client:
         base_url=url, api_version="v1beta", client_args=client_args(url, 4, 5.0, {})))
 
 
+def request_lines(server: ScriptedServer) -> list[bytes]:
+    return [head.split(b"\r\n", 1)[0] for head, _ in server.received]
+
+
+def header_names(head: bytes) -> list[bytes]:
+    return [line.split(b":", 1)[0].lower() for line in head.split(b"\r\n")[1:] if line]
+
+
 def moved(location: bytes):
     def answer(conn):
         conn.sendall(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n" % location)
@@ -373,9 +380,30 @@ def test_an_sdk_call_is_sent_once_and_read_as_the_sdk_reads_it(serve):
     sdk = sdk_client(server.url)
     http = sdk._api_client
     made = sdk_calls.template(http, "post", "models/m:generateContent", None)
-    answer = sdk_calls.send(http, made, b"{}", "pool-key", 5.0, 5.0)
+    answer = sdk_calls.send(http, made, b'{"contents": []}', "pool-key", 5.0, 5.0)
     assert answer.response_stream.read() == b'{"candidates": []}'
-    assert server.request_lines == [b"POST /v1beta/models/m:generateContent HTTP/1.1"]
+    assert answer.response_stream.headers["content-type"] == "application/json"
+    assert request_lines(server) == [b"POST /v1beta/models/m:generateContent HTTP/1.1"]
+    head, body = server.received[0]
+    names = header_names(head)
+    assert body == b'{"contents": []}'
+    assert len(names) == len(set(names)), "a header sent twice"
+    assert {b"host", b"content-length", b"content-type", b"x-goog-api-key", b"x-server-timeout",
+            b"x-goog-api-client", b"user-agent"} <= set(names)
+    assert b"\r\nx-goog-api-key: pool-key\r\n" in head
+    assert b"\r\nContent-Length: 16\r\n" in head
+
+
+def test_an_sdk_call_without_a_body_sends_no_length(serve):
+    server = serve(ok(b'{"models": []}'))
+    sdk = sdk_client(server.url)
+    http = sdk._api_client
+    answer = sdk_calls.send(http, sdk_calls.template(http, "get", "models", None), None, None, 5.0, 5.0)
+    assert answer.response_stream.read() == b'{"models": []}'
+    head, body = server.received[0]
+    assert request_lines(server) == [b"GET /v1beta/models HTTP/1.1"]
+    assert body == b""
+    assert b"content-length" not in header_names(head)
 
 
 def test_an_sdk_call_follows_a_redirect_with_its_method_and_body(serve):
@@ -385,8 +413,9 @@ def test_an_sdk_call_follows_a_redirect_with_its_method_and_body(serve):
     made = sdk_calls.template(http, "post", "models/m:generateContent", None)
     answer = sdk_calls.send(http, made, b"{}", None, 5.0, 5.0)
     assert answer.response_stream.read() == b'{"ok": true}'
-    assert server.request_lines == [b"POST /v1beta/models/m:generateContent HTTP/1.1",
-                                    b"POST /v1beta/models/m:generateContent?moved=1 HTTP/1.1"]
+    assert request_lines(server) == [b"POST /v1beta/models/m:generateContent HTTP/1.1",
+                                     b"POST /v1beta/models/m:generateContent?moved=1 HTTP/1.1"]
+    assert [body for _, body in server.received] == [b"{}", b"{}"]
 
 
 def test_an_sdk_call_s_error_status_is_the_sdk_s_error(serve):
