@@ -354,11 +354,14 @@ def test_an_answer_s_repeated_and_folded_headers_reach_the_client(serve):
     assert response.json() == {}
 
 
-def sdk_client(url: str) -> genai.Client:
-    """An SDK client on a ConnectionPool, as upstream/client.py makes it (kept while its HTTP
-    layer is used: the client closes its pool when it goes)."""
-    return genai.Client(api_key="test-key", http_options=types.HttpOptions(
-        base_url=url, api_version="v1beta", client_args=client_args(url, 4, 5.0, {})))
+def sdk_call(server: ScriptedServer, method: str, path: str, body: bytes | None, key: str | None = None):
+    """One call as upstream/client.py sends it (the SDK's client on a ConnectionPool, a template per
+    path, sdk_calls.send): the SDK client, to be kept while the answer is read (it closes its pool
+    when it goes), and the answer."""
+    sdk = genai.Client(api_key="test-key", http_options=types.HttpOptions(
+        base_url=server.url, api_version="v1beta", client_args=client_args(server.url, 4, 5.0, {})))
+    http = sdk._api_client
+    return sdk, sdk_calls.send(http, sdk_calls.template(http, method, path, None), body, key, 5.0, 5.0)
 
 
 def request_lines(server: ScriptedServer) -> list[bytes]:
@@ -377,10 +380,7 @@ def moved(location: bytes):
 
 def test_an_sdk_call_is_sent_once_and_read_as_the_sdk_reads_it(serve):
     server = serve(ok(b'{"candidates": []}'))
-    sdk = sdk_client(server.url)
-    http = sdk._api_client
-    made = sdk_calls.template(http, "post", "models/m:generateContent", None)
-    answer = sdk_calls.send(http, made, b'{"contents": []}', "pool-key", 5.0, 5.0)
+    _sdk, answer = sdk_call(server, "post", "models/m:generateContent", b'{"contents": []}', "pool-key")
     assert answer.response_stream.read() == b'{"candidates": []}'
     assert answer.response_stream.headers["content-type"] == "application/json"
     assert request_lines(server) == [b"POST /v1beta/models/m:generateContent HTTP/1.1"]
@@ -396,9 +396,7 @@ def test_an_sdk_call_is_sent_once_and_read_as_the_sdk_reads_it(serve):
 
 def test_an_sdk_call_without_a_body_sends_no_length(serve):
     server = serve(ok(b'{"models": []}'))
-    sdk = sdk_client(server.url)
-    http = sdk._api_client
-    answer = sdk_calls.send(http, sdk_calls.template(http, "get", "models", None), None, None, 5.0, 5.0)
+    _sdk, answer = sdk_call(server, "get", "models", None)
     assert answer.response_stream.read() == b'{"models": []}'
     head, body = server.received[0]
     assert request_lines(server) == [b"GET /v1beta/models HTTP/1.1"]
@@ -408,10 +406,7 @@ def test_an_sdk_call_without_a_body_sends_no_length(serve):
 
 def test_an_sdk_call_follows_a_redirect_with_its_method_and_body(serve):
     server = serve(moved(b"/v1beta/models/m:generateContent?moved=1"), ok())
-    sdk = sdk_client(server.url)
-    http = sdk._api_client
-    made = sdk_calls.template(http, "post", "models/m:generateContent", None)
-    answer = sdk_calls.send(http, made, b"{}", None, 5.0, 5.0)
+    _sdk, answer = sdk_call(server, "post", "models/m:generateContent", b"{}")
     assert answer.response_stream.read() == b'{"ok": true}'
     assert request_lines(server) == [b"POST /v1beta/models/m:generateContent HTTP/1.1",
                                      b"POST /v1beta/models/m:generateContent?moved=1 HTTP/1.1"]
@@ -424,9 +419,6 @@ def test_an_sdk_call_s_error_status_is_the_sdk_s_error(serve):
         conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
                      % (len(body), body))
     server = serve(refused)
-    sdk = sdk_client(server.url)
-    http = sdk._api_client
-    made = sdk_calls.template(http, "post", "models/m:generateContent", None)
     with pytest.raises(genai_errors.ClientError) as raised:
-        sdk_calls.send(http, made, b"{}", None, 5.0, 5.0)
+        sdk_call(server, "post", "models/m:generateContent", b"{}")
     assert (raised.value.code, raised.value.message) == (400, "bad")
