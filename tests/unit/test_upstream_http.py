@@ -33,7 +33,6 @@ class ScriptedServer:
         self.script = list(script)
         self.tls = tls
         self.connections = 0
-        self.requests = 0
         self.received: list[tuple[bytes, bytes]] = []  # (request head, body), in order
         self.client_closed = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -70,11 +69,14 @@ class ScriptedServer:
                 length = next((int(h.split(b":")[1]) for h in head.split(b"\r\n")
                                if h.lower().startswith(b"content-length")), 0)
                 self.received.append((head, reader.read(length)))
-                self.requests += 1
                 if not self.script:
                     return
                 if self.script.pop(0)(conn) == "close":
                     return
+
+    @property
+    def requests(self) -> int:
+        return len(self.received)
 
     def close(self):
         self._listener.close()
