@@ -60,7 +60,7 @@ from gemini_proxy.errors import (
 from gemini_proxy.translate.models import gemini_model_id
 from gemini_proxy.translate.vertex_native import VERTEX_COUNT_TOKENS_FIELDS, labelled
 from gemini_proxy.translate.wire import rest_request, sdk_names
-from gemini_proxy.upstream import sdk_calls
+from gemini_proxy.upstream import sdk_calls, sse
 from gemini_proxy.upstream.answers import Progress, check_answer, check_shape
 from gemini_proxy.upstream.credentials import vertex_credentials
 from gemini_proxy.upstream.errors import redacted_error
@@ -186,7 +186,7 @@ class Upstream:
         resource = _resource(model, self.vertex)
         response, lease = self._open(resource, f"{resource}:streamGenerateContent?alt=sse",
                                      self._labelled(rest_request(contents, config)), api_key, deadline, secrets)
-        chunks = response.segments()  # each SSE event parsed once, by the SDK's strict SSE reader
+        chunks = sse.events(response.response_stream)  # each event parsed once, as it arrives
         progress = Progress()
         try:
             # The first chunk is part of the wait for the answer to start; after it, the gaps.
@@ -228,7 +228,7 @@ class Upstream:
         return self._json_of(opened, lease, deadline, secrets)
 
     def _native_events(self, opened, lease: Lease, deadline: float, secrets: tuple[str, ...]) -> Iterator[dict]:
-        chunks = opened.segments()
+        chunks = sse.events(opened.response_stream)
         try:
             _set_read_timeout(opened.response_stream, deadline - time.monotonic())
             with mapped_errors(secrets):

@@ -26,7 +26,8 @@ def test_the_sdk_builds_and_sends_a_request_the_way_upstream_client_calls_it():
     assert _parameters(sdk.BaseApiClient._request)[:4] == ["self", "http_request", "http_options", "stream"], \
         "google-genai changed BaseApiClient._request(request, options, stream=...): see upstream/client.py _open"
     assert callable(getattr(sdk.HttpResponse, "segments", None)), \
-        "google-genai's HttpResponse.segments() (one parsed dict per SSE event) is gone: see upstream/client.py stream"
+        "google-genai's HttpResponse.segments() (one parsed dict per SSE event) is gone: " \
+        "tests/unit/test_upstream_sse.py checks upstream/sse.py against it"
 
 
 def test_a_built_request_carries_a_settable_timeout_and_the_client_exposes_its_api_client():
