@@ -245,7 +245,7 @@ class Upstream:
         try:
             _set_read_timeout(response, deadline - time.monotonic())
             with mapped_errors(secrets):
-                return orjson.loads(response.read())
+                return orjson.loads(b"".join(sse.received(response)))
         finally:
             response.close()
             lease.release()

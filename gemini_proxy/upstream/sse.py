@@ -9,8 +9,9 @@ This stands in for the SDK's reader (`HttpResponse.segments`) on every chunk of 
 that one sends each read through httpx2's decoder and chunker, decodes each line to str, walks
 it through three generators and parses it with the standard library's json. This takes the
 bytes as the connection gives them and parses them with orjson: a 10-event stream's upstream
-call 600-750 -> 520-560 us of CPU (BENCHMARKS.md, "Reading Gemini's stream"). An answer Gemini
-compressed still goes through httpx2's decoder.
+call 600-750 -> 520-560 us of CPU (BENCHMARKS.md, "Reading Gemini's stream"). A whole answer is
+read the same way (`received`; a generateContent call 276 -> 254 us). An answer Gemini compressed
+still goes through httpx2's decoder.
 """
 from __future__ import annotations
 
@@ -27,8 +28,14 @@ _OTHER_FIELDS = (b"event", b"id", b"retry")
 def events(response: httpx2.Response) -> Iterator[Any]:
     """The JSON value of each event of `response`, an SSE answer, as each arrives. Data that is
     not JSON raises the SDK's UnknownApiResponseError, as its reader does."""
+    return _events(received(response))
+
+
+def received(response: httpx2.Response) -> Iterable[bytes]:
+    """The bytes of an answer (streamed or not) as the connection gives them; through httpx2's
+    decoder only when Gemini compressed them."""
     plain = response.headers.get("content-encoding", "identity") == "identity"
-    return _events(response.stream if plain else response.iter_bytes())
+    return response.stream if plain else response.iter_bytes()
 
 
 def _events(received: Iterable[bytes]) -> Iterator[Any]:

@@ -100,3 +100,10 @@ def test_data_that_is_not_json_is_the_sdks_error_after_the_events_before_it():
 def test_a_compressed_answer_is_decoded_first():
     body = gzip.compress(b'data: {"a": 1}\r\n\r\ndata: {"b": 2}\r\n\r\n')
     assert read([body[:9], body[9:]], {"content-encoding": "gzip"}) == [{"a": 1}, {"b": 2}]
+
+
+def test_a_whole_answer_is_its_bytes_as_they_came_or_decoded():
+    whole = b'{"candidates": [{"index": 0}]}'
+    assert b"".join(sse.received(answer([whole[:5], whole[5:]]))) == whole
+    compressed = gzip.compress(whole)
+    assert b"".join(sse.received(answer([compressed[:7], compressed[7:]], {"content-encoding": "gzip"}))) == whole
