@@ -60,10 +60,10 @@ def _ended(lines: list[bytes], data: list[bytes]) -> Iterator[Any]:
 
 
 def _take(line: bytes, data: list[bytes]) -> None:
-    if line.startswith(b"data:"):
-        value = line[5:]
+    field, _, value = line.partition(b":")
+    if field == b"data":
         data.append(value[1:] if value[:1] == b" " else value)
-    elif line[:1] != b":" and line.partition(b":")[0] not in _OTHER_FIELDS:
+    elif field and field not in _OTHER_FIELDS:  # not a comment (no field), not another field: JSON
         data.append(line)
 
 

@@ -72,6 +72,7 @@ def test_data_lines_join_and_other_lines_are_passed_over():
     body = (b': a comment\nevent: message\nid: 7\nretry: 100\ndata:{"x":\ndata: [1,\ndata: 2]}\n\n'
             b'data: {"y": true}\n\n')
     assert read([body]) == [{"x": [1, 2]}, {"y": True}]
+    assert read([b'data: [1,\ndata\ndata: 2]\n\n']) == [[1, 2]]  # a field without a colon: an empty value
     assert sdk_read(b'data: {"x":\ndata: [1,\ndata: 2]}\n\n') == [{"x": [1, 2]}]
 
 
