@@ -8,8 +8,8 @@ DIR/<date>.md and the PNG charts (bench/report.py).
 Targets of the issue are judged on ratios measured in this one run, so what is compared is
 measured side by side: the non-streamed levels take the gateway (chat completions and the
 Responses API), the bare stack and LiteLLM in turns, all of them up at once (10 turns at
-concurrency 1, 2 at 32); each stream level measures the gateway's two APIs, the bare stack and LiteLLM
-one after the other.
+concurrency 1, 2 at 32); each stream level below 1000 takes the gateway's two APIs, the bare stack
+and LiteLLM one after the other, twice.
 This machine's speed drifts by tens of percent in minutes: measured minutes apart, LiteLLM's
 CPU per stream moved 82 / 114 / 98 ms in three runs of one day.
 
@@ -72,6 +72,7 @@ class Plan:
     gateway_1000: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (name, env) for the 1000-stream runs
     warmup: int
     zero: Pace = Pace(0.0, 0.0, 20)
+    stream_turns: int = 2  # stream levels measured side by side: whole levels, the runs in turn
     others: bool = True  # the bare stack and the tutorial's design
 
 
@@ -183,21 +184,22 @@ class Bench:
                                      turns if len(runs) > 1 else 1, {"pace": "zero"})
 
     def streams(self, runs: list[Run], emulator: Service, levels) -> None:
-        """Each level once per run, the runs one after the other (a stream level's rounds are what
-        keeps its streams open all along: it is not cut into turns)."""
+        """Each level for each run; side by side, in the plan's stream_turns turns that take the
+        runs in turn. A turn is the whole level (its rounds are what keeps its streams open all
+        along), so each run's row is that many levels' streams."""
         pace = self.plan.paced
         for run in runs:
             self.warm(run.target, True, 20)
+        turns = self.plan.stream_turns if len(runs) > 1 else 1
+        duration = pace.stream_seconds(self.plan.stream_tokens)
+        if any(run.target.name == "tutorial" for run in runs):  # ~0.75 words per token, 10 ms apart, after it all
+            duration += self.plan.stream_tokens * 0.75 * 0.01
         for concurrency, rounds in levels:
-            for run in runs:
-                duration = pace.stream_seconds(self.plan.stream_tokens)
-                if run.target.name == "tutorial":  # ~0.75 words per token, 10 ms apart, after the whole answer
-                    duration += self.plan.stream_tokens * 0.75 * 0.01
-                ramp = min(duration, 3.0) if rounds == 1 else duration
-                seconds = ramp + rounds * duration * 1.5 + 5
-                self.measure_alternating([run], emulator, Load(
-                    concurrency, concurrency * rounds, seconds, True, prompt(self.plan.stream_tokens, True),
-                    ramp=ramp, request_timeout=duration * 4 + 30, grace=duration * 4 + 30), 1, {"pace": "paced"})
+            ramp = min(duration, 3.0) if rounds == 1 else duration
+            seconds = ramp + rounds * duration * 1.5 + 5
+            self.measure_alternating(runs, emulator, Load(
+                concurrency, concurrency * rounds * turns, seconds * turns, True, prompt(self.plan.stream_tokens, True),
+                ramp=ramp, request_timeout=duration * 4 + 30, grace=duration * 4 + 30), turns, {"pace": "paced"})
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,10 @@ def test_bench_smoke_serves_every_target_and_writes_the_report(tmp_path):
             if row["target"] != "tutorial":  # the tutorial's words carry no emulator stamps
                 assert row["relay_ms"]["n"] > 0, row
                 assert row["relay_ms"]["p99"] is not None, row
+    streamed = {row["target"]: row["requests"] for row in results["runs"]
+                if row["mode"] == "stream" and "api" not in row}
+    # Side by side (the gateway's two APIs, the bare stack) a stream level is taken twice, in turns; alone, once.
+    assert streamed["gateway"] == streamed["bare"] == 2 * streamed["direct"] == 2 * streamed["tutorial"], streamed
     checks = {check["name"]: check for check in results["targets"]}
     added = [check for name, check in checks.items() if name.startswith("Added latency at concurrency 1")]
     assert len(added) == 1
