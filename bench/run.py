@@ -18,7 +18,7 @@ minutes to build and half a minute to start), no 1000-stream run; exits non-zero
 failed to serve.
 
 --gateway-only: the floors and the gateway (chat completions and the Responses API) at the full
-plan's non-streamed levels and 64 streams, nothing else (about 2 minutes): the Responses-vs-chat
+plan's non-streamed levels and 64 streams, nothing else (about 3 minutes): the Responses-vs-chat
 targets, measured again without the rest.
 """
 from __future__ import annotations
